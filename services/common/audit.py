@@ -1,0 +1,72 @@
+"""Audit log (loggkontroll): every read and change of a customer's data leaves a row."""
+
+from __future__ import annotations
+
+import uuid
+
+import asyncpg
+
+from services.common.auth import Principal
+
+
+def audit_table_sql(schema: str) -> str:
+    """DDL of a service's audit table (used by its first migration)."""
+    return f"""
+    CREATE TABLE {schema}.audit (
+        id          bigserial PRIMARY KEY,
+        at          timestamptz NOT NULL DEFAULT now(),
+        request_id  text,
+        actor_sub   text NOT NULL,
+        actor_role  text NOT NULL,
+        actor_unit  text,
+        action      text NOT NULL,
+        customer_id uuid,
+        resource    text NOT NULL
+    );
+    CREATE INDEX audit_customer ON {schema}.audit (customer_id, at);
+    """
+
+
+async def record(
+    conn: asyncpg.Connection,
+    *,
+    schema: str,
+    principal: Principal,
+    action: str,
+    resource: str,
+    customer_ids: list[uuid.UUID],
+    request_id: str | None,
+) -> None:
+    """Write one audit row per customer touched, in the caller's transaction."""
+    if not customer_ids:
+        return
+    await conn.executemany(
+        f"""INSERT INTO {schema}.audit
+            (request_id, actor_sub, actor_role, actor_unit, action, customer_id, resource)
+            VALUES ($1, $2, $3, $4, $5, $6, $7)""",
+        [
+            (
+                request_id,
+                principal.sub,
+                principal.role.value,
+                principal.unit,
+                action,
+                customer_id,
+                resource,
+            )
+            for customer_id in customer_ids
+        ],
+    )
+
+
+async def trail(
+    conn: asyncpg.Connection, *, schema: str, customer_id: uuid.UUID
+) -> list[dict[str, object]]:
+    """Who did what to one customer and when, oldest first."""
+    rows = await conn.fetch(
+        f"""SELECT at, request_id, actor_sub, actor_role, actor_unit, action, customer_id,
+                   resource, '{schema}' AS service
+            FROM {schema}.audit WHERE customer_id = $1 ORDER BY at, id""",
+        customer_id,
+    )
+    return [dict(row) for row in rows]

@@ -1,0 +1,290 @@
+"""The event bus: outbox written with the change, a relay with publisher confirms, an
+idempotent inbox consumer, durable quorum queues with dead-lettering."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import aio_pika
+import asyncpg
+from aio_pika.abc import AbstractChannel, AbstractExchange, AbstractIncomingMessage
+from pydantic import BaseModel, Field
+
+log = logging.getLogger(__name__)
+
+EXCHANGE = "lifecare.events"
+DEAD_LETTER_EXCHANGE = "lifecare.dlx"
+NOTIFY_CHANNEL = "lifecare_outbox"
+DELIVERY_LIMIT = 5
+
+
+class Event(BaseModel):
+    """The envelope of every event on the bus."""
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4)
+    type: str
+    occurred_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    source: str
+    data: dict[str, Any]
+
+
+def bus_tables_sql(schema: str) -> str:
+    """DDL of a service's outbox and inbox tables (used by its first migration)."""
+    return f"""
+    CREATE TABLE {schema}.outbox (
+        seq          bigserial PRIMARY KEY,
+        id           uuid NOT NULL UNIQUE,
+        type         text NOT NULL,
+        occurred_at  timestamptz NOT NULL DEFAULT now(),
+        data         jsonb NOT NULL,
+        published_at timestamptz
+    );
+    CREATE INDEX outbox_unpublished ON {schema}.outbox (seq) WHERE published_at IS NULL;
+    CREATE FUNCTION {schema}.outbox_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        PERFORM pg_notify('{NOTIFY_CHANNEL}', '{schema}');
+        RETURN NULL;
+    END $$;
+    CREATE TRIGGER outbox_notify AFTER INSERT ON {schema}.outbox
+        FOR EACH STATEMENT EXECUTE FUNCTION {schema}.outbox_notify();
+    CREATE TABLE {schema}.inbox (
+        event_id    uuid PRIMARY KEY,
+        type        text NOT NULL,
+        received_at timestamptz NOT NULL DEFAULT now()
+    );
+    """
+
+
+async def add_to_outbox(
+    conn: asyncpg.Connection,
+    *,
+    schema: str,
+    type: str,
+    data: dict[str, Any],
+    event_id: uuid.UUID | None = None,
+) -> uuid.UUID:
+    """Write an event into the outbox; it is published once the transaction commits.
+
+    A caller that retries passes a fixed `event_id`: the event is then written only once.
+    """
+    event_id = event_id or uuid.uuid4()
+    await conn.execute(
+        f"""INSERT INTO {schema}.outbox (id, type, data) VALUES ($1, $2, $3)
+            ON CONFLICT (id) DO NOTHING""",
+        event_id,
+        type,
+        data,
+    )
+    return event_id
+
+
+async def declare_topology(channel: AbstractChannel) -> AbstractExchange:
+    """Declare the events exchange and the dead-letter exchange; return the former."""
+    await channel.declare_exchange(DEAD_LETTER_EXCHANGE, aio_pika.ExchangeType.DIRECT, durable=True)
+    return await channel.declare_exchange(EXCHANGE, aio_pika.ExchangeType.TOPIC, durable=True)
+
+
+async def declare_queue(
+    channel: AbstractChannel, name: str, bindings: list[str]
+) -> aio_pika.abc.AbstractQueue:
+    """A durable quorum queue bound to the events, with its dead-letter queue `<name>.dead`."""
+    exchange = await declare_topology(channel)
+    dlx = await channel.get_exchange(DEAD_LETTER_EXCHANGE)
+    dead = await channel.declare_queue(
+        f"{name}.dead", durable=True, arguments={"x-queue-type": "quorum"}
+    )
+    await dead.bind(dlx, routing_key=name)
+    queue = await channel.declare_queue(
+        name,
+        durable=True,
+        arguments={
+            "x-queue-type": "quorum",
+            "x-dead-letter-exchange": DEAD_LETTER_EXCHANGE,
+            "x-dead-letter-routing-key": name,
+            "x-delivery-limit": DELIVERY_LIMIT,
+        },
+    )
+    for key in bindings:
+        await queue.bind(exchange, routing_key=key)
+    return queue
+
+
+class OutboxRelay:
+    """Publishes a schema's outbox rows in order, in batches awaited together, then marks them."""
+
+    def __init__(
+        self, pool: asyncpg.Pool, *, schema: str, amqp_url: str, batch: int = 200
+    ) -> None:
+        self.pool = pool
+        self.schema = schema
+        self.amqp_url = amqp_url
+        self.batch = batch
+        self._wake = asyncio.Event()
+        self.published = 0
+
+    async def run(self) -> None:
+        """Relay until cancelled, reconnecting after a broker or database outage."""
+        while True:
+            try:
+                await self._run_connected()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # broker or database away: wait and try again
+                log.warning("outbox relay for %s paused: %s", self.schema, type(exc).__name__)
+                await asyncio.sleep(1.0)
+
+    async def _run_connected(self) -> None:
+        connection = await aio_pika.connect_robust(self.amqp_url)
+        listener = await self.pool.acquire()
+        try:
+            await listener.add_listener(NOTIFY_CHANNEL, self._on_notify)
+            channel = await connection.channel(publisher_confirms=True)
+            exchange = await declare_topology(channel)
+            while True:
+                self._wake.clear()
+                if await self.publish_pending(exchange) < self.batch:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._wake.wait(), timeout=1.0)
+        finally:
+            with contextlib.suppress(Exception):
+                await listener.remove_listener(NOTIFY_CHANNEL, self._on_notify)
+            await self.pool.release(listener)
+            await connection.close()
+
+    def _on_notify(self, _conn: object, _pid: int, _channel: str, payload: str) -> None:
+        if payload == self.schema:
+            self._wake.set()
+
+    async def publish_pending(self, exchange: AbstractExchange) -> int:
+        """Publish one batch of unsent events; return how many were sent."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            rows = await conn.fetch(
+                f"""SELECT id, type, occurred_at, data FROM {self.schema}.outbox
+                    WHERE published_at IS NULL ORDER BY seq LIMIT $1
+                    FOR UPDATE SKIP LOCKED""",
+                self.batch,
+            )
+            if not rows:
+                return 0
+            await asyncio.gather(*(self._publish(exchange, row) for row in rows))
+            await conn.execute(
+                f"UPDATE {self.schema}.outbox SET published_at = now() WHERE id = ANY($1)",
+                [row["id"] for row in rows],
+            )
+        self.published += len(rows)
+        return len(rows)
+
+    async def _publish(self, exchange: AbstractExchange, row: asyncpg.Record) -> None:
+        event = Event(
+            id=row["id"],
+            type=row["type"],
+            occurred_at=row["occurred_at"],
+            source=self.schema,
+            data=row["data"],
+        )
+        await exchange.publish(
+            aio_pika.Message(
+                event.model_dump_json().encode(),
+                message_id=str(event.id),
+                type=event.type,
+                content_type="application/json",
+                delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+                timestamp=event.occurred_at,
+            ),
+            routing_key=event.type,
+        )
+
+
+Handler = Callable[[asyncpg.Connection, Event], Awaitable[None]]
+
+
+class EventConsumer:
+    """Consumes a queue; each event's effect and its inbox row commit in one transaction."""
+
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        *,
+        schema: str,
+        amqp_url: str,
+        queue: str,
+        handlers: dict[str, Handler],
+        prefetch: int = 50,
+    ) -> None:
+        self.pool = pool
+        self.schema = schema
+        self.amqp_url = amqp_url
+        self.queue_name = queue
+        self.handlers = handlers
+        self.prefetch = prefetch
+        self.dead_lettered = 0
+
+    async def run(self) -> None:
+        """Consume until cancelled, reconnecting after an outage."""
+        while True:
+            try:
+                await self._run_connected()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("consumer %s paused: %s", self.queue_name, type(exc).__name__)
+                await asyncio.sleep(1.0)
+
+    async def _run_connected(self) -> None:
+        connection = await aio_pika.connect_robust(self.amqp_url)
+        try:
+            channel = await connection.channel()
+            await channel.set_qos(prefetch_count=self.prefetch)
+            queue = await declare_queue(channel, self.queue_name, sorted(self.handlers))
+            async with queue.iterator() as messages:
+                async for message in messages:
+                    await self.handle(message)
+        finally:
+            await connection.close()
+
+    async def handle(self, message: AbstractIncomingMessage) -> None:
+        """Apply one message at most once; a failing one is retried, then dead-lettered."""
+        try:
+            event = Event.model_validate_json(message.body)
+        except ValueError:
+            log.error("consumer %s: unreadable message dead-lettered", self.queue_name)
+            self.dead_lettered += 1
+            await message.reject(requeue=False)
+            return
+        try:
+            await self.apply(event)
+        except Exception:
+            log.exception(
+                "consumer %s: event %s (%s) failed", self.queue_name, event.id, event.type
+            )
+            await message.nack(requeue=True)
+            return
+        await message.ack()
+
+    async def apply(self, event: Event) -> bool:
+        """Record the event in the inbox and run its handler; False if it was seen before."""
+        handler = self.handlers.get(event.type)
+        async with self.pool.acquire() as conn, conn.transaction():
+            fresh = await conn.fetchval(
+                f"""INSERT INTO {self.schema}.inbox (event_id, type) VALUES ($1, $2)
+                    ON CONFLICT DO NOTHING RETURNING true""",
+                event.id,
+                event.type,
+            )
+            if not fresh:
+                return False
+            if handler is not None:
+                await handler(conn, event)
+        return True
+
+
+def event_json(event: Event) -> str:
+    """The envelope as JSON text (for tests and tools)."""
+    return json.dumps(event.model_dump(mode="json"))

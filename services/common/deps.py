@@ -1,0 +1,49 @@
+"""FastAPI dependencies every service's routes use: the pool, the caller, the request id."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import asyncpg
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from temporalio.client import Client
+
+from services.common.auth import Principal, decode_token
+from services.common.errors import Unauthorized
+from services.common.settings import Settings
+
+_bearer = HTTPBearer(auto_error=False, description="A JWT from `lifecare token`")
+
+
+def get_settings_dep(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def get_pool(request: Request) -> asyncpg.Pool:
+    return request.app.state.pool
+
+
+def get_temporal(request: Request) -> Client:
+    return request.app.state.temporal
+
+
+def get_request_id(request: Request) -> str:
+    return request.state.request_id
+
+
+def current_principal(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    """The caller named by the bearer token; 401 without a valid one."""
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise Unauthorized("send a bearer token in the Authorization header")
+    return decode_token(request.app.state.settings, credentials.credentials)
+
+
+AppSettings = Annotated[Settings, Depends(get_settings_dep)]
+Pool = Annotated[asyncpg.Pool, Depends(get_pool)]
+Temporal = Annotated[Client, Depends(get_temporal)]
+Caller = Annotated[Principal, Depends(current_principal)]
+RequestId = Annotated[str, Depends(get_request_id)]

@@ -1,0 +1,76 @@
+"""Settings shared by every service, read from LIFECARE_* environment variables."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from functools import lru_cache
+from typing import Annotated, Literal
+
+from pydantic import AmqpDsn, BeforeValidator, PostgresDsn, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEVELOPMENT_JWT_SECRET = "lifecare-development-secret-do-not-use-in-production"
+
+_DURATION = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_duration(value: object) -> timedelta:
+    """Read a duration such as `3d`, `7d`, `12h`, `30m` or `10s` (also a number of seconds)."""
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, int | float):
+        return timedelta(seconds=value)
+    match = _DURATION.match(str(value))
+    if not match:
+        raise ValueError(f"not a duration: {value!r} (use a number and s, m, h or d, e.g. 3d)")
+    return timedelta(seconds=int(match.group(1)) * _UNIT_SECONDS[match.group(2)])
+
+
+Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+
+
+class Settings(BaseSettings):
+    """Configuration of one process of the platform."""
+
+    model_config = SettingsConfigDict(env_prefix="LIFECARE_", env_file=".env", extra="ignore")
+
+    env: Literal["development", "test", "production"] = "development"
+    database_url: PostgresDsn = PostgresDsn("postgresql://postgres@127.0.0.1:5432/lifecare")
+    amqp_url: AmqpDsn = AmqpDsn("amqp://guest:guest@127.0.0.1:5672/")
+    temporal_address: str = "127.0.0.1:7233"
+    temporal_namespace: str = "default"
+    task_queue: str = "lifecare"
+    jwt_secret: SecretStr = SecretStr(DEVELOPMENT_JWT_SECRET)
+    jwt_algorithm: str = "HS256"
+    token_ttl: Duration = timedelta(hours=12)
+
+    reminder_after: Duration = timedelta(days=3)
+    reminder_every: Duration = timedelta(days=7)
+    ivo_after: Duration = timedelta(days=90)
+
+    db_pool_min: int = 1
+    db_pool_max: int = 10
+    relay_batch: int = 200
+
+    @model_validator(mode="after")
+    def _refuse_development_secret_in_production(self) -> Settings:
+        if self.env == "production" and (
+            self.jwt_secret.get_secret_value() == DEVELOPMENT_JWT_SECRET
+        ):
+            raise ValueError(
+                "LIFECARE_JWT_SECRET is the development secret; set a real one in production"
+            )
+        return self
+
+    @property
+    def database_dsn(self) -> str:
+        """The PostgreSQL DSN as asyncpg takes it."""
+        return str(self.database_url)
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process's settings, read once."""
+    return Settings()

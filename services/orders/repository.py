@@ -1,0 +1,323 @@
+"""All SQL of the orders service. Functions never commit: the caller owns the transaction."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Any
+
+import asyncpg
+
+from services.common.errors import Conflict
+
+Row = dict[str, Any]
+
+_ORDER_COLUMNS = """
+    o.id, o.customer_id, c.customer_number, c.first_name, c.last_name, c.personnummer,
+    o.unit_id, u.name AS unit_name, o.service, o.decision_date, o.planned_start_date, o.text,
+    o.status, o.withdrawn_reason, o.created_by, o.created_at, o.updated_at,
+    e.id AS execution_id, e.start_date, e.end_date, e.end_reason
+"""
+_ORDER_FROM = """
+    FROM orders.orders o
+    JOIN orders.customers c ON c.id = o.customer_id
+    JOIN orders.units u ON u.id = o.unit_id
+    LEFT JOIN orders.executions e ON e.order_id = o.id
+"""
+_EXECUTION_COLUMNS = """
+    e.id, e.order_id, e.customer_id, c.customer_number, e.unit_id, e.service, e.start_date,
+    e.end_date, e.end_reason, e.status
+"""
+
+
+def _row(record: asyncpg.Record | None) -> Row | None:
+    return dict(record) if record is not None else None
+
+
+# --- units ---------------------------------------------------------------------------------
+
+
+async def insert_unit(conn: asyncpg.Connection, *, id: str, name: str) -> Row:
+    try:
+        record = await conn.fetchrow(
+            "INSERT INTO orders.units (id, name) VALUES ($1, $2) RETURNING id, name", id, name
+        )
+    except asyncpg.UniqueViolationError as exc:
+        raise Conflict(f"a unit with id {id!r} exists already", code="unit_exists") from exc
+    return dict(record)
+
+
+async def list_units(conn: asyncpg.Connection) -> list[Row]:
+    return [dict(r) for r in await conn.fetch("SELECT id, name FROM orders.units ORDER BY name")]
+
+
+async def unit_exists(conn: asyncpg.Connection, *, id: str) -> bool:
+    return bool(await conn.fetchval("SELECT true FROM orders.units WHERE id = $1", id))
+
+
+# --- customers -----------------------------------------------------------------------------
+
+_CUSTOMER_COLUMNS = "c.id, c.customer_number, c.personnummer, c.first_name, c.last_name"
+# A provider sees a customer once an order of theirs has reached the provider's unit.
+_VISIBLE_TO_UNIT = """($2::text IS NULL OR EXISTS (
+    SELECT 1 FROM orders.orders o WHERE o.customer_id = c.id AND o.unit_id = $2))"""
+
+
+async def insert_customer(
+    conn: asyncpg.Connection, *, id: uuid.UUID, personnummer: str, first_name: str, last_name: str
+) -> Row:
+    try:
+        record = await conn.fetchrow(
+            f"""INSERT INTO orders.customers AS c (id, personnummer, first_name, last_name)
+                VALUES ($1, $2, $3, $4) RETURNING {_CUSTOMER_COLUMNS}""",
+            id,
+            personnummer,
+            first_name,
+            last_name,
+        )
+    except asyncpg.UniqueViolationError as exc:
+        raise Conflict(
+            "a customer with this personnummer exists already", code="customer_exists"
+        ) from exc
+    return dict(record)
+
+
+async def get_customer(conn: asyncpg.Connection, *, id: uuid.UUID, unit: str | None) -> Row | None:
+    return _row(
+        await conn.fetchrow(
+            f"SELECT {_CUSTOMER_COLUMNS} FROM orders.customers c "
+            f"WHERE c.id = $1 AND {_VISIBLE_TO_UNIT}",
+            id,
+            unit,
+        )
+    )
+
+
+async def search_customers(
+    conn: asyncpg.Connection,
+    *,
+    text: str | None,
+    personnummer: str | None,
+    unit: str | None,
+    limit: int = 100,
+) -> list[Row]:
+    """Customers by personnummer, customer number or a part of the name."""
+    records = await conn.fetch(
+        f"""SELECT {_CUSTOMER_COLUMNS} FROM orders.customers c
+            WHERE {_VISIBLE_TO_UNIT}
+              AND ($1::text IS NULL
+                   OR c.personnummer = $3
+                   OR c.customer_number = $1
+                   OR (c.first_name || ' ' || c.last_name) ILIKE '%' || $1 || '%'
+                   OR (c.last_name || ' ' || c.first_name) ILIKE '%' || $1 || '%')
+            ORDER BY c.last_name, c.first_name, c.customer_number
+            LIMIT $4""",
+        text,
+        unit,
+        personnummer,
+        limit,
+    )
+    return [dict(r) for r in records]
+
+
+# --- orders --------------------------------------------------------------------------------
+
+
+async def insert_order(
+    conn: asyncpg.Connection,
+    *,
+    id: uuid.UUID,
+    customer_id: uuid.UUID,
+    unit_id: str,
+    service: str,
+    decision_date: date,
+    planned_start_date: date | None,
+    text: str,
+    created_by: str,
+) -> None:
+    await conn.execute(
+        """INSERT INTO orders.orders (id, customer_id, unit_id, service, decision_date,
+                                      planned_start_date, text, created_by)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)""",
+        id,
+        customer_id,
+        unit_id,
+        service,
+        decision_date,
+        planned_start_date,
+        text,
+        created_by,
+    )
+
+
+async def get_order(conn: asyncpg.Connection, *, id: uuid.UUID, unit: str | None) -> Row | None:
+    return _row(
+        await conn.fetchrow(
+            f"SELECT {_ORDER_COLUMNS} {_ORDER_FROM} "
+            "WHERE o.id = $1 AND ($2::text IS NULL OR o.unit_id = $2)",
+            id,
+            unit,
+        )
+    )
+
+
+async def list_orders(
+    conn: asyncpg.Connection,
+    *,
+    statuses: list[str] | None,
+    text: str | None,
+    personnummer: str | None,
+    unit: str | None,
+    limit: int = 500,
+) -> list[Row]:
+    records = await conn.fetch(
+        f"""SELECT {_ORDER_COLUMNS} {_ORDER_FROM}
+            WHERE ($1::text[] IS NULL OR o.status = ANY($1))
+              AND ($2::text IS NULL OR o.unit_id = $2)
+              AND ($3::text IS NULL
+                   OR c.personnummer = $4
+                   OR c.customer_number = $3
+                   OR (c.first_name || ' ' || c.last_name) ILIKE '%' || $3 || '%'
+                   OR (c.last_name || ' ' || c.first_name) ILIKE '%' || $3 || '%')
+            ORDER BY o.decision_date, o.created_at
+            LIMIT $5""",
+        statuses,
+        unit,
+        text,
+        personnummer,
+        limit,
+    )
+    return [dict(r) for r in records]
+
+
+async def unexecuted_decisions(conn: asyncpg.Connection, *, decided_on_or_before: date) -> list[Row]:
+    """Orders still unconfirmed whose decision is older than the IVO limit."""
+    records = await conn.fetch(
+        f"""SELECT {_ORDER_COLUMNS} {_ORDER_FROM}
+            WHERE o.status = 'unconfirmed' AND o.decision_date <= $1
+            ORDER BY o.decision_date, o.created_at""",
+        decided_on_or_before,
+    )
+    return [dict(r) for r in records]
+
+
+async def confirm_order(
+    conn: asyncpg.Connection,
+    *,
+    order_id: uuid.UUID,
+    execution_id: uuid.UUID,
+    start_date: date,
+    confirmed_by: str,
+) -> Row | None:
+    """Mark an unconfirmed order confirmed and open its execution; None if it was not."""
+    order = await conn.fetchrow(
+        """UPDATE orders.orders SET status = 'confirmed', updated_at = now()
+           WHERE id = $1 AND status = 'unconfirmed'
+           RETURNING customer_id, unit_id, service""",
+        order_id,
+    )
+    if order is None:
+        return None
+    await conn.execute(
+        """INSERT INTO orders.executions (id, order_id, customer_id, unit_id, service,
+                                          start_date, status, confirmed_by)
+           VALUES ($1, $2, $3, $4, $5, $6, 'confirmed', $7)""",
+        execution_id,
+        order_id,
+        order["customer_id"],
+        order["unit_id"],
+        order["service"],
+        start_date,
+        confirmed_by,
+    )
+    return dict(order)
+
+
+async def withdraw_order(conn: asyncpg.Connection, *, order_id: uuid.UUID, reason: str) -> Row | None:
+    return _row(
+        await conn.fetchrow(
+            """UPDATE orders.orders SET status = 'withdrawn', withdrawn_reason = $2,
+                      updated_at = now()
+               WHERE id = $1 AND status = 'unconfirmed'
+               RETURNING customer_id, unit_id""",
+            order_id,
+            reason,
+        )
+    )
+
+
+async def start_execution(conn: asyncpg.Connection, *, order_id: uuid.UUID) -> Row | None:
+    """Move a confirmed order and its execution to ongoing; None if it was not confirmed."""
+    record = await conn.fetchrow(
+        """WITH o AS (
+               UPDATE orders.orders SET status = 'ongoing', updated_at = now()
+               WHERE id = $1 AND status = 'confirmed' RETURNING id)
+           UPDATE orders.executions e SET status = 'ongoing'
+           FROM o WHERE e.order_id = o.id
+           RETURNING e.id, e.customer_id, e.unit_id, e.start_date""",
+        order_id,
+    )
+    return _row(record)
+
+
+async def end_execution(
+    conn: asyncpg.Connection, *, order_id: uuid.UUID, end_date: date, reason: str, ended_by: str
+) -> Row | None:
+    """End a confirmed or ongoing execution; None if there was none to end."""
+    record = await conn.fetchrow(
+        """WITH o AS (
+               UPDATE orders.orders SET status = 'ended', updated_at = now()
+               WHERE id = $1 AND status IN ('confirmed', 'ongoing') RETURNING id)
+           UPDATE orders.executions e
+              SET status = 'ended', end_date = $2, end_reason = $3, ended_by = $4
+           FROM o WHERE e.order_id = o.id
+           RETURNING e.id, e.customer_id, e.unit_id, e.start_date, e.end_date""",
+        order_id,
+        end_date,
+        reason,
+        ended_by,
+    )
+    return _row(record)
+
+
+async def order_state(conn: asyncpg.Connection, *, order_id: uuid.UUID) -> Row | None:
+    """The order's status with its execution, for idempotent activities."""
+    return _row(
+        await conn.fetchrow(
+            """SELECT o.status, o.customer_id, e.id AS execution_id, e.start_date, e.end_date
+               FROM orders.orders o LEFT JOIN orders.executions e ON e.order_id = o.id
+               WHERE o.id = $1""",
+            order_id,
+        )
+    )
+
+
+# --- executions ----------------------------------------------------------------------------
+
+
+async def get_execution(
+    conn: asyncpg.Connection, *, id: uuid.UUID, unit: str | None
+) -> Row | None:
+    return _row(
+        await conn.fetchrow(
+            f"""SELECT {_EXECUTION_COLUMNS} FROM orders.executions e
+                JOIN orders.customers c ON c.id = e.customer_id
+                WHERE e.id = $1 AND ($2::text IS NULL OR e.unit_id = $2)""",
+            id,
+            unit,
+        )
+    )
+
+
+async def customer_executions(
+    conn: asyncpg.Connection, *, customer_id: uuid.UUID, unit: str | None
+) -> list[Row]:
+    records = await conn.fetch(
+        f"""SELECT {_EXECUTION_COLUMNS} FROM orders.executions e
+            JOIN orders.customers c ON c.id = e.customer_id
+            WHERE e.customer_id = $1 AND ($2::text IS NULL OR e.unit_id = $2)
+            ORDER BY e.start_date DESC""",
+        customer_id,
+        unit,
+    )
+    return [dict(r) for r in records]

@@ -1,0 +1,107 @@
+"""Request and response bodies of the orders API."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from services.orders.domain import EndReason, OrderStatus
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class UnitIn(Strict):
+    id: str = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    name: str = Field(min_length=1, max_length=200)
+
+
+class Unit(BaseModel):
+    id: str
+    name: str
+
+
+class CustomerIn(Strict):
+    personnummer: str = Field(min_length=10, max_length=13, examples=["19121212-1212"])
+    first_name: str = Field(min_length=1, max_length=100)
+    last_name: str = Field(min_length=1, max_length=100)
+
+
+class Customer(BaseModel):
+    id: uuid.UUID
+    customer_number: str
+    personnummer: str
+    first_name: str
+    last_name: str
+
+
+class OrderIn(Strict):
+    customer_id: uuid.UUID
+    unit_id: str = Field(min_length=1)
+    service: Literal["sol_boende"] = "sol_boende"
+    decision_date: date
+    planned_start_date: date | None = None
+    text: str = Field(min_length=1, max_length=20_000)
+
+
+class Order(BaseModel):
+    id: uuid.UUID
+    customer_id: uuid.UUID
+    customer_number: str
+    customer_name: str
+    unit_id: str
+    unit_name: str
+    service: str
+    decision_date: date
+    planned_start_date: date | None
+    text: str
+    status: OrderStatus
+    withdrawn_reason: str | None = None
+    execution_id: uuid.UUID | None = None
+    start_date: date | None = None
+    end_date: date | None = None
+    end_reason: str | None = None
+    created_at: datetime
+    workflow_id: str
+
+
+class ConfirmIn(Strict):
+    start_date: date
+
+
+class WithdrawIn(Strict):
+    reason: str = Field(min_length=1, max_length=2_000)
+
+
+class EndIn(Strict):
+    end_date: date
+    reason: EndReason
+    confirmed: bool = Field(description="The provider ticks that they are sure")
+
+
+class Execution(BaseModel):
+    id: uuid.UUID
+    order_id: uuid.UUID
+    customer_id: uuid.UUID
+    customer_number: str
+    unit_id: str
+    service: str
+    start_date: date
+    end_date: date | None
+    end_reason: str | None
+    status: str
+
+
+class AuditEntry(BaseModel):
+    at: datetime
+    service: str
+    actor_sub: str
+    actor_role: str
+    actor_unit: str | None
+    action: str
+    resource: str
+    request_id: str | None

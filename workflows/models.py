@@ -1,0 +1,145 @@
+"""Inputs and outputs of workflows and activities: one pydantic model per input."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+from pydantic import BaseModel, Field
+from temporalio.common import SearchAttributeKey
+
+TASK_QUEUE = "lifecare"
+
+CUSTOMER_NUMBER = SearchAttributeKey.for_keyword("CustomerNumber")
+UNIT_ID = SearchAttributeKey.for_keyword("UnitId")
+ORDER_STATUS = SearchAttributeKey.for_keyword("OrderStatus")
+SEARCH_ATTRIBUTES = (CUSTOMER_NUMBER, UNIT_ID, ORDER_STATUS)
+
+
+def lifecycle_id(order_id: uuid.UUID | str) -> str:
+    """The workflow id of an order's lifecycle."""
+    return f"order-{order_id}"
+
+
+class Actor(BaseModel):
+    """Who asked for a change, for the audit log (never a personnummer)."""
+
+    sub: str
+    role: str
+    unit: str | None = None
+    request_id: str | None = None
+
+
+class Durations(BaseModel):
+    """Reminder and IVO timing, in seconds, taken from settings when the order is created."""
+
+    reminder_after: float = 3 * 86400
+    reminder_every: float = 7 * 86400
+    ivo_after: float = 90 * 86400
+
+
+class AbsenceEntry(BaseModel):
+    """An absence of the customer during the stay, as the lifecycle knows it."""
+
+    absence_id: uuid.UUID
+    reason: str
+    from_date: date
+    to_date: date | None = None
+    escalated: bool = False
+    removed: bool = False
+
+
+class LifecycleState(BaseModel):
+    """Everything the lifecycle carries, also across continue-as-new."""
+
+    order_id: uuid.UUID
+    customer_id: uuid.UUID
+    customer_number: str
+    unit_id: str
+    decision_date: date
+    created_at: datetime
+    durations: Durations = Field(default_factory=Durations)
+    status: str = "unconfirmed"
+    execution_id: uuid.UUID | None = None
+    start_date: date | None = None
+    end_date: date | None = None
+    reminders_sent: int = 0
+    ivo_notified: bool = False
+    absences: list[AbsenceEntry] = Field(default_factory=list)
+    invoiced_through: str | None = None  # the last period (YYYY-MM) invoiced
+    seen_signals: list[str] = Field(default_factory=list)
+    history_limit: int = 10_000
+
+
+class LifecycleInput(BaseModel):
+    state: LifecycleState
+
+
+class ConfirmRequest(BaseModel):
+    start_date: date
+    actor: Actor
+
+
+class WithdrawRequest(BaseModel):
+    reason: str
+    actor: Actor
+
+
+class EndRequest(BaseModel):
+    end_date: date
+    reason: str
+    confirmed: bool
+    actor: Actor
+
+
+class ConfirmCommand(BaseModel):
+    order_id: uuid.UUID
+    start_date: date
+    actor: Actor
+
+
+class WithdrawCommand(BaseModel):
+    order_id: uuid.UUID
+    reason: str
+    actor: Actor
+
+
+class EndCommand(BaseModel):
+    order_id: uuid.UUID
+    end_date: date
+    reason: str
+    actor: Actor
+
+
+class StartCommand(BaseModel):
+    order_id: uuid.UUID
+
+
+class ChangeResult(BaseModel):
+    """What an activity changed: the order's status and its execution."""
+
+    order_id: uuid.UUID
+    status: str
+    execution_id: uuid.UUID | None = None
+    start_date: date | None = None
+    end_date: date | None = None
+
+
+class NotificationCommand(BaseModel):
+    """A `notification.requested` event to write, with an id fixed by the workflow."""
+
+    event_id: uuid.UUID
+    to: list[str]
+    subject: str
+    body: str
+    kind: str
+    order_id: uuid.UUID | None = None
+    customer_number: str | None = None
+
+
+class InvoiceIssued(BaseModel):
+    """Billing issued the invoice of a period for this order's customer."""
+
+    event_id: uuid.UUID
+    period: str  # YYYY-MM
+    invoice_id: uuid.UUID | None = None

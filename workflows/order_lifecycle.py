@@ -1,0 +1,298 @@
+"""OrderLifecycle: one durable workflow per order, from ordering to its last invoice."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from services.common.errors import LifecareError
+    from services.orders import domain
+    from workflows.activities import OrderActivities
+    from workflows.models import (
+        ORDER_STATUS,
+        ChangeResult,
+        ConfirmCommand,
+        ConfirmRequest,
+        EndCommand,
+        EndRequest,
+        InvoiceIssued,
+        LifecycleInput,
+        LifecycleState,
+        NotificationCommand,
+        StartCommand,
+        WithdrawCommand,
+        WithdrawRequest,
+    )
+
+# A change the API waits for: a few quick tries, then the caller hears that it failed.
+CHANGE = {
+    "start_to_close_timeout": timedelta(seconds=30),
+    "retry_policy": RetryPolicy(maximum_attempts=5, non_retryable_error_types=["refused"]),
+}
+# Background work nobody waits for: keep trying until it is done.
+BACKGROUND = {
+    "start_to_close_timeout": timedelta(seconds=30),
+    "retry_policy": RetryPolicy(maximum_interval=timedelta(minutes=5)),
+}
+IVO_MAILBOX = "group:bistand"
+
+
+def refusal(exc: LifecareError) -> ApplicationError:
+    """A business refusal as a non-retryable failure that the API turns back into a 4xx."""
+    return ApplicationError(exc.message, exc.status, type=exc.code, non_retryable=True)
+
+
+@workflow.defn
+class OrderLifecycle:
+    """Reminds while unconfirmed, starts the execution on its day, ends it, then completes."""
+
+    @workflow.init
+    def __init__(self, input: LifecycleInput) -> None:
+        self.s: LifecycleState = input.state
+        self._changed = False
+
+    @workflow.run
+    async def run(self, input: LifecycleInput) -> LifecycleState:
+        while True:
+            await self._act_on_due_work()
+            if self._finished():
+                await workflow.wait_condition(workflow.all_handlers_finished)
+                if self._finished():  # a failed change may have put the state back
+                    return self.s
+                continue
+            if self._history_is_long():
+                await workflow.wait_condition(workflow.all_handlers_finished)
+                workflow.continue_as_new(LifecycleInput(state=self.s))
+            self._changed = False
+            deadline = self._next_deadline()
+            timeout = None if deadline is None else max(deadline - workflow.now(), timedelta())
+            try:
+                await workflow.wait_condition(lambda: self._changed, timeout=timeout)
+            except TimeoutError:
+                pass
+
+    # --- queries, updates and signals ----------------------------------------------------
+
+    @workflow.query
+    def status(self) -> LifecycleState:
+        """The order's state as the workflow knows it."""
+        return self.s
+
+    @workflow.update
+    async def confirm(self, request: ConfirmRequest) -> ChangeResult:
+        """The provider confirms the order with the day the customer moves in."""
+        previous = self.s.status
+        self._set_status(domain.OrderStatus.confirmed)
+        self.s.start_date = request.start_date
+        try:
+            result = await workflow.execute_activity_method(
+                OrderActivities.confirm_order,
+                ConfirmCommand(
+                    order_id=self.s.order_id, start_date=request.start_date, actor=request.actor
+                ),
+                **CHANGE,
+            )
+        except Exception:
+            self._set_status(previous)
+            self.s.start_date = None
+            raise
+        self.s.execution_id = result.execution_id
+        return result
+
+    @confirm.validator
+    def _validate_confirm(self, request: ConfirmRequest) -> None:
+        self._check(
+            domain.check_confirm,
+            status=self.s.status,
+            decision_date=self.s.decision_date,
+            start_date=request.start_date,
+        )
+
+    @workflow.update
+    async def withdraw(self, request: WithdrawRequest) -> ChangeResult:
+        """The caseworker withdraws the order while it is unconfirmed."""
+        self._set_status(domain.OrderStatus.withdrawn)
+        try:
+            return await workflow.execute_activity_method(
+                OrderActivities.withdraw_order,
+                WithdrawCommand(
+                    order_id=self.s.order_id, reason=request.reason, actor=request.actor
+                ),
+                **CHANGE,
+            )
+        except Exception:
+            self._set_status(domain.OrderStatus.unconfirmed)
+            raise
+
+    @withdraw.validator
+    def _validate_withdraw(self, request: WithdrawRequest) -> None:
+        self._check(domain.check_withdraw, status=self.s.status)
+
+    @workflow.update
+    async def end(self, request: EndRequest) -> ChangeResult:
+        """The provider ends the execution: the customer moved or died."""
+        previous = self.s.status
+        self._set_status(domain.OrderStatus.ended)
+        self.s.end_date = request.end_date
+        try:
+            return await workflow.execute_activity_method(
+                OrderActivities.end_execution,
+                EndCommand(
+                    order_id=self.s.order_id,
+                    end_date=request.end_date,
+                    reason=request.reason,
+                    actor=request.actor,
+                ),
+                **CHANGE,
+            )
+        except Exception:
+            self._set_status(previous)
+            self.s.end_date = None
+            raise
+
+    @end.validator
+    def _validate_end(self, request: EndRequest) -> None:
+        self._check(
+            domain.check_end,
+            status=self.s.status,
+            start_date=self.s.start_date or request.end_date,
+            end_date=request.end_date,
+            sure=request.confirmed,
+        )
+
+    @workflow.signal
+    def invoice_issued(self, signal: InvoiceIssued) -> None:
+        """Billing issued an invoice for this stay; the last one lets the workflow complete."""
+        if str(signal.event_id) in self.s.seen_signals:
+            return
+        self.s.seen_signals.append(str(signal.event_id))
+        if self.s.invoiced_through is None or signal.period > self.s.invoiced_through:
+            self.s.invoiced_through = signal.period
+        self._changed = True
+
+    # --- the work the workflow does by itself -----------------------------------------------
+
+    async def _act_on_due_work(self) -> None:
+        now = workflow.now()
+        if self.s.status == domain.OrderStatus.unconfirmed:
+            if now >= self._reminder_due():
+                await self._remind_unit(now)
+            if not self.s.ivo_notified and now >= self._ivo_due():
+                await self._notify_ivo()
+        elif self.s.status == domain.OrderStatus.confirmed and self.s.start_date is not None:
+            if now >= domain.start_of_day(self.s.start_date):
+                await self._start_execution()
+
+    async def _remind_unit(self, now: datetime) -> None:
+        number = self.s.reminders_sent + 1
+        await self._notify(
+            kind="order.reminder",
+            key=f"reminder-{number}",
+            to=[f"unit:{self.s.unit_id}"],
+            subject=f"Påminnelse: ej bekräftad beställning, kund {self.s.customer_number}",
+            body=(
+                f"Beställningen {self.s.order_id} för kund {self.s.customer_number} "
+                f"(beslut {self.s.decision_date}) är ännu inte bekräftad. Bekräfta den med "
+                "inflyttningsdagen när kunden har flyttat in."
+            ),
+        )
+        # after a long pause, one reminder covers every one that fell due meanwhile
+        plan = self._reminder_plan()
+        while plan.due_at(self.s.created_at, self.s.reminders_sent) <= now:
+            self.s.reminders_sent += 1
+
+    async def _notify_ivo(self) -> None:
+        await self._notify(
+            kind="order.ivo",
+            key="ivo",
+            to=[IVO_MAILBOX],
+            subject=f"Ej verkställt beslut, kund {self.s.customer_number}",
+            body=(
+                f"Beslutet {self.s.decision_date} för kund {self.s.customer_number} "
+                f"(beställning {self.s.order_id}) är inte verkställt. Ett ej verkställt beslut "
+                "ska rapporteras till IVO."
+            ),
+        )
+        self.s.ivo_notified = True
+
+    async def _notify(self, *, kind: str, key: str, to: list[str], subject: str, body: str) -> None:
+        await workflow.execute_activity_method(
+            OrderActivities.request_notification,
+            NotificationCommand(
+                event_id=uuid.uuid5(uuid.NAMESPACE_URL, f"{workflow.info().workflow_id}/{key}"),
+                to=to,
+                subject=subject,
+                body=body,
+                kind=kind,
+                order_id=self.s.order_id,
+                customer_number=self.s.customer_number,
+            ),
+            **BACKGROUND,
+        )
+
+    async def _start_execution(self) -> None:
+        await workflow.execute_activity_method(
+            OrderActivities.start_execution,
+            StartCommand(order_id=self.s.order_id),
+            **BACKGROUND,
+        )
+        if self.s.status == domain.OrderStatus.confirmed:
+            self._set_status(domain.OrderStatus.ongoing)
+
+    # --- helpers --------------------------------------------------------------------------
+
+    def _reminder_plan(self) -> domain.ReminderPlan:
+        return domain.ReminderPlan(
+            first_after=timedelta(seconds=self.s.durations.reminder_after),
+            every=timedelta(seconds=self.s.durations.reminder_every),
+        )
+
+    def _reminder_due(self) -> datetime:
+        return self._reminder_plan().due_at(self.s.created_at, self.s.reminders_sent)
+
+    def _ivo_due(self) -> datetime:
+        return domain.start_of_day(self.s.decision_date) + timedelta(
+            seconds=self.s.durations.ivo_after
+        )
+
+    def _next_deadline(self) -> datetime | None:
+        if self.s.status == domain.OrderStatus.unconfirmed:
+            due = [self._reminder_due()]
+            if not self.s.ivo_notified:
+                due.append(self._ivo_due())
+            return min(due)
+        if self.s.status == domain.OrderStatus.confirmed and self.s.start_date is not None:
+            return domain.start_of_day(self.s.start_date)
+        return None
+
+    def _finished(self) -> bool:
+        if self.s.status == domain.OrderStatus.withdrawn:
+            return True
+        if self.s.status == domain.OrderStatus.ended and self.s.end_date is not None:
+            last_period = self.s.end_date.strftime("%Y-%m")
+            return self.s.invoiced_through is not None and self.s.invoiced_through >= last_period
+        return False
+
+    def _history_is_long(self) -> bool:
+        info = workflow.info()
+        return (
+            info.is_continue_as_new_suggested()
+            or info.get_current_history_length() >= self.s.history_limit
+        )
+
+    def _set_status(self, status: str) -> None:
+        self.s.status = str(status)
+        workflow.upsert_search_attributes([ORDER_STATUS.value_set(self.s.status)])
+        self._changed = True
+
+    @staticmethod
+    def _check(rule, **facts) -> None:  # type: ignore[no-untyped-def]
+        try:
+            rule(**facts)
+        except LifecareError as exc:
+            raise refusal(exc) from None

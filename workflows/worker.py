@@ -1,0 +1,83 @@
+"""The worker of task queue `lifecare`: every workflow and activity of the platform."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+
+from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
+from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Worker
+
+from services.common.db import create_pool
+from services.common.settings import Settings, get_settings
+from workflows.activities import OrderActivities
+from workflows.models import SEARCH_ATTRIBUTES
+from workflows.order_lifecycle import OrderLifecycle
+
+log = logging.getLogger(__name__)
+
+WORKFLOWS: Sequence[type] = (OrderLifecycle,)
+
+
+async def connect(settings: Settings) -> Client:
+    """A Temporal client with the pydantic data converter."""
+    return await Client.connect(
+        settings.temporal_address,
+        namespace=settings.temporal_namespace,
+        data_converter=pydantic_data_converter,
+    )
+
+
+async def ensure_search_attributes(client: Client, namespace: str) -> None:
+    """Register the custom search attributes an operator filters by, if missing."""
+    request = AddSearchAttributesRequest(
+        namespace=namespace,
+        search_attributes={
+            key.name: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD for key in SEARCH_ATTRIBUTES
+        },
+    )
+    try:
+        await client.operator_service.add_search_attributes(request)
+    except RPCError as exc:
+        if exc.status != RPCStatusCode.ALREADY_EXISTS:
+            raise
+
+
+def build_worker(client: Client, settings: Settings, activities: OrderActivities) -> Worker:
+    """A worker for the platform's task queue."""
+    return Worker(
+        client,
+        task_queue=settings.task_queue,
+        workflows=list(WORKFLOWS),
+        activities=[
+            activities.confirm_order,
+            activities.withdraw_order,
+            activities.end_execution,
+            activities.start_execution,
+            activities.request_notification,
+        ],
+    )
+
+
+async def run(settings: Settings | None = None) -> None:
+    """Run the worker until cancelled."""
+    settings = settings or get_settings()
+    client = await connect(settings)
+    await ensure_search_attributes(client, settings.temporal_namespace)
+    pool = await create_pool(settings.database_dsn, max_size=settings.db_pool_max)
+    try:
+        worker = build_worker(client, settings, OrderActivities(pool))
+        log.info("worker polling task queue %s", settings.task_queue)
+        await worker.run()
+    finally:
+        await pool.close()
+
+
+if __name__ == "__main__":
+    logging.basicConfig(level=logging.INFO)
+    asyncio.run(run())
