@@ -119,6 +119,11 @@ def up(settings: Settings) -> int:
         for problem in problems:
             _say(f"lifecare up: {problem}")
         return 1
+    busy = [f"{name} ({port})" for name, (_m, port) in SERVICES.items() if _port_open("127.0.0.1", port)]
+    if busy:
+        _say(f"lifecare up: these ports are taken already: {', '.join(busy)}; "
+             "is another `lifecare up` running?")
+        return 1
     STATE_DIR.mkdir(exist_ok=True)
     children: list[subprocess.Popen[bytes]] = []
     host, _, port = settings.temporal_address.rpartition(":")
@@ -183,14 +188,15 @@ def _wait_until_interrupted(children: list[subprocess.Popen[bytes]]) -> None:
 
 
 def _stop(children: list[subprocess.Popen[bytes]]) -> None:
+    """Stop in reverse order of start: services, then the worker, then Temporal."""
     for child in reversed(children):
         if child.poll() is None:
-            child.send_signal(signal.SIGINT if child is not children[0] else signal.SIGTERM)
-    for child in reversed(children):
+            child.send_signal(signal.SIGTERM)
         try:
             child.wait(timeout=15)
         except subprocess.TimeoutExpired:
             child.kill()
+            child.wait()
 
 
 def sample_tokens(settings: Settings) -> dict[str, str]:
@@ -239,10 +245,7 @@ def worker() -> int:
     from workflows import worker as worker_module
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    try:
-        asyncio.run(worker_module.run())
-    except KeyboardInterrupt:
-        pass
+    asyncio.run(worker_module.run())
     return 0
 
 

@@ -40,10 +40,11 @@ def seed(orders_url: str, *, admin: str, caseworker: str) -> bool:
                 http.post("/units", json={"id": unit_id, "name": name}, headers=as_admin)
         customers = []
         for birth, serial, first, last in CUSTOMERS:
+            personnummer = test_personnummer(birth, serial)
             response = http.post(
                 "/customers",
                 json={
-                    "personnummer": test_personnummer(birth, serial),
+                    "personnummer": personnummer,
                     "first_name": first,
                     "last_name": last,
                 },
@@ -52,7 +53,7 @@ def seed(orders_url: str, *, admin: str, caseworker: str) -> bool:
             if response.status_code == 201:
                 customers.append(response.json())
             else:  # there from an earlier, interrupted seeding
-                found = http.get("/customers", params={"q": f"{birth}{serial}"}, headers=as_admin)
+                found = http.get("/customers", params={"q": personnummer}, headers=as_admin)
                 customers.extend(found.json()[:1])
         if customers:
             http.post(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 from collections.abc import Sequence
 
 from temporalio.api.enums.v1 import IndexedValueType
@@ -65,19 +66,19 @@ def build_worker(client: Client, settings: Settings, activities: OrderActivities
 
 
 async def run(settings: Settings | None = None) -> None:
-    """Run the worker until cancelled."""
+    """Run the worker until SIGINT or SIGTERM, then shut it down gracefully."""
     settings = settings or get_settings()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
     client = await connect(settings)
     await ensure_search_attributes(client, settings.temporal_namespace)
     pool = await create_pool(settings.database_dsn, max_size=settings.db_pool_max)
     try:
-        worker = build_worker(client, settings, OrderActivities(pool))
-        log.info("worker polling task queue %s", settings.task_queue)
-        await worker.run()
+        async with build_worker(client, settings, OrderActivities(pool)):
+            log.info("worker polling task queue %s", settings.task_queue)
+            await stop.wait()
+            log.info("worker stopping")
     finally:
         await pool.close()
-
-
-if __name__ == "__main__":
-    logging.basicConfig(level=logging.INFO)
-    asyncio.run(run())
