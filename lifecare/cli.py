@@ -119,10 +119,14 @@ def up(settings: Settings) -> int:
         for problem in problems:
             _say(f"lifecare up: {problem}")
         return 1
-    busy = [f"{name} ({port})" for name, (_m, port) in SERVICES.items() if _port_open("127.0.0.1", port)]
+    busy = [
+        f"{name} ({port})" for name, (_m, port) in SERVICES.items() if _port_open("127.0.0.1", port)
+    ]
     if busy:
-        _say(f"lifecare up: these ports are taken already: {', '.join(busy)}; "
-             "is another `lifecare up` running?")
+        _say(
+            f"lifecare up: these ports are taken already: {', '.join(busy)}; "
+            "is another `lifecare up` running?"
+        )
         return 1
     STATE_DIR.mkdir(exist_ok=True)
     children: list[subprocess.Popen[bytes]] = []
@@ -134,14 +138,23 @@ def up(settings: Settings) -> int:
             children.append(
                 subprocess.Popen(
                     [
-                        temporal_binary(), "server", "start-dev",
-                        "--ip", host or "127.0.0.1", "--port", port,
-                        "--ui-port", str(TEMPORAL_UI_PORT),
-                        "--db-filename", str(STATE_DIR / "temporal.db"),
-                        "--namespace", settings.temporal_namespace,
-                        "--log-level", "warn",
+                        temporal_binary(),
+                        "server",
+                        "start-dev",
+                        "--ip",
+                        host or "127.0.0.1",
+                        "--port",
+                        port,
+                        "--ui-port",
+                        str(TEMPORAL_UI_PORT),
+                        "--db-filename",
+                        str(STATE_DIR / "temporal.db"),
+                        "--namespace",
+                        settings.temporal_namespace,
+                        "--log-level",
+                        "warn",
                     ],
-                    stdout=open(STATE_DIR / "temporal.log", "ab"),  # noqa: SIM115
+                    stdout=open(STATE_DIR / "temporal.log", "ab"),
                     stderr=subprocess.STDOUT,
                 )
             )
@@ -152,12 +165,16 @@ def up(settings: Settings) -> int:
         for name, (_module, service_port) in SERVICES.items():
             children.append(_spawn(["serve", name, "--port", str(service_port)]))
         for name, (_module, service_port) in SERVICES.items():
-            _wait_for(f"the {name} service", lambda p=service_port: _healthy(
-                f"http://127.0.0.1:{p}/health"))
+            _wait_for(
+                f"the {name} service",
+                lambda p=service_port: _healthy(f"http://127.0.0.1:{p}/health"),
+            )
         tokens = sample_tokens(settings)
         from lifecare import demo
 
-        if demo.seed("http://127.0.0.1:8001", admin=tokens["admin"], caseworker=tokens["caseworker"]):
+        if demo.seed(
+            "http://127.0.0.1:8001", admin=tokens["admin"], caseworker=tokens["caseworker"]
+        ):
             _say("demo data: two units, five customers, one unconfirmed order")
         _print_welcome(tokens)
         _wait_until_interrupted(children)
@@ -221,7 +238,7 @@ def _print_welcome(tokens: dict[str, str]) -> None:
     for name, (_module, port) in SERVICES.items():
         _say(f"  {name:<10} http://127.0.0.1:{port}/docs")
     _say(f"  {'temporal':<10} http://127.0.0.1:{TEMPORAL_UI_PORT}  (workflows: order-<order id>)\n")
-    _say("Tokens (export one, then curl -H \"Authorization: Bearer $TOKEN\" ...):")
+    _say('Tokens (export one, then curl -H "Authorization: Bearer $TOKEN" ...):')
     for role, token in tokens.items():
         _say(f"  {role:<12} {token}")
     _say("")
@@ -234,8 +251,9 @@ def serve(name: str, host: str, port: int | None) -> int:
     import uvicorn
 
     module, default_port = SERVICES[name]
-    uvicorn.run(f"{module}:build", factory=True, host=host, port=port or default_port,
-                log_level="info")
+    uvicorn.run(
+        f"{module}:build", factory=True, host=host, port=port or default_port, log_level="info"
+    )
     return 0
 
 
@@ -275,8 +293,9 @@ def main(argv: list[str] | None = None) -> None:
         code = 0
     elif args.command == "token":
         try:
-            _say(issue_token(settings, sub=args.sub, name=args.name, role=args.role,
-                             unit=args.unit))
+            _say(
+                issue_token(settings, sub=args.sub, name=args.name, role=args.role, unit=args.unit)
+            )
         except ValueError as exc:
             parser.error(str(exc))
         code = 0

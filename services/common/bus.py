@@ -119,9 +119,7 @@ async def declare_queue(
 class OutboxRelay:
     """Publishes a schema's outbox rows in order, in batches awaited together, then marks them."""
 
-    def __init__(
-        self, pool: asyncpg.Pool, *, schema: str, amqp_url: str, batch: int = 200
-    ) -> None:
+    def __init__(self, pool: asyncpg.Pool, *, schema: str, amqp_url: str, batch: int = 200) -> None:
         self.pool = pool
         self.schema = schema
         self.amqp_url = amqp_url

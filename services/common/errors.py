@@ -58,7 +58,16 @@ class Unavailable(LifecareError):
 
 ERRORS_BY_STATUS: dict[int, type[LifecareError]] = {
     cls.status: cls
-    for cls in (Unauthorized, Forbidden, NotFound, Conflict, Invalid, Unavailable)
+    for cls in (
+        Unauthorized,
+        Forbidden,
+        NotFound,
+        Conflict,
+        Invalid,
+        PayloadTooLarge,
+        UnsupportedMediaType,
+        Unavailable,
+    )
 }
 
 

@@ -12,7 +12,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEVELOPMENT_JWT_SECRET = "lifecare-development-secret-do-not-use-in-production"
 
-_DURATION = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
+_DURATION = re.compile(r"^\s*(\d+)\s*([smhd]?)\s*$", re.ASCII)
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
@@ -20,12 +20,18 @@ def parse_duration(value: object) -> timedelta:
     """Read a duration such as `3d`, `7d`, `12h`, `30m` or `10s` (also a number of seconds)."""
     if isinstance(value, timedelta):
         return value
-    if isinstance(value, int | float):
-        return timedelta(seconds=value)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        try:
+            return timedelta(seconds=value)
+        except OverflowError as exc:
+            raise ValueError(f"the duration {value!r} is too long") from exc
     match = _DURATION.match(str(value))
-    if not match:
+    if isinstance(value, bool) or not match:
         raise ValueError(f"not a duration: {value!r} (use a number and s, m, h or d, e.g. 3d)")
-    return timedelta(seconds=int(match.group(1)) * _UNIT_SECONDS[match.group(2)])
+    try:
+        return timedelta(seconds=int(match.group(1)) * _UNIT_SECONDS[match.group(2) or "s"])
+    except OverflowError as exc:
+        raise ValueError(f"the duration {value!r} is too long") from exc
 
 
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]

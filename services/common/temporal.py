@@ -30,8 +30,10 @@ async def update(handle: WorkflowHandle[Any, Any], name: str, arg: Any, result_t
 
 def _as_error(cause: BaseException | None) -> LifecareError:
     while cause is not None:
-        if isinstance(cause, ApplicationError) and cause.details and isinstance(
-            cause.details[0], int
+        if (
+            isinstance(cause, ApplicationError)
+            and cause.details
+            and isinstance(cause.details[0], int)
         ):
             return error_for(cause.details[0], cause.type or "refused", cause.message)
         if isinstance(cause, ApplicationError) and cause.type == "refused":

@@ -139,7 +139,12 @@ async def create_customer(
             customer_number=customer["customer_number"],
         )
         await _audit(
-            conn, caller, request_id, "customer.create", f"customer:{customer['id']}", [customer],
+            conn,
+            caller,
+            request_id,
+            "customer.create",
+            f"customer:{customer['id']}",
+            [customer],
             key="id",
         )
     return customer
@@ -167,8 +172,9 @@ async def get_customer(
         row = await repository.get_customer(conn, id=customer_id, unit=caller.provider_unit)
         if row is None:
             raise NotFound("no such customer", code="customer_not_found")
-        await _audit(conn, caller, request_id, "customer.read", f"customer:{customer_id}", [row],
-                     key="id")
+        await _audit(
+            conn, caller, request_id, "customer.read", f"customer:{customer_id}", [row], key="id"
+        )
     return row
 
 
@@ -185,8 +191,14 @@ async def customer_executions(
         rows = await repository.customer_executions(
             conn, customer_id=customer_id, unit=caller.provider_unit
         )
-        await _audit(conn, caller, request_id, "execution.list", f"customer:{customer_id}",
-                     [{"customer_id": customer_id}])
+        await _audit(
+            conn,
+            caller,
+            request_id,
+            "execution.list",
+            f"customer:{customer_id}",
+            [{"customer_id": customer_id}],
+        )
     return rows
 
 
@@ -234,8 +246,14 @@ async def create_order(
             service=body.service,
             decision_date=body.decision_date,
         )
-        await _audit(conn, caller, request_id, "order.create", f"order:{order_id}",
-                     [{"customer_id": body.customer_id}])
+        await _audit(
+            conn,
+            caller,
+            request_id,
+            "order.create",
+            f"order:{order_id}",
+            [{"customer_id": body.customer_id}],
+        )
         # started inside the transaction: if the start fails nothing is written
         await client.start_workflow(
             "OrderLifecycle",
@@ -332,7 +350,12 @@ async def confirm_order(
 ) -> Order:
     """Confirm the order with the day the customer moves in (provider of the order's unit)."""
     caller.require(Role.provider)
-    await _read_order(pool, caller, request_id, order_id, "order.read")
+    order = await _read_order(pool, caller, request_id, order_id, "order.read")
+    # answered here when the order is plainly past this step (its workflow may have completed);
+    # the workflow's validator decides every case that is still open
+    domain.check_confirm(
+        status=order["status"], decision_date=order["decision_date"], start_date=body.start_date
+    )
     await temporal.update(
         _lifecycle(client, order_id),
         "confirm",
@@ -353,7 +376,8 @@ async def withdraw_order(
 ) -> Order:
     """Withdraw an unconfirmed order (caseworker)."""
     caller.require(Role.caseworker)
-    await _read_order(pool, caller, request_id, order_id, "order.read")
+    order = await _read_order(pool, caller, request_id, order_id, "order.read")
+    domain.check_withdraw(status=order["status"])
     await temporal.update(
         _lifecycle(client, order_id),
         "withdraw",
@@ -373,8 +397,7 @@ async def _read_execution(
         row = await repository.get_execution(conn, id=execution_id, unit=caller.provider_unit)
         if row is None:
             raise NotFound("no such execution", code="execution_not_found")
-        await _audit(conn, caller, request_id, "execution.read", f"execution:{execution_id}",
-                     [row])
+        await _audit(conn, caller, request_id, "execution.read", f"execution:{execution_id}", [row])
     return row
 
 
@@ -398,6 +421,12 @@ async def end_execution(
     """End the execution with the last day, the reason and the provider's tick (provider)."""
     caller.require(Role.provider)
     execution = await _read_execution(pool, caller, request_id, execution_id)
+    domain.check_end(
+        status=execution["status"],
+        start_date=execution["start_date"],
+        end_date=body.end_date,
+        sure=body.confirmed,
+    )
     await temporal.update(
         _lifecycle(client, execution["order_id"]),
         "end",
@@ -434,6 +463,12 @@ async def audit_trail(
     caller.require(Role.admin)
     async with transaction(pool) as conn:
         rows = await audit.trail(conn, schema="orders", customer_id=customer_id)
-        await _audit(conn, caller, request_id, "audit.read", f"customer:{customer_id}",
-                     [{"customer_id": customer_id}])
+        await _audit(
+            conn,
+            caller,
+            request_id,
+            "audit.read",
+            f"customer:{customer_id}",
+            [{"customer_id": customer_id}],
+        )
     return rows

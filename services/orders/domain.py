@@ -50,7 +50,7 @@ def start_of_day(day: date) -> datetime:
 
 # --- personnummer -------------------------------------------------------------------------
 
-_PERSONNUMMER = re.compile(r"^(\d{2})?(\d{2})(\d{2})(\d{2})([-+]?)(\d{3})(\d)$")
+_PERSONNUMMER = re.compile(r"^(\d{2})?(\d{2})(\d{2})(\d{2})([-+]?)(\d{3})(\d)$", re.ASCII)
 
 
 def luhn_check_digit(nine_digits: str) -> int:
@@ -86,9 +86,7 @@ def normalize_personnummer(value: str, *, today: date | None = None) -> str:
     try:
         birth = date(year, int(mm), day_number)
     except ValueError as exc:
-        raise Invalid(
-            f"{yy}{mm}{dd} is not a date of birth", code="invalid_personnummer"
-        ) from exc
+        raise Invalid(f"{yy}{mm}{dd} is not a date of birth", code="invalid_personnummer") from exc
     if birth > today:
         raise Invalid("the date of birth lies in the future", code="invalid_personnummer")
     if luhn_check_digit(yy + mm + dd + serial) != int(check):
@@ -99,12 +97,14 @@ def normalize_personnummer(value: str, *, today: date | None = None) -> str:
 
 
 def _year_from_two_digits(yy: int, mm: int, day: int, today: date, centenarian: bool) -> int:
+    """The latest year ending in `yy` whose date is not in the future (one century more for +)."""
     year = today.year - (today.year - yy) % 100
     try:
         if date(year, mm, day) > today:
             year -= 100
     except ValueError:
-        pass  # an impossible date is refused by the caller
+        # 29 February in a century year that is no leap year (2100): the one before is meant
+        year -= 100
     return year - 100 if centenarian else year
 
 
@@ -122,9 +122,7 @@ def looks_like_personnummer(query: str) -> bool:
 
 
 def _wrong_state(action: str, status: str) -> Conflict:
-    return Conflict(
-        f"cannot {action} an order that is {status}", code=f"order_{status}"
-    )
+    return Conflict(f"cannot {action} an order that is {status}", code=f"order_{status}")
 
 
 def check_confirm(*, status: str, decision_date: date, start_date: date) -> None:

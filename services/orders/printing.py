@@ -38,7 +38,7 @@ def order_page(order: dict) -> str:
 <html lang="sv">
 <head>
 <meta charset="utf-8">
-<title>Beställning {escape(order['customer_number'])}</title>
+<title>Beställning {escape(order["customer_number"])}</title>
 <style>
   body {{ font-family: sans-serif; margin: 2em; }}
   th {{ text-align: left; padding-right: 2em; }}

@@ -190,7 +190,9 @@ async def list_orders(
     return [dict(r) for r in records]
 
 
-async def unexecuted_decisions(conn: asyncpg.Connection, *, decided_on_or_before: date) -> list[Row]:
+async def unexecuted_decisions(
+    conn: asyncpg.Connection, *, decided_on_or_before: date
+) -> list[Row]:
     """Orders still unconfirmed whose decision is older than the IVO limit."""
     records = await conn.fetch(
         f"""SELECT {_ORDER_COLUMNS} {_ORDER_FROM}
@@ -233,7 +235,9 @@ async def confirm_order(
     return dict(order)
 
 
-async def withdraw_order(conn: asyncpg.Connection, *, order_id: uuid.UUID, reason: str) -> Row | None:
+async def withdraw_order(
+    conn: asyncpg.Connection, *, order_id: uuid.UUID, reason: str
+) -> Row | None:
     return _row(
         await conn.fetchrow(
             """UPDATE orders.orders SET status = 'withdrawn', withdrawn_reason = $2,
@@ -295,9 +299,7 @@ async def order_state(conn: asyncpg.Connection, *, order_id: uuid.UUID) -> Row |
 # --- executions ----------------------------------------------------------------------------
 
 
-async def get_execution(
-    conn: asyncpg.Connection, *, id: uuid.UUID, unit: str | None
-) -> Row | None:
+async def get_execution(conn: asyncpg.Connection, *, id: uuid.UUID, unit: str | None) -> Row | None:
     return _row(
         await conn.fetchrow(
             f"""SELECT {_EXECUTION_COLUMNS} FROM orders.executions e

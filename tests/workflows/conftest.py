@@ -1,0 +1,45 @@
+"""Workflow tests on Temporal's time-skipping test server, with recorded fake activities."""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from collections.abc import AsyncIterator
+
+import pytest
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.service import RPCError
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from tests.workflows.fakes import TEST_SERVER, FakeOrderActivities
+from workflows.order_lifecycle import OrderLifecycle
+from workflows.worker import ensure_search_attributes
+
+
+@pytest.fixture(scope="session")
+async def env() -> AsyncIterator[WorkflowEnvironment]:
+    environment = await WorkflowEnvironment.start_time_skipping(
+        data_converter=pydantic_data_converter,
+        test_server_existing_path=str(TEST_SERVER),
+    )
+    await ensure_search_attributes(environment.client, environment.client.namespace)
+    yield environment
+    await environment.shutdown()
+
+
+@pytest.fixture
+async def fakes(env: WorkflowEnvironment) -> AsyncIterator[FakeOrderActivities]:
+    activities = FakeOrderActivities()
+    async with Worker(
+        env.client,
+        task_queue=f"test-{uuid.uuid4()}",
+        workflows=[OrderLifecycle],
+        activities=activities.all(),
+    ) as worker:
+        activities.task_queue = worker.task_queue
+        yield activities
+        # a workflow left running would hold the test server's clock for the next test
+        for handle in activities.handles:
+            with contextlib.suppress(RPCError):
+                await handle.terminate("test over")
