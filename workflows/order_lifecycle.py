@@ -59,6 +59,8 @@ class OrderLifecycle:
     @workflow.run
     async def run(self, input: LifecycleInput) -> LifecycleState:
         while True:
+            # act only between changes: a confirm still writing must not race the start timer
+            await workflow.wait_condition(workflow.all_handlers_finished)
             await self._act_on_due_work()
             if self._finished():
                 await workflow.wait_condition(workflow.all_handlers_finished)

@@ -26,7 +26,7 @@ class Unit(BaseModel):
 
 
 class CustomerIn(Strict):
-    personnummer: str = Field(min_length=10, max_length=13, examples=["19121212-1212"])
+    personnummer: str = Field(min_length=1, max_length=20, examples=["19121212-1212"])
     first_name: str = Field(min_length=1, max_length=100)
     last_name: str = Field(min_length=1, max_length=100)
 

@@ -1,0 +1,125 @@
+"""Integration set-up: a fresh database, the real RabbitMQ, a Temporal dev server started
+here, the worker in this process, and the orders API over HTTP (ASGI in process)."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pytest
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from services.common.auth import issue_token
+from services.common.db import create_pool
+from services.common.migrations import upgrade_all
+from services.common.settings import Settings
+from services.orders.main import build as build_orders
+from workflows.activities import OrderActivities
+from workflows.models import SEARCH_ATTRIBUTES
+from workflows.worker import build_worker
+
+TEMPORAL_CLI = Path(sys.executable).parent / "temporal"
+SERVER_DSN = "postgresql://postgres@127.0.0.1:5432"
+
+
+@pytest.fixture(scope="session")
+async def temporal() -> AsyncIterator[WorkflowEnvironment]:
+    """A Temporal dev server of our own, with the platform's search attributes."""
+    env = await WorkflowEnvironment.start_local(
+        data_converter=pydantic_data_converter,
+        dev_server_existing_path=str(TEMPORAL_CLI),
+        search_attributes=list(SEARCH_ATTRIBUTES),
+        dev_server_log_level="error",
+    )
+    yield env
+    await env.shutdown()
+
+
+@pytest.fixture(scope="session")
+async def database() -> AsyncIterator[str]:
+    """A new, migrated database for this test session; dropped afterwards."""
+    name = f"lifecare_it_{uuid.uuid4().hex[:10]}"
+    admin = await asyncpg.connect(f"{SERVER_DSN}/postgres")
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    dsn = f"{SERVER_DSN}/{name}"
+    try:
+        await upgrade_all(["orders"], dsn)
+        yield dsn
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+@pytest.fixture(scope="session")
+def settings(temporal: WorkflowEnvironment, database: str) -> Settings:
+    """Settings as `lifecare up` has them, with reminder and IVO times in seconds."""
+    return Settings(
+        env="test",
+        database_url=database,
+        temporal_address=temporal.client.service_client.config.target_host,
+        task_queue=f"it-{uuid.uuid4().hex[:8]}",
+        reminder_after="2s",
+        reminder_every="3s",
+        ivo_after="2d",
+    )
+
+
+@pytest.fixture(scope="session")
+async def pool(settings: Settings) -> AsyncIterator[asyncpg.Pool]:
+    pool = await create_pool(settings.database_dsn)
+    yield pool
+    await pool.close()
+
+
+@pytest.fixture(scope="session")
+async def worker(temporal: WorkflowEnvironment, settings: Settings, pool: asyncpg.Pool):
+    async with build_worker(temporal.client, settings, OrderActivities(pool)) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+async def orders_app(settings: Settings, worker):
+    app = build_orders(settings)
+    async with app.router.lifespan_context(app):
+        yield app
+
+
+@pytest.fixture
+async def http(orders_app) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=orders_app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://orders") as client:
+        yield client
+
+
+class Tokens:
+    """Bearer headers for each kind of caller."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def __call__(self, role: str, unit: str | None = None, sub: str = "tester") -> dict:
+        token = issue_token(self.settings, sub=sub, name="Test Person", role=role, unit=unit)
+        return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture(scope="session")
+def as_(settings: Settings) -> Tokens:
+    return Tokens(settings)
+
+
+async def wait_for(predicate, *, timeout: float = 20.0, interval: float = 0.1):
+    """Poll an async predicate until it returns something truthy; fail after `timeout`."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        result = await predicate()
+        if result:
+            return result
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"condition not met within {timeout} s")
+        await asyncio.sleep(interval)

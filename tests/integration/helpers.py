@@ -1,0 +1,60 @@
+"""Test data and small steps the integration tests share."""
+
+from __future__ import annotations
+
+import random
+import uuid
+from datetime import date
+
+import httpx
+
+from services.orders.domain import luhn_check_digit
+
+
+def test_personnummer() -> str:
+    """A fresh 12-digit personnummer with a valid check digit (serial 98x, as test numbers)."""
+    birth = date(1930, 1, 1).toordinal() + random.randrange(15 * 365)
+    born = date.fromordinal(birth).strftime("%Y%m%d")
+    serial = f"98{random.randrange(10)}"
+    return f"{born}{serial}{luhn_check_digit(born[2:] + serial)}"
+
+
+async def new_unit(http: httpx.AsyncClient, admin: dict) -> str:
+    unit_id = f"unit-{uuid.uuid4().hex[:8]}"
+    response = await http.post("/units", json={"id": unit_id, "name": "Testgården"}, headers=admin)
+    assert response.status_code == 201, response.text
+    return unit_id
+
+
+async def new_customer(http: httpx.AsyncClient, caseworker: dict, **names: str) -> dict:
+    while True:
+        response = await http.post(
+            "/customers",
+            json={
+                "personnummer": test_personnummer(),
+                "first_name": names.get("first_name", "Greta"),
+                "last_name": names.get("last_name", f"Test{uuid.uuid4().hex[:6]}"),
+            },
+            headers=caseworker,
+        )
+        if response.status_code != 409:  # a random number may repeat: draw again
+            assert response.status_code == 201, response.text
+            return response.json()
+
+
+async def new_order(
+    http: httpx.AsyncClient, caseworker: dict, customer: dict, unit_id: str, decided: date
+) -> dict:
+    response = await http.post(
+        "/orders",
+        json={
+            "customer_id": customer["id"],
+            "unit_id": unit_id,
+            "service": "sol_boende",
+            "decision_date": str(decided),
+            "text": "Beviljas särskilt boende.",
+        },
+        headers=caseworker,
+    )
+    assert response.status_code == 201, response.text
+    return response.json()
