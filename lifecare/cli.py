@@ -198,7 +198,7 @@ def _wait_until_interrupted(children: list[subprocess.Popen[bytes]]) -> None:
     while not stop["now"]:
         for child in children:
             if child.poll() is not None:
-                _say(f"lifecare up: {' '.join(map(str, child.args))} exited ({child.returncode})")
+                _say(f"lifecare up: {child.args!r} exited ({child.returncode})")
                 return
         time.sleep(0.5)
     _say("\nstopping…")

@@ -29,16 +29,11 @@ with workflow.unsafe.imports_passed_through():
         WithdrawRequest,
     )
 
+ACTIVITY_TIMEOUT = timedelta(seconds=30)
 # A change the API waits for: a few quick tries, then the caller hears that it failed.
-CHANGE = {
-    "start_to_close_timeout": timedelta(seconds=30),
-    "retry_policy": RetryPolicy(maximum_attempts=5, non_retryable_error_types=["refused"]),
-}
+CHANGE_RETRY = RetryPolicy(maximum_attempts=5, non_retryable_error_types=["refused"])
 # Background work nobody waits for: keep trying until it is done.
-BACKGROUND = {
-    "start_to_close_timeout": timedelta(seconds=30),
-    "retry_policy": RetryPolicy(maximum_interval=timedelta(minutes=5)),
-}
+BACKGROUND_RETRY = RetryPolicy(maximum_interval=timedelta(minutes=5))
 IVO_MAILBOX = "group:bistand"
 
 
@@ -97,7 +92,8 @@ class OrderLifecycle:
                 ConfirmCommand(
                     order_id=self.s.order_id, start_date=request.start_date, actor=request.actor
                 ),
-                **CHANGE,
+                start_to_close_timeout=ACTIVITY_TIMEOUT,
+                retry_policy=CHANGE_RETRY,
             )
         except Exception:
             self._set_status(previous)
@@ -125,7 +121,8 @@ class OrderLifecycle:
                 WithdrawCommand(
                     order_id=self.s.order_id, reason=request.reason, actor=request.actor
                 ),
-                **CHANGE,
+                start_to_close_timeout=ACTIVITY_TIMEOUT,
+                retry_policy=CHANGE_RETRY,
             )
         except Exception:
             self._set_status(domain.OrderStatus.unconfirmed)
@@ -150,7 +147,8 @@ class OrderLifecycle:
                     reason=request.reason,
                     actor=request.actor,
                 ),
-                **CHANGE,
+                start_to_close_timeout=ACTIVITY_TIMEOUT,
+                retry_policy=CHANGE_RETRY,
             )
         except Exception:
             self._set_status(previous)
@@ -234,14 +232,16 @@ class OrderLifecycle:
                 order_id=self.s.order_id,
                 customer_number=self.s.customer_number,
             ),
-            **BACKGROUND,
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=BACKGROUND_RETRY,
         )
 
     async def _start_execution(self) -> None:
         await workflow.execute_activity_method(
             OrderActivities.start_execution,
             StartCommand(order_id=self.s.order_id),
-            **BACKGROUND,
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=BACKGROUND_RETRY,
         )
         if self.s.status == domain.OrderStatus.confirmed:
             self._set_status(domain.OrderStatus.ongoing)

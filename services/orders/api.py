@@ -283,6 +283,7 @@ async def create_order(
             ),
         )
         row = await repository.get_order(conn, id=order_id, unit=None)
+    assert row is not None  # written above, in this transaction
     return _order(row)
 
 
