@@ -15,6 +15,7 @@ import pytest
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from lifecare.cli import SERVICES
 from services.common.auth import issue_token
 from services.common.db import create_pool
 from services.common.migrations import upgrade_all
@@ -49,7 +50,7 @@ async def database() -> AsyncIterator[str]:
     await admin.execute(f'CREATE DATABASE "{name}"')
     dsn = f"{SERVER_DSN}/{name}"
     try:
-        await upgrade_all(["orders"], dsn)
+        await upgrade_all(list(SERVICES), dsn)
         yield dsn
     finally:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
