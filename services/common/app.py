@@ -17,7 +17,7 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError
 
-from services.common.bus import EventConsumer, OutboxRelay
+from services.common.bus import EventConsumer, Handler, OutboxRelay
 from services.common.db import create_pool
 from services.common.errors import LifecareError
 from services.common.settings import Settings, get_settings
@@ -128,4 +128,20 @@ async def _database_down(_request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(
         error_body("database_unavailable", "the database is not answering; try again shortly"),
         status_code=503,
+    )
+
+
+def event_consumer(app: FastAPI, *, purpose: str, handlers: dict[str, Handler]) -> EventConsumer:
+    """A consumer of the service's queue `<prefix><service>.<purpose>` writing its own schema.
+
+    Use it in a `ServiceSpec.consumers` factory; the app's lifespan runs it.
+    """
+    settings: Settings = app.state.settings
+    return EventConsumer(
+        app.state.pool,
+        schema=app.state.service,
+        amqp_url=str(settings.amqp_url),
+        queue=f"{settings.queue_prefix}{app.state.service}.{purpose}",
+        handlers=handlers,
+        expires=settings.queue_expires,
     )

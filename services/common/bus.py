@@ -9,7 +9,7 @@ import json
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aio_pika
@@ -92,13 +92,18 @@ async def declare_topology(channel: AbstractChannel) -> AbstractExchange:
 
 
 async def declare_queue(
-    channel: AbstractChannel, name: str, bindings: list[str]
+    channel: AbstractChannel,
+    name: str,
+    bindings: list[str],
+    *,
+    expires: timedelta | None = None,
 ) -> aio_pika.abc.AbstractQueue:
     """A durable quorum queue bound to the events, with its dead-letter queue `<name>.dead`."""
     exchange = await declare_topology(channel)
     dlx = await channel.get_exchange(DEAD_LETTER_EXCHANGE)
+    lifetime = {"x-expires": int(expires.total_seconds() * 1000)} if expires else {}
     dead = await channel.declare_queue(
-        f"{name}.dead", durable=True, arguments={"x-queue-type": "quorum"}
+        f"{name}.dead", durable=True, arguments={"x-queue-type": "quorum", **lifetime}
     )
     await dead.bind(dlx, routing_key=name)
     queue = await channel.declare_queue(
@@ -109,6 +114,7 @@ async def declare_queue(
             "x-dead-letter-exchange": DEAD_LETTER_EXCHANGE,
             "x-dead-letter-routing-key": name,
             "x-delivery-limit": DELIVERY_LIMIT,
+            **lifetime,
         },
     )
     for key in bindings:
@@ -215,6 +221,7 @@ class EventConsumer:
         queue: str,
         handlers: dict[str, Handler],
         prefetch: int = 50,
+        expires: timedelta | None = None,
     ) -> None:
         self.pool = pool
         self.schema = schema
@@ -222,6 +229,7 @@ class EventConsumer:
         self.queue_name = queue
         self.handlers = handlers
         self.prefetch = prefetch
+        self.expires = expires
         self.dead_lettered = 0
 
     async def run(self) -> None:
@@ -240,7 +248,9 @@ class EventConsumer:
         try:
             channel = await connection.channel()
             await channel.set_qos(prefetch_count=self.prefetch)
-            queue = await declare_queue(channel, self.queue_name, sorted(self.handlers))
+            queue = await declare_queue(
+                channel, self.queue_name, sorted(self.handlers), expires=self.expires
+            )
             async with queue.iterator() as messages:
                 async for message in messages:
                     await self.handle(message)

@@ -56,6 +56,11 @@ class Settings(BaseSettings):
     reminder_every: Duration = timedelta(days=7)
     ivo_after: Duration = timedelta(days=90)
 
+    # consumer queues are named `<queue_prefix><service>.<purpose>`; tests use their own prefix
+    queue_prefix: str = ""
+    # drop a consumer queue nobody has used for this long (tests); None keeps queues forever
+    queue_expires: Duration | None = None
+
     db_pool_min: int = 1
     db_pool_max: int = 10
     relay_batch: int = 200

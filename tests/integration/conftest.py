@@ -68,6 +68,8 @@ def settings(temporal: WorkflowEnvironment, database: str) -> Settings:
         reminder_after="2s",
         reminder_every="3s",
         ivo_after="2d",
+        queue_prefix=f"it-{uuid.uuid4().hex[:8]}.",
+        queue_expires="10m",
     )
 
 
