@@ -15,6 +15,7 @@ from pathlib import Path
 import aio_pika
 import asyncpg
 import httpx
+from pydantic import ValidationError
 
 from services.common.auth import Role, issue_token
 from services.common.migrations import upgrade_all
@@ -283,7 +284,10 @@ def main(argv: list[str] | None = None) -> None:
     serve_cmd.add_argument("--port", type=int)
     commands.add_parser("worker", help="run the Temporal worker")
     args = parser.parse_args(argv)
-    settings = get_settings()
+    try:
+        settings = get_settings()
+    except ValidationError as exc:
+        parser.exit(2, f"lifecare: the settings are not valid:\n{exc}\n")
 
     if args.command == "up":
         code = up(settings)

@@ -1,0 +1,212 @@
+"""The event bus against the real RabbitMQ and PostgreSQL: outbox, relay, inbox, dead letters."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import uuid
+
+import aio_pika
+import pytest
+
+from services.common.bus import (
+    EXCHANGE,
+    Event,
+    EventConsumer,
+    OutboxRelay,
+    add_to_outbox,
+    bus_tables_sql,
+)
+from tests.integration.conftest import wait_for
+
+
+@pytest.fixture
+async def schema(pool):
+    """A scratch schema with outbox and inbox tables, as a service's first migration makes."""
+    name = f"bus_{uuid.uuid4().hex[:8]}"
+    async with pool.acquire() as conn:
+        await conn.execute(f"CREATE SCHEMA {name}")
+        await conn.execute(bus_tables_sql(name))
+    yield name
+    async with pool.acquire() as conn:
+        await conn.execute(f"DROP SCHEMA {name} CASCADE")
+
+
+@pytest.fixture
+async def connection(settings):
+    connection = await aio_pika.connect_robust(str(settings.amqp_url))
+    yield connection
+    await connection.close()
+
+
+@pytest.fixture
+async def channel(connection):
+    return await connection.channel()
+
+
+async def _listen(channel, routing_key: str) -> list[dict]:
+    exchange = await channel.declare_exchange(EXCHANGE, aio_pika.ExchangeType.TOPIC, durable=True)
+    queue = await channel.declare_queue(exclusive=True)
+    await queue.bind(exchange, routing_key=routing_key)
+    seen: list[dict] = []
+
+    async def collect(message):
+        async with message.process():
+            seen.append(
+                {
+                    **json.loads(message.body),
+                    "message_id": message.message_id,
+                    "persistent": message.delivery_mode == aio_pika.DeliveryMode.PERSISTENT,
+                }
+            )
+
+    await queue.consume(collect)
+    return seen
+
+
+@contextlib.asynccontextmanager
+async def running(task_coro):
+    task = asyncio.create_task(task_coro)
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+async def test_relay_publishes_committed_events_in_order_and_marks_them(
+    pool, schema, settings, channel
+):
+    kind = f"test.{schema}"
+    seen = await _listen(channel, kind)
+    async with pool.acquire() as conn:
+        async with conn.transaction():
+            for n in range(5):
+                await add_to_outbox(conn, schema=schema, type=kind, data={"n": n})
+        with contextlib.suppress(RuntimeError):
+            async with conn.transaction():
+                await add_to_outbox(conn, schema=schema, type=kind, data={"n": "rolled back"})
+                raise RuntimeError("the change failed")
+
+    relay = OutboxRelay(pool, schema=schema, amqp_url=str(settings.amqp_url), batch=2)
+    async with running(relay.run()):
+        await wait_for(lambda: _count(seen, 5))
+        await asyncio.sleep(0.3)  # give a stray extra message the chance to show up
+
+    assert [e["data"]["n"] for e in seen] == [0, 1, 2, 3, 4]
+    assert all(e["message_id"] == e["id"] and e["persistent"] for e in seen)
+    assert all(e["source"] == schema for e in seen)
+    async with pool.acquire() as conn:
+        unsent = await conn.fetchval(
+            f"SELECT count(*) FROM {schema}.outbox WHERE published_at IS NULL"
+        )
+    assert unsent == 0
+
+
+async def test_outbox_written_twice_with_one_event_id_publishes_once(pool, schema):
+    event_id = uuid.uuid4()
+    async with pool.acquire() as conn:
+        for _ in range(2):
+            await add_to_outbox(conn, schema=schema, type="x.y", data={}, event_id=event_id)
+        assert await conn.fetchval(f"SELECT count(*) FROM {schema}.outbox") == 1
+
+
+async def test_consumer_applies_a_redelivered_event_once(pool, schema):
+    applied: list[uuid.UUID] = []
+
+    async def handler(conn, event: Event) -> None:
+        await conn.execute("SELECT 1")
+        applied.append(event.id)
+
+    consumer = EventConsumer(
+        pool,
+        schema=schema,
+        amqp_url="amqp://unused",
+        queue="unused",
+        handlers={"thing.happened": handler},
+    )
+    event = Event(type="thing.happened", source="test", data={"x": 1})
+    assert await consumer.apply(event) is True
+    assert await consumer.apply(event) is False
+    assert applied == [event.id]
+
+
+async def test_failing_effect_leaves_no_inbox_row_so_the_retry_applies_it(pool, schema):
+    attempts = {"n": 0}
+
+    async def flaky(conn, event: Event) -> None:
+        attempts["n"] += 1
+        if attempts["n"] == 1:
+            raise RuntimeError("database hiccup")
+
+    consumer = EventConsumer(
+        pool,
+        schema=schema,
+        amqp_url="amqp://unused",
+        queue="unused",
+        handlers={"thing.happened": flaky},
+    )
+    event = Event(type="thing.happened", source="test", data={})
+    with pytest.raises(RuntimeError):
+        await consumer.apply(event)
+    assert await consumer.apply(event) is True
+    assert attempts["n"] == 2
+
+
+async def test_poison_message_is_dead_lettered_and_the_queue_keeps_flowing(
+    pool, schema, settings, connection, channel
+):
+    queue_name = f"{settings.queue_prefix}{schema}.poison"
+    good: list[dict] = []
+
+    async def handler(conn, event: Event) -> None:
+        if event.data.get("poison"):
+            raise ValueError("cannot process this one")
+        good.append(event.data)
+
+    consumer = EventConsumer(
+        pool,
+        schema=schema,
+        amqp_url=str(settings.amqp_url),
+        queue=queue_name,
+        handlers={f"test.{schema}": handler},
+        expires=settings.queue_expires,
+    )
+    async with running(consumer.run()):
+        exchange = await channel.declare_exchange(
+            EXCHANGE, aio_pika.ExchangeType.TOPIC, durable=True
+        )
+
+        async def bound() -> bool:
+            with contextlib.suppress(aio_pika.exceptions.ChannelClosed):
+                probe = await (await connection.channel()).declare_queue(queue_name, passive=True)
+                return probe.declaration_result.consumer_count > 0
+            return False
+
+        await wait_for(bound)
+        for data in ({"poison": True}, {"n": 1}, {"n": 2}):
+            event = Event(type=f"test.{schema}", source="test", data=data)
+            await exchange.publish(
+                aio_pika.Message(event.model_dump_json().encode(), message_id=str(event.id)),
+                routing_key=event.type,
+            )
+        await wait_for(lambda: _count(good, 2))
+
+        dead_channel = await connection.channel()
+        dead = await dead_channel.declare_queue(f"{queue_name}.dead", passive=True)
+
+        async def dead_lettered():
+            message = await dead.get(fail=False)
+            if message is not None:
+                await message.ack()
+            return message
+
+        message = await wait_for(dead_lettered)
+    assert json.loads(message.body)["data"] == {"poison": True}
+    assert good == [{"n": 1}, {"n": 2}]
+
+
+async def _count(items: list, n: int) -> bool:
+    return len(items) >= n
