@@ -232,3 +232,26 @@ async def test_reads_and_changes_leave_an_audit_trail(http, as_):
     assert ("anna", "order.read") in actions
     assert ("anna", "order.confirm") in actions
     assert all(row["request_id"] for row in trail.json())
+
+
+async def test_operators_find_the_workflow_by_its_search_attributes(http, as_, temporal):
+    admin, caseworker = as_("admin"), as_("caseworker")
+    unit = await new_unit(http, admin)
+    provider = as_("provider", unit=unit)
+    customer = await new_customer(http, caseworker)
+    order = await new_order(http, caseworker, customer, unit, today_in_stockholm())
+    start = today_in_stockholm() + timedelta(days=7)
+    await http.post(
+        f"/orders/{order['id']}/confirm", json={"start_date": str(start)}, headers=provider
+    )
+
+    async def listed():
+        query = (
+            f'OrderStatus = "confirmed" AND UnitId = "{unit}" '
+            f'AND CustomerNumber = "{customer["customer_number"]}"'
+        )
+        return [w.id async for w in temporal.client.list_workflows(query)]
+
+    assert await wait_for(listed) == [order["workflow_id"]]
+    state = await temporal.client.get_workflow_handle(order["workflow_id"]).query("status")
+    assert state["status"] == "confirmed" and state["start_date"] == str(start)
