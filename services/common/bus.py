@@ -122,6 +122,18 @@ async def declare_queue(
     return queue
 
 
+async def keep_running(name: str, connected: Callable[[], Awaitable[None]]) -> None:
+    """Run `connected` until cancelled; when the broker or database goes away, wait and retry."""
+    while True:
+        try:
+            await connected()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.warning("%s paused: %s", name, type(exc).__name__)
+            await asyncio.sleep(1.0)
+
+
 class OutboxRelay:
     """Publishes a schema's outbox rows in order, in batches awaited together, then marks them."""
 
@@ -135,14 +147,7 @@ class OutboxRelay:
 
     async def run(self) -> None:
         """Relay until cancelled, reconnecting after a broker or database outage."""
-        while True:
-            try:
-                await self._run_connected()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # broker or database away: wait and try again
-                log.warning("outbox relay for %s paused: %s", self.schema, type(exc).__name__)
-                await asyncio.sleep(1.0)
+        await keep_running(f"outbox relay for {self.schema}", self._run_connected)
 
     async def _run_connected(self) -> None:
         connection = await aio_pika.connect_robust(self.amqp_url)
@@ -234,14 +239,7 @@ class EventConsumer:
 
     async def run(self) -> None:
         """Consume until cancelled, reconnecting after an outage."""
-        while True:
-            try:
-                await self._run_connected()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                log.warning("consumer %s paused: %s", self.queue_name, type(exc).__name__)
-                await asyncio.sleep(1.0)
+        await keep_running(f"consumer {self.queue_name}", self._run_connected)
 
     async def _run_connected(self) -> None:
         connection = await aio_pika.connect_robust(self.amqp_url)
