@@ -7,11 +7,12 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
-from zoneinfo import ZoneInfo
 
+# re-exported: callers took the Stockholm calendar from here before services/common/dates.py
+from services.common.dates import STOCKHOLM as STOCKHOLM
+from services.common.dates import start_of_day as start_of_day
+from services.common.dates import today_in_stockholm as today_in_stockholm
 from services.common.errors import Conflict, Invalid
-
-STOCKHOLM = ZoneInfo("Europe/Stockholm")
 
 
 class OrderStatus(StrEnum):
@@ -36,16 +37,6 @@ STATUS_FILTER: dict[str, tuple[OrderStatus, ...]] = {
     "ended": (OrderStatus.ended,),
     "withdrawn": (OrderStatus.withdrawn,),
 }
-
-
-def today_in_stockholm(now: datetime | None = None) -> date:
-    """The calendar date in Europe/Stockholm."""
-    return (now or datetime.now(STOCKHOLM)).astimezone(STOCKHOLM).date()
-
-
-def start_of_day(day: date) -> datetime:
-    """Midnight at the start of `day` in Stockholm, as an aware datetime."""
-    return datetime(day.year, day.month, day.day, tzinfo=STOCKHOLM)
 
 
 # --- personnummer -------------------------------------------------------------------------
