@@ -21,7 +21,10 @@ from services.common.auth import Role, issue_token
 from services.common.migrations import upgrade_all
 from services.common.settings import Settings, get_settings
 
-SERVICES = {"orders": ("services.orders.main", 8001)}
+SERVICES = {
+    "orders": ("services.orders.main", 8001),
+    "absence": ("services.absence.main", 8002),
+}
 TEMPORAL_UI_PORT = 8233
 STATE_DIR = Path(".lifecare")
 

@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     reminder_after: Duration = timedelta(days=3)
     reminder_every: Duration = timedelta(days=7)
     ivo_after: Duration = timedelta(days=90)
+    # a registration right after a confirmation waits this long for the absence service to
+    # learn the stay from order.confirmed (event lag) before it answers 404
+    absence_stay_wait: Duration = timedelta(seconds=5)
 
     # consumer queues are named `<queue_prefix><service>.<purpose>`; tests use their own prefix
     queue_prefix: str = ""

@@ -1,0 +1,189 @@
+"""The rules of absence (frånvaro): pure functions, no I/O.
+
+Periods are inclusive calendar days: `from_date` is the first and `to_date` the last whole
+day absent ("hela dagar utan kost"); an absence without `to_date` is open. An absence lies
+in a stay (an execution) of the customer; where the stay has ended, an open absence ends
+with it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from enum import StrEnum
+
+from services.common.errors import Conflict, Invalid, NotFound
+
+# An absence that lasts more than this many whole days goes to the fee administrators.
+ESCALATE_AFTER_DAYS = 30
+
+
+class Reason(StrEnum):
+    hospital = "hospital"
+    short_term_care = "short_term_care"
+    relatives = "relatives"
+    vacation = "vacation"
+    other = "other"
+
+
+# How the fee administrators read a reason (in their notifications).
+REASON_LABELS = {
+    Reason.hospital: "sjukhusvistelse",
+    Reason.short_term_care: "korttidsvistelse",
+    Reason.relatives: "hos anhöriga",
+    Reason.vacation: "semester",
+    Reason.other: "annan orsak",
+}
+
+
+@dataclass(frozen=True)
+class Stay:
+    """A customer's execution at a unit, as the absence service learnt it from events."""
+
+    execution_id: uuid.UUID
+    order_id: uuid.UUID
+    unit_id: str
+    start_date: date
+    end_date: date | None = None
+
+
+@dataclass(frozen=True)
+class Absence:
+    """An absence of a customer; `stay_end` is the end of the stay it lies in, if ended."""
+
+    id: uuid.UUID
+    from_date: date
+    to_date: date | None
+    stay_end: date | None = None
+
+    @property
+    def last_day(self) -> date | None:
+        return last_day(self.to_date, self.stay_end)
+
+
+def last_day(to_date: date | None, stay_end: date | None) -> date | None:
+    """The last day absent: the absence's own, or the stay's end for an open absence."""
+    if to_date is None:
+        return stay_end
+    return to_date if stay_end is None else min(to_date, stay_end)
+
+
+def check_dates(*, from_date: date, to_date: date | None) -> None:
+    """`to_date`, when given, is on or after `from_date`."""
+    if to_date is not None and to_date < from_date:
+        raise Invalid(
+            f"the last day absent {to_date} is before the first {from_date}",
+            code="to_before_from",
+        )
+
+
+def check_period(*, first: date | None, last: date | None) -> None:
+    """A period asked for (`from`, `to`) does not end before it begins."""
+    if first is not None and last is not None and last < first:
+        raise Invalid(f"the period ends ({last}) before it begins ({first})", code="bad_period")
+
+
+def stay_for(stays: Iterable[Stay], *, from_date: date, to_date: date | None) -> Stay:
+    """The stay the absence lies in; 422 when it lies in none of them.
+
+    An open absence needs only its first day in the stay: it ends with the stay.
+    """
+    stays = sorted(stays, key=lambda s: s.start_date)
+    for stay in stays:
+        if stay.start_date <= from_date and (
+            stay.end_date is None
+            or (from_date <= stay.end_date and (to_date is None or to_date <= stay.end_date))
+        ):
+            return stay
+    known = ", ".join(f"{s.start_date} – {s.end_date or ''}".strip() for s in stays)
+    raise Invalid(
+        f"the absence lies outside the customer's stay at your unit ({known})",
+        code="outside_stay",
+    )
+
+
+def overlaps(a_from: date, a_last: date | None, b_from: date, b_last: date | None) -> bool:
+    """Whether two inclusive periods share a day; a missing last day is open-ended."""
+    return (a_last is None or b_from <= a_last) and (b_last is None or a_from <= b_last)
+
+
+def check_no_overlap(
+    *, from_date: date, to_date: date | None, stay: Stay, others: Iterable[Absence]
+) -> None:
+    """409 when the absence shares a day with another absence of the same customer."""
+    mine = last_day(to_date, stay.end_date)
+    for other in others:
+        if overlaps(from_date, mine, other.from_date, other.last_day):
+            until = other.to_date or "open"
+            raise Conflict(
+                f"the customer is already absent {other.from_date} – {until} "
+                f"(absence {other.id}); end or change that one first",
+                code="absence_overlaps",
+            )
+
+
+def check_absence(
+    *,
+    from_date: date,
+    to_date: date | None,
+    stays: Iterable[Stay],
+    others: Iterable[Absence],
+) -> Stay:
+    """Every rule of a new or changed absence; return the stay it belongs to.
+
+    `others` are the customer's other absences, removed ones left out. Late registration
+    is allowed: the dates may lie in the past.
+    """
+    check_dates(from_date=from_date, to_date=to_date)
+    stay = stay_for(stays, from_date=from_date, to_date=to_date)
+    check_no_overlap(from_date=from_date, to_date=to_date, stay=stay, others=others)
+    return stay
+
+
+def check_stays_known(stays: Iterable[Stay]) -> None:
+    """404 unless the customer has a stay at the caller's unit (another unit's is unknown)."""
+    if not list(stays):
+        raise NotFound(
+            "no stay of this customer at your unit is known; if the order was confirmed just "
+            "now, try again in a moment",
+            code="customer_not_found",
+        )
+
+
+def whole_days(from_date: date, last: date) -> int:
+    """Whole days without meals from `from_date` through `last`, both included."""
+    return max((last - from_date).days + 1, 0)
+
+
+def days_so_far(*, from_date: date, last: date | None, today: date) -> int:
+    """Whole days absent by today: through the last day, or through yesterday if still open."""
+    through = today - timedelta(days=1) if last is None else min(last, today - timedelta(days=1))
+    return whole_days(from_date, through)
+
+
+def days_by_month(from_date: date, last: date) -> list[tuple[str, int]]:
+    """Whole days without meals in each calendar month (`YYYY-MM`) of the period."""
+    result: list[tuple[str, int]] = []
+    day = from_date
+    while day <= last:
+        next_month = (day.replace(day=1) + timedelta(days=32)).replace(day=1)
+        month_last = min(last, next_month - timedelta(days=1))
+        result.append((day.strftime("%Y-%m"), whole_days(day, month_last)))
+        day = next_month
+    return result
+
+
+def escalation_day(*, from_date: date, to_date: date | None, stay_end: date | None) -> date | None:
+    """The day at whose start the absence has lasted more than 30 whole days, or None.
+
+    That is `from_date` + 31: the days from `from_date` through `from_date` + 30 (31 whole
+    days) lie behind. An open absence reaches it unless its stay ends before; a closed one
+    when it has 31 days or more. The day may lie in the past (a late registration): then
+    the absence is escalated at once.
+    """
+    end = last_day(to_date, stay_end)
+    if end is not None and whole_days(from_date, end) <= ESCALATE_AFTER_DAYS:
+        return None
+    return from_date + timedelta(days=ESCALATE_AFTER_DAYS + 1)

@@ -1,0 +1,208 @@
+"""All SQL of the absence service. Functions never commit: the caller owns the transaction."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Any
+
+import asyncpg
+
+from services.absence import domain
+
+Row = dict[str, Any]
+
+# LEAST skips NULLs: the absence's last day, or its stay's end for an open absence
+# (domain.last_day); NULL while both are open.
+_LAST_DAY = "LEAST(a.to_date, s.end_date)"
+_ABSENCE_COLUMNS = f"""
+    a.id, a.customer_id, a.unit_id, a.order_id, a.execution_id, a.reason, a.description,
+    a.from_date, a.to_date, a.revision, a.registered_by, a.registered_at, a.updated_by,
+    a.updated_at, s.end_date AS stay_end_date, {_LAST_DAY} AS last_day
+"""
+_ABSENCE_FROM = """
+    FROM absence.absences a JOIN absence.stays s ON s.execution_id = a.execution_id
+"""
+
+
+def _row(record: asyncpg.Record | None) -> Row | None:
+    return dict(record) if record is not None else None
+
+
+# --- the read model of stays ---------------------------------------------------------------
+
+
+async def record_stay(
+    conn: asyncpg.Connection,
+    *,
+    execution_id: uuid.UUID,
+    order_id: uuid.UUID,
+    customer_id: uuid.UUID,
+    unit_id: str,
+    start_date: date,
+    end_date: date | None,
+) -> None:
+    """Learn a stay or its end; in whichever order order.confirmed and execution.ended come."""
+    await conn.execute(
+        """INSERT INTO absence.stays
+               (execution_id, order_id, customer_id, unit_id, start_date, end_date)
+           VALUES ($1, $2, $3, $4, $5, $6)
+           ON CONFLICT (execution_id) DO UPDATE
+              SET end_date = COALESCE(EXCLUDED.end_date, absence.stays.end_date),
+                  updated_at = now()""",
+        execution_id,
+        order_id,
+        customer_id,
+        unit_id,
+        start_date,
+        end_date,
+    )
+
+
+async def stays(
+    conn: asyncpg.Connection, *, customer_id: uuid.UUID, unit: str
+) -> list[domain.Stay]:
+    """The customer's stays at one unit."""
+    records = await conn.fetch(
+        """SELECT execution_id, order_id, unit_id, start_date, end_date FROM absence.stays
+           WHERE customer_id = $1 AND unit_id = $2 ORDER BY start_date""",
+        customer_id,
+        unit,
+    )
+    return [domain.Stay(**record) for record in records]
+
+
+# --- absences ------------------------------------------------------------------------------
+
+
+async def lock_customer(conn: asyncpg.Connection, *, customer_id: uuid.UUID) -> None:
+    """Serialise changes to one customer's absences until the transaction ends (overlaps)."""
+    await conn.execute(
+        "SELECT pg_advisory_xact_lock(hashtextextended('absence:' || $1::text, 0))",
+        customer_id,
+    )
+
+
+async def other_absences(
+    conn: asyncpg.Connection, *, customer_id: uuid.UUID, excluding: uuid.UUID | None
+) -> list[domain.Absence]:
+    """The customer's absences at every unit, removed ones and `excluding` left out."""
+    records = await conn.fetch(
+        f"""SELECT a.id, a.from_date, a.to_date, s.end_date AS stay_end {_ABSENCE_FROM}
+            WHERE a.customer_id = $1 AND a.removed_at IS NULL
+              AND ($2::uuid IS NULL OR a.id <> $2)""",
+        customer_id,
+        excluding,
+    )
+    return [domain.Absence(**record) for record in records]
+
+
+async def insert_absence(
+    conn: asyncpg.Connection,
+    *,
+    id: uuid.UUID,
+    customer_id: uuid.UUID,
+    stay: domain.Stay,
+    reason: str,
+    description: str,
+    from_date: date,
+    to_date: date | None,
+    registered_by: str,
+) -> Row:
+    await conn.execute(
+        """INSERT INTO absence.absences (id, customer_id, unit_id, order_id, execution_id,
+                                         reason, description, from_date, to_date, registered_by)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)""",
+        id,
+        customer_id,
+        stay.unit_id,
+        stay.order_id,
+        stay.execution_id,
+        reason,
+        description,
+        from_date,
+        to_date,
+        registered_by,
+    )
+    row = await get_absence(conn, id=id, unit=None)
+    assert row is not None  # written just above
+    return row
+
+
+async def get_absence(conn: asyncpg.Connection, *, id: uuid.UUID, unit: str | None) -> Row | None:
+    """One absence that is not removed; at `unit` only, when given."""
+    return _row(
+        await conn.fetchrow(
+            f"""SELECT {_ABSENCE_COLUMNS} {_ABSENCE_FROM}
+                WHERE a.id = $1 AND a.removed_at IS NULL
+                  AND ($2::text IS NULL OR a.unit_id = $2)""",
+            id,
+            unit,
+        )
+    )
+
+
+async def set_to_date(
+    conn: asyncpg.Connection, *, id: uuid.UUID, to_date: date | None, updated_by: str
+) -> Row:
+    """Give the absence its last day ("Ändra"), or open it again with None."""
+    await conn.execute(
+        """UPDATE absence.absences
+              SET to_date = $2, updated_by = $3, updated_at = now(), revision = revision + 1
+            WHERE id = $1""",
+        id,
+        to_date,
+        updated_by,
+    )
+    row = await get_absence(conn, id=id, unit=None)
+    assert row is not None  # the caller read and locked it in this transaction
+    return row
+
+
+async def remove_absence(conn: asyncpg.Connection, *, id: uuid.UUID, removed_by: str) -> int:
+    """Take an absence registered by mistake out of every list; the row stays for the audit.
+
+    Returns the absence's new revision.
+    """
+    revision = await conn.fetchval(
+        """UPDATE absence.absences
+              SET removed_by = $2, removed_at = now(), revision = revision + 1
+            WHERE id = $1 AND removed_at IS NULL
+            RETURNING revision""",
+        id,
+        removed_by,
+    )
+    assert revision is not None  # the caller read and locked it in this transaction
+    return int(revision)
+
+
+async def list_absences(
+    conn: asyncpg.Connection,
+    *,
+    unit: str | None,
+    customer_id: uuid.UUID | None,
+    current_on: date | None,
+    period_from: date | None,
+    period_to: date | None,
+    limit: int = 1000,
+) -> list[Row]:
+    """Absences that are not removed, by unit, customer, absent on a day, or in a period."""
+    records = await conn.fetch(
+        f"""SELECT {_ABSENCE_COLUMNS} {_ABSENCE_FROM}
+            WHERE a.removed_at IS NULL
+              AND ($1::text IS NULL OR a.unit_id = $1)
+              AND ($2::uuid IS NULL OR a.customer_id = $2)
+              AND ($3::date IS NULL
+                   OR (a.from_date <= $3 AND ({_LAST_DAY} IS NULL OR {_LAST_DAY} >= $3)))
+              AND ($4::date IS NULL OR {_LAST_DAY} IS NULL OR {_LAST_DAY} >= $4)
+              AND ($5::date IS NULL OR a.from_date <= $5)
+            ORDER BY a.from_date, a.registered_at
+            LIMIT $6""",
+        unit,
+        customer_id,
+        current_on,
+        period_from,
+        period_to,
+        limit,
+    )
+    return [dict(r) for r in records]
