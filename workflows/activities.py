@@ -8,11 +8,13 @@ import asyncpg
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from services.absence.events import ABSENCE_ESCALATED
 from services.common import audit
 from services.common.auth import Principal, Role
 from services.common.bus import add_to_outbox
 from services.orders import events, repository
 from workflows.models import (
+    AbsenceEscalation,
     Actor,
     ChangeResult,
     ConfirmCommand,
@@ -153,11 +155,21 @@ class OrderActivities:
     @activity.defn(name="request_notification")
     async def request_notification(self, command: NotificationCommand) -> None:
         """Publish `notification.requested` once per event id, however often retried."""
+        await self._publish_once(events.NOTIFICATION_REQUESTED, command)
+
+    @activity.defn(name="escalate_absence")
+    async def escalate_absence(self, command: AbsenceEscalation) -> None:
+        """Publish `absence.escalated` (more than 30 days) once per event id."""
+        await self._publish_once(ABSENCE_ESCALATED, command)
+
+    async def _publish_once(
+        self, type: str, command: NotificationCommand | AbsenceEscalation
+    ) -> None:
         async with self.pool.acquire() as conn, conn.transaction():
             await add_to_outbox(
                 conn,
                 schema="orders",
-                type=events.NOTIFICATION_REQUESTED,
+                type=type,
                 event_id=command.event_id,
                 data=command.model_dump(mode="json", exclude={"event_id"}),
             )

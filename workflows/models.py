@@ -47,6 +47,7 @@ class AbsenceEntry(BaseModel):
     to_date: date | None = None
     escalated: bool = False
     removed: bool = False
+    revision: int = 0  # of the last change applied; an older one arriving late is dropped
 
 
 class LifecycleState(BaseModel):
@@ -143,3 +144,31 @@ class InvoiceIssued(BaseModel):
     event_id: uuid.UUID
     period: str  # YYYY-MM
     invoice_id: uuid.UUID | None = None
+
+
+class AbsenceChange(BaseModel):
+    """The event bridge saw an absence of this stay registered, changed or removed."""
+
+    event_id: uuid.UUID
+    absence_id: uuid.UUID
+    revision: int
+    reason: str
+    from_date: date
+    to_date: date | None = None
+    removed: bool = False
+
+
+class AbsenceEscalation(BaseModel):
+    """An `absence.escalated` event to write, with an id fixed by the workflow."""
+
+    event_id: uuid.UUID
+    absence_id: uuid.UUID
+    order_id: uuid.UUID
+    execution_id: uuid.UUID | None
+    customer_id: uuid.UUID
+    customer_number: str
+    unit_id: str
+    reason: str
+    from_date: date
+    last_day: date | None  # None while the absence is open
+    whole_days: int  # without meals; so far, while open

@@ -10,11 +10,15 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from services.absence import domain as absence_rules
     from services.common.errors import LifecareError
     from services.orders import domain
     from workflows.activities import OrderActivities
     from workflows.models import (
         ORDER_STATUS,
+        AbsenceChange,
+        AbsenceEntry,
+        AbsenceEscalation,
         ChangeResult,
         ConfirmCommand,
         ConfirmRequest,
@@ -35,6 +39,7 @@ CHANGE_RETRY = RetryPolicy(maximum_attempts=5, non_retryable_error_types=["refus
 # Background work nobody waits for: keep trying until it is done.
 BACKGROUND_RETRY = RetryPolicy(maximum_interval=timedelta(minutes=5))
 IVO_MAILBOX = "group:bistand"
+FEE_ADMIN_MAILBOX = "group:avgifter"
 
 
 def refusal(exc: LifecareError) -> ApplicationError:
@@ -44,7 +49,8 @@ def refusal(exc: LifecareError) -> ApplicationError:
 
 @workflow.defn
 class OrderLifecycle:
-    """Reminds while unconfirmed, starts the execution on its day, ends it, then completes."""
+    """Reminds while unconfirmed, starts the execution on its day, keeps the stay's absences
+    and escalates those over 30 days, ends it, then completes."""
 
     @workflow.init
     def __init__(self, input: LifecycleInput) -> None:
@@ -168,11 +174,33 @@ class OrderLifecycle:
     @workflow.signal
     def invoice_issued(self, signal: InvoiceIssued) -> None:
         """Billing issued an invoice for this stay; the last one lets the workflow complete."""
-        if str(signal.event_id) in self.s.seen_signals:
+        if not self._first_time(signal.event_id):
             return
-        self.s.seen_signals.append(str(signal.event_id))
         if self.s.invoiced_through is None or signal.period > self.s.invoiced_through:
             self.s.invoiced_through = signal.period
+        self._changed = True
+
+    @workflow.signal
+    def absence_changed(self, change: AbsenceChange) -> None:
+        """An absence of the stay was registered, changed or removed (from the event bridge).
+
+        A repeated event is dropped by its id, an older change arriving late by its revision.
+        """
+        if not self._first_time(change.event_id):
+            return
+        entry = next((a for a in self.s.absences if a.absence_id == change.absence_id), None)
+        if entry is not None and change.revision <= entry.revision:
+            return
+        if entry is None:
+            entry = AbsenceEntry(
+                absence_id=change.absence_id, reason=change.reason, from_date=change.from_date
+            )
+            self.s.absences.append(entry)
+        entry.revision = change.revision
+        entry.reason = change.reason
+        entry.from_date = change.from_date
+        entry.to_date = change.to_date
+        entry.removed = change.removed
         self._changed = True
 
     # --- the work the workflow does by itself -----------------------------------------------
@@ -187,6 +215,10 @@ class OrderLifecycle:
         elif self.s.status == domain.OrderStatus.confirmed and self.s.start_date is not None:
             if now >= domain.start_of_day(self.s.start_date):
                 await self._start_execution()
+        for absence in list(self.s.absences):
+            due = self._escalation_due(absence)
+            if due is not None and now >= due:
+                await self._escalate(absence)
 
     async def _remind_unit(self, now: datetime) -> None:
         number = self.s.reminders_sent + 1
@@ -220,11 +252,53 @@ class OrderLifecycle:
         )
         self.s.ivo_notified = True
 
+    async def _escalate(self, absence: AbsenceEntry) -> None:
+        """Tell the fee administrators of an absence over 30 days: one event, one message."""
+        last = absence_rules.last_day(absence.to_date, self.s.end_date)
+        through = absence_rules.counted_through(last, domain.today_in_stockholm(workflow.now()))
+        days = absence_rules.whole_days(absence.from_date, through)
+        await workflow.execute_activity_method(
+            OrderActivities.escalate_absence,
+            AbsenceEscalation(
+                event_id=self._event_id(f"absence-escalated-{absence.absence_id}"),
+                absence_id=absence.absence_id,
+                order_id=self.s.order_id,
+                execution_id=self.s.execution_id,
+                customer_id=self.s.customer_id,
+                customer_number=self.s.customer_number,
+                unit_id=self.s.unit_id,
+                reason=absence.reason,
+                from_date=absence.from_date,
+                last_day=last,
+                whole_days=days,
+            ),
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=BACKGROUND_RETRY,
+        )
+        months = ", ".join(
+            f"{month}: {n}" for month, n in absence_rules.days_by_month(absence.from_date, through)
+        )
+        await self._notify(
+            kind="absence.escalated",
+            key=f"absence-{absence.absence_id}",
+            to=[FEE_ADMIN_MAILBOX],
+            subject=f"Frånvaro över 30 dagar, kund {self.s.customer_number}",
+            body=(
+                f"Kund {self.s.customer_number} är frånvarande "
+                f"({absence_rules.REASON_LABELS.get(absence.reason, absence.reason)}) från "
+                f"{absence.from_date} till {last or 'vidare, frånvaron pågår'}: {days} hela "
+                f"dagar utan kost{'' if last else ' hittills'} (per månad {months}). "
+                "Frånvaro över 30 dagar: avdraget hanteras manuellt av avgiftshandläggare. "
+                f"Beställning {self.s.order_id}, frånvaro {absence.absence_id}."
+            ),
+        )
+        absence.escalated = True
+
     async def _notify(self, *, kind: str, key: str, to: list[str], subject: str, body: str) -> None:
         await workflow.execute_activity_method(
             OrderActivities.request_notification,
             NotificationCommand(
-                event_id=uuid.uuid5(uuid.NAMESPACE_URL, f"{workflow.info().workflow_id}/{key}"),
+                event_id=self._event_id(key),
                 to=to,
                 subject=subject,
                 body=body,
@@ -263,6 +337,10 @@ class OrderLifecycle:
         )
 
     def _next_deadline(self) -> datetime | None:
+        due = [self._lifecycle_deadline(), *map(self._escalation_due, self.s.absences)]
+        return min((d for d in due if d is not None), default=None)
+
+    def _lifecycle_deadline(self) -> datetime | None:
         if self.s.status == domain.OrderStatus.unconfirmed:
             due = [self._reminder_due()]
             if not self.s.ivo_notified:
@@ -277,8 +355,32 @@ class OrderLifecycle:
             return True
         if self.s.status == domain.OrderStatus.ended and self.s.end_date is not None:
             last_period = self.s.end_date.strftime("%Y-%m")
-            return self.s.invoiced_through is not None and self.s.invoiced_through >= last_period
+            return (
+                self.s.invoiced_through is not None
+                and self.s.invoiced_through >= last_period
+                and all(self._escalation_due(a) is None for a in self.s.absences)
+            )
         return False
+
+    def _escalation_due(self, absence: AbsenceEntry) -> datetime | None:
+        """When the absence has lasted more than 30 days; None if it never will, or is done."""
+        if absence.escalated or absence.removed:
+            return None
+        day = absence_rules.escalation_day(
+            from_date=absence.from_date, to_date=absence.to_date, stay_end=self.s.end_date
+        )
+        return None if day is None else domain.start_of_day(day)
+
+    def _first_time(self, event_id: uuid.UUID) -> bool:
+        """Remember a signal's event id; False if it was seen before (redelivered)."""
+        if str(event_id) in self.s.seen_signals:
+            return False
+        self.s.seen_signals.append(str(event_id))
+        return True
+
+    def _event_id(self, key: str) -> uuid.UUID:
+        """An event id fixed by the workflow, so a retried activity writes its event once."""
+        return uuid.uuid5(uuid.NAMESPACE_URL, f"{workflow.info().workflow_id}/{key}")
 
     def _history_is_long(self) -> bool:
         info = workflow.info()

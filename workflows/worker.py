@@ -1,8 +1,10 @@
-"""The worker of task queue `lifecare`: every workflow and activity of the platform."""
+"""The worker of task queue `lifecare`: every workflow and activity of the platform, and the
+event bridge that signals absence events to the lifecycles."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
 from collections.abc import Sequence
@@ -17,6 +19,7 @@ from temporalio.worker import Worker
 from services.common.db import create_pool
 from services.common.settings import Settings, get_settings
 from workflows.activities import OrderActivities
+from workflows.bridge import AbsenceBridge
 from workflows.models import SEARCH_ATTRIBUTES
 from workflows.order_lifecycle import OrderLifecycle
 
@@ -61,6 +64,7 @@ def build_worker(client: Client, settings: Settings, activities: OrderActivities
             activities.end_execution,
             activities.start_execution,
             activities.request_notification,
+            activities.escalate_absence,
         ],
     )
 
@@ -75,10 +79,14 @@ async def run(settings: Settings | None = None) -> None:
     client = await connect(settings)
     await ensure_search_attributes(client, settings.temporal_namespace)
     pool = await create_pool(settings.database_dsn, max_size=settings.db_pool_max)
+    bridge = asyncio.create_task(AbsenceBridge(client, settings, pool).run(), name="bridge")
     try:
         async with build_worker(client, settings, OrderActivities(pool)):
             log.info("worker polling task queue %s", settings.task_queue)
             await stop.wait()
             log.info("worker stopping")
     finally:
+        bridge.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await bridge
         await pool.close()

@@ -29,7 +29,7 @@ class Reason(StrEnum):
 
 
 # How the fee administrators read a reason (in their notifications).
-REASON_LABELS = {
+REASON_LABELS: dict[str, str] = {
     Reason.hospital: "sjukhusvistelse",
     Reason.short_term_care: "korttidsvistelse",
     Reason.relatives: "hos anhöriga",
@@ -157,10 +157,9 @@ def whole_days(from_date: date, last: date) -> int:
     return max((last - from_date).days + 1, 0)
 
 
-def days_so_far(*, from_date: date, last: date | None, today: date) -> int:
-    """Whole days absent by today: through the last day, or through yesterday if still open."""
-    through = today - timedelta(days=1) if last is None else min(last, today - timedelta(days=1))
-    return whole_days(from_date, through)
+def counted_through(last: date | None, today: date) -> date:
+    """The last day to count: the absence's last day, or yesterday while it is still open."""
+    return today - timedelta(days=1) if last is None else last
 
 
 def days_by_month(from_date: date, last: date) -> list[tuple[str, int]]:

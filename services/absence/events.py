@@ -17,6 +17,8 @@ ABSENCE_REGISTERED = "absence.registered"
 ABSENCE_UPDATED = "absence.updated"
 ABSENCE_REMOVED = "absence.removed"
 ABSENCE_EVENTS = (ABSENCE_REGISTERED, ABSENCE_UPDATED, ABSENCE_REMOVED)
+# published by the order's lifecycle (through the orders outbox), not by this service
+ABSENCE_ESCALATED = "absence.escalated"
 
 ORDER_CONFIRMED = "order.confirmed"
 EXECUTION_ENDED = "execution.ended"

@@ -12,6 +12,7 @@ from temporalio import activity
 from temporalio.client import Client, WorkflowHandle
 
 from workflows.models import (
+    AbsenceEscalation,
     ChangeResult,
     ConfirmCommand,
     Durations,
@@ -35,6 +36,7 @@ class FakeOrderActivities:
     notifications: list[NotificationCommand] = field(default_factory=list)
     started: list[uuid.UUID] = field(default_factory=list)
     ended: list[EndCommand] = field(default_factory=list)
+    escalations: list[AbsenceEscalation] = field(default_factory=list)
     handles: list[WorkflowHandle] = field(default_factory=list)
     task_queue: str = ""
 
@@ -64,6 +66,10 @@ class FakeOrderActivities:
     async def request_notification(self, command: NotificationCommand) -> None:
         self.notifications.append(command)
 
+    @activity.defn(name="escalate_absence")
+    async def escalate_absence(self, command: AbsenceEscalation) -> None:
+        self.escalations.append(command)
+
     def all(self) -> list:
         return [
             self.confirm_order,
@@ -71,6 +77,7 @@ class FakeOrderActivities:
             self.end_execution,
             self.start_execution,
             self.request_notification,
+            self.escalate_absence,
         ]
 
     def sent_to(self, mailbox: str) -> list[NotificationCommand]:

@@ -1,7 +1,8 @@
 """Record the histories that the replay test replays: `python -m tests.workflows.record_histories`.
 
-Run it only to add a new recorded history; the files it writes are committed. A change to
-OrderLifecycle that cannot replay them would break workflows already running in production.
+Run it only to add a new recorded history: it records the scenarios whose file is missing
+and never touches one that exists. The files are committed. A change to OrderLifecycle that
+cannot replay them would break workflows already running in production.
 """
 
 from __future__ import annotations
@@ -9,9 +10,11 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
 
+from temporalio.client import WorkflowHandle
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
@@ -19,6 +22,7 @@ from temporalio.worker import Worker
 from services.orders.domain import today_in_stockholm
 from tests.workflows.fakes import TEST_SERVER, FakeOrderActivities, start_lifecycle
 from workflows.models import (
+    AbsenceChange,
     Actor,
     ConfirmRequest,
     EndRequest,
@@ -32,6 +36,99 @@ HISTORIES = Path(__file__).parent / "histories"
 PROVIDER = Actor(sub="anna", role="provider", unit="solbacken")
 
 
+async def _full_life(env: WorkflowEnvironment) -> WorkflowHandle:
+    """The whole life: reminded, confirmed ahead, started, ended, last month invoiced."""
+    now = await env.get_current_time()
+    today = today_in_stockholm(now)
+    full = await start_lifecycle(env.client, "record", decision_date=today, created_at=now)
+    await env.sleep(timedelta(days=4))
+    start = today + timedelta(days=6)
+    await full.execute_update(
+        OrderLifecycle.confirm, ConfirmRequest(start_date=start, actor=PROVIDER)
+    )
+    await env.sleep(timedelta(days=3))
+    end = start + timedelta(days=45)
+    await full.execute_update(
+        OrderLifecycle.end,
+        EndRequest(end_date=end, reason="moved_home", confirmed=True, actor=PROVIDER),
+    )
+    await full.signal(
+        OrderLifecycle.invoice_issued,
+        InvoiceIssued(event_id=uuid.uuid4(), period=end.strftime("%Y-%m")),
+    )
+    await full.result()
+    return full
+
+
+async def _withdrawn(env: WorkflowEnvironment) -> WorkflowHandle:
+    now = await env.get_current_time()
+    today = today_in_stockholm(now)
+    withdrawn = await start_lifecycle(env.client, "record", decision_date=today, created_at=now)
+    await withdrawn.execute_update(
+        OrderLifecycle.withdraw,
+        WithdrawRequest(reason="Kunden tackade nej", actor=Actor(sub="c", role="caseworker")),
+    )
+    await withdrawn.result()
+    return withdrawn
+
+
+async def _absence_escalated(env: WorkflowEnvironment) -> WorkflowHandle:
+    """Absences: one left open past 30 days (escalated, then ended), one repeated, one removed."""
+    now = await env.get_current_time()
+    today = today_in_stockholm(now)
+    handle = await start_lifecycle(env.client, "record", decision_date=today, created_at=now)
+    await handle.execute_update(
+        OrderLifecycle.confirm, ConfirmRequest(start_date=today, actor=PROVIDER)
+    )
+    long = AbsenceChange(
+        event_id=uuid.uuid4(),
+        absence_id=uuid.uuid4(),
+        revision=1,
+        reason="hospital",
+        from_date=today + timedelta(days=1),
+    )
+    await handle.signal(OrderLifecycle.absence_changed, long)
+    await handle.signal(OrderLifecycle.absence_changed, long)  # delivered twice
+    await env.sleep(timedelta(days=33))
+    ended = long.model_copy(
+        update={"event_id": uuid.uuid4(), "revision": 2, "to_date": today + timedelta(days=33)}
+    )
+    await handle.signal(OrderLifecycle.absence_changed, ended)
+    mistake = AbsenceChange(
+        event_id=uuid.uuid4(),
+        absence_id=uuid.uuid4(),
+        revision=1,
+        reason="vacation",
+        from_date=today + timedelta(days=35),
+        to_date=today + timedelta(days=36),
+    )
+    await handle.signal(OrderLifecycle.absence_changed, mistake)
+    await handle.signal(
+        OrderLifecycle.absence_changed,
+        mistake.model_copy(update={"event_id": uuid.uuid4(), "revision": 2, "removed": True}),
+    )
+    await env.sleep(timedelta(days=2))
+    end = today + timedelta(days=40)
+    await handle.execute_update(
+        OrderLifecycle.end,
+        EndRequest(end_date=end, reason="moved_home", confirmed=True, actor=PROVIDER),
+    )
+    await handle.signal(
+        OrderLifecycle.invoice_issued,
+        InvoiceIssued(event_id=uuid.uuid4(), period=end.strftime("%Y-%m")),
+    )
+    await handle.result()
+    return handle
+
+
+Scenario = Callable[[WorkflowEnvironment], Awaitable[WorkflowHandle]]
+SCENARIOS: dict[str, Scenario] = {
+    "full_life": _full_life,
+    "withdrawn": _withdrawn,
+    "absence_escalated": _absence_escalated,
+}
+
+
 async def record() -> None:
     env = await WorkflowEnvironment.start_time_skipping(
         data_converter=pydantic_data_converter, test_server_existing_path=str(TEST_SERVER)
@@ -41,38 +138,14 @@ async def record() -> None:
     async with Worker(
         env.client, task_queue="record", workflows=[OrderLifecycle], activities=fakes.all()
     ):
-        now = await env.get_current_time()
-        today = today_in_stockholm(now)
-
-        # the whole life: reminded, confirmed ahead, started, ended, last month invoiced
-        full = await start_lifecycle(env.client, "record", decision_date=today, created_at=now)
-        await env.sleep(timedelta(days=4))
-        start = today + timedelta(days=6)
-        await full.execute_update(
-            OrderLifecycle.confirm, ConfirmRequest(start_date=start, actor=PROVIDER)
-        )
-        await env.sleep(timedelta(days=3))
-        end = start + timedelta(days=45)
-        await full.execute_update(
-            OrderLifecycle.end,
-            EndRequest(end_date=end, reason="moved_home", confirmed=True, actor=PROVIDER),
-        )
-        await full.signal(
-            OrderLifecycle.invoice_issued,
-            InvoiceIssued(event_id=uuid.uuid4(), period=end.strftime("%Y-%m")),
-        )
-        await full.result()
-
-        withdrawn = await start_lifecycle(env.client, "record", decision_date=today, created_at=now)
-        await withdrawn.execute_update(
-            OrderLifecycle.withdraw,
-            WithdrawRequest(reason="Kunden tackade nej", actor=Actor(sub="c", role="caseworker")),
-        )
-        await withdrawn.result()
-
-        for name, handle in (("full_life", full), ("withdrawn", withdrawn)):
-            history = await handle.fetch_history()
-            (HISTORIES / f"order_lifecycle_{name}.json").write_text(history.to_json())
+        for name, scenario in SCENARIOS.items():
+            path = HISTORIES / f"order_lifecycle_{name}.json"
+            if path.exists():
+                print(f"{path.name}: recorded already, left as it is")
+                continue
+            handle = await scenario(env)
+            path.write_text((await handle.fetch_history()).to_json())
+            print(f"{path.name}: recorded")
     await env.shutdown()
 
 

@@ -26,4 +26,5 @@ def test_there_are_recorded_histories():
     assert {p.stem for p in HISTORIES} >= {
         "order_lifecycle_full_life",
         "order_lifecycle_withdrawn",
+        "order_lifecycle_absence_escalated",
     }

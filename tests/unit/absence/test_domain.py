@@ -17,8 +17,8 @@ from services.absence.domain import (
     check_dates,
     check_period,
     check_stays_known,
+    counted_through,
     days_by_month,
-    days_so_far,
     escalation_day,
     last_day,
     overlaps,
@@ -209,11 +209,12 @@ def test_days_by_month_add_up_to_the_whole_days(first, length):
     assert months[0][0] == first.strftime("%Y-%m") and months[-1][0] == last.strftime("%Y-%m")
 
 
-def test_days_so_far_of_an_open_absence_count_until_yesterday():
+def test_an_open_absence_is_counted_through_yesterday_a_closed_one_through_its_last_day():
     today = D("2025-04-01")
-    assert days_so_far(from_date=D("2025-03-01"), last=None, today=today) == 31
-    assert days_so_far(from_date=D("2025-04-01"), last=None, today=today) == 0
-    assert days_so_far(from_date=D("2025-03-01"), last=D("2025-03-10"), today=today) == 10
+    assert whole_days(D("2025-03-01"), counted_through(None, today)) == 31
+    assert whole_days(D("2025-04-01"), counted_through(None, today)) == 0  # began today
+    assert counted_through(D("2025-03-10"), today) == D("2025-03-10")
+    assert counted_through(D("2025-05-10"), today) == D("2025-05-10")  # planned: all of it
 
 
 # --- more than 30 days: the fee administrators are told ------------------------------------
@@ -223,8 +224,8 @@ def test_an_open_absence_is_escalated_once_31_whole_days_lie_behind_it():
     first = D("2025-01-15")
     day = escalation_day(from_date=first, to_date=None, stay_end=None)
     assert day == D("2025-02-15")  # 15 Jan through 14 Feb: 31 days
-    assert days_so_far(from_date=first, last=None, today=day) == 31
-    assert days_so_far(from_date=first, last=None, today=day - timedelta(days=1)) == 30
+    assert whole_days(first, counted_through(None, day)) == 31
+    assert whole_days(first, counted_through(None, day - timedelta(days=1))) == 30
 
 
 def test_a_closed_absence_of_30_days_is_not_escalated_and_one_of_31_is():
