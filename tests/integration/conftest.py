@@ -4,11 +4,13 @@ here, the worker in this process, and the orders API over HTTP (ASGI in process)
 from __future__ import annotations
 
 import asyncio
+import json
 import sys
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import aio_pika
 import asyncpg
 import httpx
 import pytest
@@ -17,6 +19,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from lifecare.cli import SERVICES
 from services.common.auth import issue_token
+from services.common.bus import EXCHANGE
 from services.common.db import create_pool
 from services.common.migrations import upgrade_all
 from services.common.settings import Settings
@@ -126,3 +129,22 @@ async def wait_for(predicate, *, timeout: float = 20.0, interval: float = 0.1):
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"condition not met within {timeout} s")
         await asyncio.sleep(interval)
+
+
+@pytest.fixture
+async def events(settings: Settings) -> AsyncIterator[list[dict]]:
+    """Every event on the bus, as a bound queue of this test sees it."""
+    connection = await aio_pika.connect_robust(str(settings.amqp_url))
+    channel = await connection.channel()
+    exchange = await channel.declare_exchange(EXCHANGE, aio_pika.ExchangeType.TOPIC, durable=True)
+    queue = await channel.declare_queue(exclusive=True)
+    await queue.bind(exchange, routing_key="#")
+    seen: list[dict] = []
+
+    async def collect(message: aio_pika.abc.AbstractIncomingMessage) -> None:
+        async with message.process():
+            seen.append(json.loads(message.body))
+
+    await queue.consume(collect)
+    yield seen
+    await connection.close()

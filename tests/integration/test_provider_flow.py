@@ -5,32 +5,9 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-import aio_pika
-import pytest
-
-from services.common.bus import EXCHANGE
 from services.orders.domain import today_in_stockholm
 from tests.integration.conftest import wait_for
 from tests.integration.helpers import new_customer, new_order, new_unit
-
-
-@pytest.fixture
-async def events(settings):
-    """Every event on the bus, as a bound queue of this test sees it."""
-    connection = await aio_pika.connect_robust(str(settings.amqp_url))
-    channel = await connection.channel()
-    exchange = await channel.declare_exchange(EXCHANGE, aio_pika.ExchangeType.TOPIC, durable=True)
-    queue = await channel.declare_queue(exclusive=True)
-    await queue.bind(exchange, routing_key="#")
-    seen: list[dict] = []
-
-    async def collect(message: aio_pika.abc.AbstractIncomingMessage) -> None:
-        async with message.process():
-            seen.append(json.loads(message.body))
-
-    await queue.consume(collect)
-    yield seen
-    await connection.close()
 
 
 async def test_provider_walk_through(http, as_, events):
