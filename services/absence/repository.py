@@ -78,7 +78,7 @@ async def stays(
 async def lock_customer(conn: asyncpg.Connection, *, customer_id: uuid.UUID) -> None:
     """Serialise changes to one customer's absences until the transaction ends (overlaps)."""
     await conn.execute(
-        "SELECT pg_advisory_xact_lock(hashtextextended('absence:' || $1::text, 0))",
+        "SELECT pg_advisory_xact_lock(hashtextextended('absence:' || $1::uuid::text, 0))",
         customer_id,
     )
 
