@@ -24,6 +24,7 @@ from services.common.settings import Settings, get_settings
 SERVICES = {
     "orders": ("services.orders.main", 8001),
     "absence": ("services.absence.main", 8002),
+    "billing": ("services.billing.main", 8003),
 }
 TEMPORAL_UI_PORT = 8233
 STATE_DIR = Path(".lifecare")

@@ -19,6 +19,9 @@ from temporalio.worker import Worker
 from services.common.db import create_pool
 from services.common.settings import Settings, get_settings
 from workflows.activities import OrderActivities
+from workflows.billing_activities import BillingActivities
+from workflows.billing_run import BillingRun
+from workflows.billing_schedule import ensure_billing_schedule
 from workflows.bridge import AbsenceBridge
 from workflows.models import SEARCH_ATTRIBUTES
 from workflows.order_lifecycle import OrderLifecycle
@@ -54,10 +57,12 @@ async def ensure_search_attributes(client: Client, namespace: str) -> None:
 
 def build_worker(client: Client, settings: Settings, activities: OrderActivities) -> Worker:
     """A worker for the platform's task queue."""
+    # billing's activities share the pool: one database, each service its own schema
+    billing = BillingActivities(activities.pool, care_reasons=settings.care_absence_reasons)
     return Worker(
         client,
         task_queue=settings.task_queue,
-        workflows=list(WORKFLOWS),
+        workflows=[*WORKFLOWS, BillingRun],
         activities=[
             activities.confirm_order,
             activities.withdraw_order,
@@ -65,6 +70,7 @@ def build_worker(client: Client, settings: Settings, activities: OrderActivities
             activities.start_execution,
             activities.request_notification,
             activities.escalate_absence,
+            *billing.all(),
         ],
     )
 
@@ -78,6 +84,8 @@ async def run(settings: Settings | None = None) -> None:
         loop.add_signal_handler(sig, stop.set)
     client = await connect(settings)
     await ensure_search_attributes(client, settings.temporal_namespace)
+    if await ensure_billing_schedule(client, settings.task_queue):
+        log.info("created the schedule monthly-billing")
     pool = await create_pool(settings.database_dsn, max_size=settings.db_pool_max)
     bridge = asyncio.create_task(AbsenceBridge(client, settings, pool).run(), name="bridge")
     try:

@@ -341,3 +341,46 @@ def decision_for(period: Period, decisions: Iterable[FeeDecision]) -> FeeDecisio
         and (d.valid_to is None or d.valid_to >= period.first_day)
     ]
     return max(candidates, key=lambda d: d.valid_from, default=None)
+
+
+# --- how an invoice reads ----------------------------------------------------------------------
+
+_MONTHS = (
+    "januari februari mars april maj juni juli augusti september oktober november december"
+).split()
+_FEE_NAMES = {FeeKind.food: "Kost", FeeKind.care: "Omvårdnad"}
+
+
+def invoice_number(year: int, seq: int) -> str:
+    """`2026-000042`: the year's series and the invoice's place in it."""
+    return f"{year}-{seq:06d}"
+
+
+def line_kind(fee: str, *, correction: bool) -> str:
+    """`food`, `care`, or `food_correction`/`care_correction` for an earlier month."""
+    return f"{fee}_correction" if correction else fee
+
+
+def describe_line(
+    *, fee: str, correction: bool, period: Period, days: int, billed_before: int
+) -> str:
+    """A line's text, in Swedish as the customer reads it."""
+    name = _FEE_NAMES[FeeKind(fee)]
+    month = f"{_MONTHS[period.month - 1]} {period.year}"
+    charged = f"{days} av {period.days} dagar"
+    if not correction:
+        return f"{name} {month}, {charged}"
+    return (
+        f"Rättelse {name.lower()} {month}: {charged} enligt dagens uppgifter, "
+        f"tidigare fakturerat {format_ore(billed_before)} kr"
+    )
+
+
+def check_tariffs(period: Period, *, food: int | None, care_max: int | None) -> None:
+    """A month is billed only when its food tariff and its maxtaxa are known."""
+    missing = [kind for kind, amount in (("food", food), ("care_max", care_max)) if amount is None]
+    if missing:
+        raise Invalid(
+            f"there is no {' and no '.join(missing)} tariff for {period}; set it with PUT /tariffs",
+            code="no_tariff",
+        )

@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     # learn the stay from order.confirmed (event lag) before it answers 404
     absence_stay_wait: Duration = timedelta(seconds=5)
 
+    # absence for these reasons spares the care fee too (any absence spares the food fee)
+    care_absence_reasons: list[str] = ["hospital"]
+
     # consumer queues are named `<queue_prefix><service>.<purpose>`; tests use their own prefix
     queue_prefix: str = ""
     # drop a consumer queue nobody has used for this long (tests); None keeps queues forever

@@ -18,11 +18,15 @@ from services.billing.domain import (
     check_billable,
     check_fee_decision,
     check_tariff_start,
+    check_tariffs,
     correction,
     day_rate,
     decision_for,
+    describe_line,
     format_ore,
     hold_reasons,
+    invoice_number,
+    line_kind,
     month_fee,
     month_fees,
     parse_kronor,
@@ -383,3 +387,28 @@ def test_an_amount_no_fee_can_reach_is_refused(value):
 
 def test_charged_days_counts_each_day_once():
     assert charged_days(NOV, [Span(d("2026-11-01")), Span(d("2026-11-01"))], []) == 30
+
+
+def test_an_invoice_reads_in_swedish_and_names_what_a_correction_corrects():
+    assert invoice_number(2026, 42) == "2026-000042"
+    assert line_kind("food", correction=False) == "food"
+    assert line_kind("care", correction=True) == "care_correction"
+    assert (
+        describe_line(fee="food", correction=False, period=NOV, days=16, billed_before=0)
+        == "Kost november 2026, 16 av 30 dagar"
+    )
+    correction_text = describe_line(
+        fee="care", correction=True, period=NOV, days=25, billed_before=MAXTAXA
+    )
+    assert correction_text == (
+        "Rättelse omvårdnad november 2026: 25 av 30 dagar enligt dagens uppgifter, "
+        "tidigare fakturerat 2660.00 kr"
+    )
+
+
+def test_a_month_is_billed_only_with_its_tariffs():
+    check_tariffs(NOV, food=FOOD, care_max=MAXTAXA)
+    with pytest.raises(Invalid, match="no food and no care_max tariff for 2026-11"):
+        check_tariffs(NOV, food=None, care_max=None)
+    with pytest.raises(Invalid, match="no care_max tariff"):
+        check_tariffs(NOV, food=FOOD, care_max=None)

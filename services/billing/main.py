@@ -1,0 +1,32 @@
+"""The billing service (port 8003)."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from services.billing.api import router
+from services.billing.events import READ_MODEL_HANDLERS
+from services.common.app import ServiceSpec, create_app, event_consumer
+from services.common.bus import EventConsumer
+from services.common.settings import Settings
+
+PORT = 8003
+
+
+def _consumers(app: FastAPI) -> list[EventConsumer]:
+    """Customers, stays and absences, from the orders and absence services' events."""
+    return [event_consumer(app, purpose="read-model", handlers=READ_MODEL_HANDLERS)]
+
+
+SPEC = ServiceSpec(
+    name="billing",
+    title="Lifecare billing",
+    router=router,
+    consumers=_consumers,
+    uses_temporal=True,
+)
+
+
+def build(settings: Settings | None = None) -> FastAPI:
+    """The billing app."""
+    return create_app(SPEC, settings)

@@ -1,0 +1,129 @@
+"""BillingRun: invoice a month's fees, in batches of set-based SQL, one activity per batch."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import uuid
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from services.billing.domain import Period, period_to_bill, today_in_stockholm
+    from services.common.errors import Invalid
+    from workflows.billing_activities import BillingActivities
+    from workflows.billing_models import (
+        BatchCommand,
+        BatchResult,
+        BillingRunInput,
+        BillingRunResult,
+        CloseRunCommand,
+        OpenRunCommand,
+        PlanCommand,
+        billing_run_id,
+    )
+
+SHORT = timedelta(seconds=30)
+BATCH_TIMEOUT = timedelta(minutes=10)
+# the database may be down for a while: keep trying, but never a business refusal
+RETRY = RetryPolicy(maximum_interval=timedelta(minutes=1), non_retryable_error_types=["refused"])
+
+
+@workflow.defn
+class BillingRun:
+    """Opens the run, plans the batches, bills them a few at a time, then reports."""
+
+    @workflow.run
+    async def run(self, input: BillingRunInput) -> BillingRunResult:
+        if input.period is None:
+            return await self._run_for_last_month(input)
+        try:
+            period = str(Period.parse(input.period))
+        except Invalid as exc:  # a refusal fails the run; it must not retry the task forever
+            raise ApplicationError(exc.message, type="refused", non_retryable=True) from None
+        run_id = input.run_id or workflow.uuid4()
+        opened = await workflow.execute_activity_method(
+            BillingActivities.open_run,
+            OpenRunCommand(
+                run_id=run_id,
+                period=period,
+                workflow_id=workflow.info().workflow_id,
+                requested_by=input.requested_by,
+            ),
+            start_to_close_timeout=SHORT,
+            retry_policy=RETRY,
+        )
+        if opened.refusal is not None:
+            await self._close(run_id, "failed", opened.refusal)
+            raise ApplicationError(opened.refusal, type="refused", non_retryable=True)
+        try:
+            result = await self._bill(input, run_id, period)
+        except ActivityError as exc:
+            await self._close(run_id, "failed", str(exc.cause or exc))
+            raise
+        await self._close(run_id, "completed")
+        return result
+
+    async def _run_for_last_month(self, input: BillingRunInput) -> BillingRunResult:
+        """Started by the schedule: run `billing-run-<last month>` as a child and await it."""
+        period = str(period_to_bill(today_in_stockholm(workflow.now())))
+        return await workflow.execute_child_workflow(
+            BillingRun.run,
+            input.model_copy(update={"period": period}),
+            id=billing_run_id(period),
+        )
+
+    async def _bill(
+        self, input: BillingRunInput, run_id: uuid.UUID, period: str
+    ) -> BillingRunResult:
+        plan = await workflow.execute_activity_method(
+            BillingActivities.plan,
+            PlanCommand(period=period, batch_size=input.batch_size),
+            start_to_close_timeout=BATCH_TIMEOUT,
+            retry_policy=RETRY,
+        )
+        # the ranges cover every id, so a customer who became billable meanwhile is billed too
+        bounds: list[uuid.UUID | None] = [None, *plan.starts, None]
+        batches = [
+            BatchCommand(
+                run_id=run_id,
+                period=period,
+                lo=lo,
+                hi=hi,
+                issued_on=today_in_stockholm(workflow.now()),
+            )
+            for lo, hi in itertools.pairwise(bounds)
+        ]
+        total = BatchResult()
+        for first in range(0, len(batches), input.parallel):
+            done = await asyncio.gather(
+                *(
+                    workflow.execute_activity_method(
+                        BillingActivities.bill_batch,
+                        batch,
+                        start_to_close_timeout=BATCH_TIMEOUT,
+                        retry_policy=RETRY,
+                    )
+                    for batch in batches[first : first + input.parallel]
+                )
+            )
+            for result in done:
+                total += result
+        return BillingRunResult(
+            run_id=run_id,
+            period=period,
+            customers=plan.customers,
+            batches=len(batches),
+            invoices=total,
+        )
+
+    async def _close(self, run_id: uuid.UUID, status: str, error: str | None = None) -> None:
+        await workflow.execute_activity_method(
+            BillingActivities.close_run,
+            CloseRunCommand(run_id=run_id, status=status, error=error),
+            start_to_close_timeout=SHORT,
+            retry_policy=RETRY,
+        )
