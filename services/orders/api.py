@@ -104,7 +104,9 @@ async def create_unit(body: UnitIn, caller: Caller, pool: Pool) -> dict:
     """Add a provider unit (admin)."""
     caller.require(Role.admin)
     async with transaction(pool) as conn:
-        return await repository.insert_unit(conn, id=body.id, name=body.name)
+        unit = await repository.insert_unit(conn, id=body.id, name=body.name)
+        await events.emit(conn, events.UNIT_CREATED, id=unit["id"], name=unit["name"])
+    return unit
 
 
 @router.get("/units", response_model=list[Unit], tags=["units"])

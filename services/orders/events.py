@@ -10,6 +10,7 @@ import asyncpg
 
 from services.common.bus import add_to_outbox
 
+UNIT_CREATED = "unit.created"
 CUSTOMER_CREATED = "customer.created"
 ORDER_CREATED = "order.created"
 ORDER_CONFIRMED = "order.confirmed"
