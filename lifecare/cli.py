@@ -25,6 +25,7 @@ SERVICES = {
     "orders": ("services.orders.main", 8001),
     "absence": ("services.absence.main", 8002),
     "billing": ("services.billing.main", 8003),
+    "messaging": ("services.messaging.main", 8004),
 }
 TEMPORAL_UI_PORT = 8233
 STATE_DIR = Path(".lifecare")

@@ -1,0 +1,357 @@
+"""All SQL of the messaging service. Functions never commit: the caller owns the transaction."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from typing import Any
+
+import asyncpg
+
+from services.messaging.domain import Envelope, Mailbox, MailboxKind
+
+Row = dict[str, Any]
+
+# --- units and people (the mailbox directory) ----------------------------------------------
+
+
+async def upsert_unit(conn: asyncpg.Connection, *, id: str, name: str) -> None:
+    """Remember a provider unit (from `unit.created`), so its mailbox can be found."""
+    await conn.execute(
+        """INSERT INTO messaging.units (id, name) VALUES ($1, $2)
+           ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name""",
+        id,
+        name,
+    )
+
+
+async def record_person(
+    conn: asyncpg.Connection, *, sub: str, name: str, role: str, unit: str | None
+) -> None:
+    """Remember a person who used the inbox, so others can find their mailbox by name."""
+    await conn.execute(
+        """INSERT INTO messaging.people AS p (sub, name, role, unit) VALUES ($1, $2, $3, $4)
+           ON CONFLICT (sub) DO UPDATE
+               SET name = EXCLUDED.name, role = EXCLUDED.role, unit = EXCLUDED.unit,
+                   seen_at = now()
+               WHERE (p.name, p.role, p.unit) IS DISTINCT FROM
+                     (EXCLUDED.name, EXCLUDED.role, EXCLUDED.unit)
+                  OR p.seen_at < now() - interval '1 day'""",
+        sub,
+        name,
+        role,
+        unit,
+    )
+
+
+async def search_mailboxes(conn: asyncpg.Connection, *, text: str | None, limit: int) -> list[Row]:
+    """Unit and personal mailboxes whose id or name contains `text`."""
+    records = await conn.fetch(
+        """SELECT * FROM (
+               SELECT 'unit:' || id AS id, name, 'unit' AS kind FROM messaging.units
+               UNION ALL
+               SELECT 'user:' || sub, name, 'user' FROM messaging.people
+           ) m
+           WHERE $1::text IS NULL
+              OR m.name ILIKE '%' || $1 || '%' OR m.id ILIKE '%' || $1 || '%'
+           ORDER BY m.kind, lower(m.name), m.id
+           LIMIT $2""",
+        text,
+        limit,
+    )
+    return [dict(r) for r in records]
+
+
+async def mailbox_names(conn: asyncpg.Connection, *, mailboxes: list[Mailbox]) -> dict[str, str]:
+    """The names of the known unit and personal mailboxes among `mailboxes`, by id."""
+    units = [m.key for m in mailboxes if m.kind == MailboxKind.unit]
+    subs = [m.key for m in mailboxes if m.kind == MailboxKind.user]
+    records = await conn.fetch(
+        """SELECT 'unit:' || id AS id, name FROM messaging.units WHERE id = ANY($1::text[])
+           UNION ALL
+           SELECT 'user:' || sub, name FROM messaging.people WHERE sub = ANY($2::text[])""",
+        units,
+        subs,
+    )
+    return {r["id"]: r["name"] for r in records}
+
+
+# --- attachments ---------------------------------------------------------------------------
+
+_ATTACHMENT_COLUMNS = "a.id, a.filename, a.content_type, a.size"
+_CARRIED_BY_NONE = """NOT EXISTS (
+    SELECT 1 FROM messaging.message_attachments x WHERE x.attachment_id = a.id)"""
+
+
+async def insert_attachment(
+    conn: asyncpg.Connection,
+    *,
+    id: uuid.UUID,
+    owner_sub: str,
+    filename: str,
+    content_type: str,
+    data: bytes,
+) -> Row:
+    record = await conn.fetchrow(
+        f"""INSERT INTO messaging.attachments AS a
+                (id, owner_sub, filename, content_type, size, data)
+            VALUES ($1, $2, $3, $4, $5, $6) RETURNING {_ATTACHMENT_COLUMNS}""",
+        id,
+        owner_sub,
+        filename,
+        content_type,
+        len(data),
+        data,
+    )
+    return dict(record)
+
+
+async def owned_attachments(
+    conn: asyncpg.Connection, *, ids: list[uuid.UUID], owner_sub: str
+) -> set[uuid.UUID]:
+    """Which of `ids` the caller uploaded; locked until the caller's transaction ends."""
+    records = await conn.fetch(
+        """SELECT id FROM messaging.attachments WHERE id = ANY($1::uuid[]) AND owner_sub = $2
+           FOR SHARE""",
+        ids,
+        owner_sub,
+    )
+    return {r["id"] for r in records}
+
+
+async def get_attachment(conn: asyncpg.Connection, *, id: uuid.UUID) -> Row | None:
+    """An attachment with its bytes and who uploaded it."""
+    record = await conn.fetchrow(
+        f"SELECT {_ATTACHMENT_COLUMNS}, a.owner_sub, a.data FROM messaging.attachments a "
+        "WHERE a.id = $1",
+        id,
+    )
+    return dict(record) if record is not None else None
+
+
+# --- messages ------------------------------------------------------------------------------
+
+_ENVELOPE = """
+    SELECT m.id, m.sender_sub, m.sender_deleted_at IS NOT NULL AS sender_deleted, m.customer_id,
+           COALESCE(array_agg(d.mailbox) FILTER (WHERE d.deleted_at IS NULL), '{}') AS mailboxes
+    FROM messaging.messages m LEFT JOIN messaging.deliveries d ON d.message_id = m.id
+"""
+_RECIPIENTS = """COALESCE((
+    SELECT json_agg(json_build_object('id', r.mailbox, 'name', r.mailbox_name)
+                    ORDER BY r.position)
+    FROM messaging.deliveries r WHERE r.message_id = m.id), '[]') AS recipients"""
+_SUMMARY_COLUMNS = f"""
+    m.id, m.subject, m.kind, m.sender_sub, m.sender_name, m.sent_at, m.in_reply_to,
+    m.customer_id, {_RECIPIENTS},
+    (SELECT count(*) FROM messaging.message_attachments x WHERE x.message_id = m.id)
+        AS attachment_count
+"""
+# a delivery shows in the caller's inbox ($1 their mailboxes, $2 their sub): see
+# domain.in_inbox; one's own message to a shared mailbox is in the sent folder only
+_IN_INBOX = """d.mailbox = ANY($1::text[]) AND d.deleted_at IS NULL
+    AND (m.sender_sub IS DISTINCT FROM $2 OR d.mailbox = 'user:' || $2)"""
+
+
+def _envelope(record: asyncpg.Record) -> Envelope:
+    return Envelope(
+        sender_sub=record["sender_sub"],
+        sender_deleted=record["sender_deleted"],
+        mailboxes=tuple(record["mailboxes"]),
+        customer_id=record["customer_id"],
+    )
+
+
+async def insert_message(
+    conn: asyncpg.Connection,
+    *,
+    id: uuid.UUID,
+    sender_sub: str | None,
+    sender_name: str,
+    subject: str,
+    body: str,
+    recipients: list[tuple[str, str]],
+    attachment_ids: list[uuid.UUID],
+    kind: str = "message",
+    in_reply_to: uuid.UUID | None = None,
+    order_id: uuid.UUID | None = None,
+    customer_id: uuid.UUID | None = None,
+) -> None:
+    """Write a message with its deliveries (mailbox id, name) and its attachments."""
+    await conn.execute(
+        """INSERT INTO messaging.messages (id, sender_sub, sender_name, subject, body, kind,
+                                           in_reply_to, order_id, customer_id)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)""",
+        id,
+        sender_sub,
+        sender_name,
+        subject,
+        body,
+        kind,
+        in_reply_to,
+        order_id,
+        customer_id,
+    )
+    await conn.execute(
+        """INSERT INTO messaging.deliveries (message_id, mailbox, mailbox_name, position)
+           SELECT $1, r.mailbox, r.name, r.position
+           FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS r (mailbox, name, position)""",
+        id,
+        [mailbox for mailbox, _name in recipients],
+        [name for _mailbox, name in recipients],
+    )
+    await conn.execute(
+        """INSERT INTO messaging.message_attachments (message_id, attachment_id, position)
+           SELECT $1, a.id, a.position
+           FROM unnest($2::uuid[]) WITH ORDINALITY AS a (id, position)""",
+        id,
+        attachment_ids,
+    )
+
+
+async def envelope(conn: asyncpg.Connection, *, id: uuid.UUID) -> Envelope | None:
+    """Who sent the message and where it still is; None if there is no such message."""
+    record = await conn.fetchrow(f"{_ENVELOPE} WHERE m.id = $1 GROUP BY m.id", id)
+    return _envelope(record) if record is not None else None
+
+
+async def envelopes_carrying(
+    conn: asyncpg.Connection, *, attachment_id: uuid.UUID
+) -> list[Envelope]:
+    """The envelopes of every message that carries the attachment."""
+    records = await conn.fetch(
+        f"""{_ENVELOPE}
+            WHERE m.id IN (SELECT message_id FROM messaging.message_attachments
+                           WHERE attachment_id = $1)
+            GROUP BY m.id""",
+        attachment_id,
+    )
+    return [_envelope(r) for r in records]
+
+
+async def get_message(conn: asyncpg.Connection, *, id: uuid.UUID) -> Row | None:
+    """The whole message: text, recipients and attachments (without their bytes)."""
+    record = await conn.fetchrow(
+        f"""SELECT {_SUMMARY_COLUMNS}, m.body, m.order_id,
+                   COALESCE((
+                       SELECT json_agg(json_build_object(
+                                  'id', a.id, 'filename', a.filename,
+                                  'content_type', a.content_type, 'size', a.size)
+                              ORDER BY x.position)
+                       FROM messaging.message_attachments x
+                       JOIN messaging.attachments a ON a.id = x.attachment_id
+                       WHERE x.message_id = m.id), '[]') AS attachments
+            FROM messaging.messages m WHERE m.id = $1""",
+        id,
+    )
+    return dict(record) if record is not None else None
+
+
+async def list_inbox(
+    conn: asyncpg.Connection, *, mailboxes: list[str], sub: str, limit: int
+) -> list[Row]:
+    """The caller's inbox, newest first, each message once, unread if unread in any mailbox."""
+    records = await conn.fetch(
+        f"""SELECT {_SUMMARY_COLUMNS}, bool_or(d.read_at IS NULL) AS unread
+            FROM messaging.deliveries d JOIN messaging.messages m ON m.id = d.message_id
+            WHERE {_IN_INBOX}
+            GROUP BY m.id
+            ORDER BY m.sent_at DESC, m.id
+            LIMIT $3""",
+        mailboxes,
+        sub,
+        limit,
+    )
+    return [dict(r) for r in records]
+
+
+async def list_sent(conn: asyncpg.Connection, *, sub: str, limit: int) -> list[Row]:
+    """What the caller sent and has not deleted, newest first."""
+    records = await conn.fetch(
+        f"""SELECT {_SUMMARY_COLUMNS}, false AS unread FROM messaging.messages m
+            WHERE m.sender_sub = $1 AND m.sender_deleted_at IS NULL
+            ORDER BY m.sent_at DESC, m.id
+            LIMIT $2""",
+        sub,
+        limit,
+    )
+    return [dict(r) for r in records]
+
+
+async def unread_count(conn: asyncpg.Connection, *, mailboxes: list[str], sub: str) -> int:
+    """How many messages of the caller's inbox are unread (the badge)."""
+    return await conn.fetchval(
+        f"""SELECT count(DISTINCT d.message_id)
+            FROM messaging.deliveries d JOIN messaging.messages m ON m.id = d.message_id
+            WHERE {_IN_INBOX} AND d.read_at IS NULL""",
+        mailboxes,
+        sub,
+    )
+
+
+async def mark_read(
+    conn: asyncpg.Connection, *, message_id: uuid.UUID, mailboxes: list[str]
+) -> None:
+    await conn.execute(
+        """UPDATE messaging.deliveries SET read_at = now()
+           WHERE message_id = $1 AND mailbox = ANY($2::text[]) AND read_at IS NULL""",
+        message_id,
+        mailboxes,
+    )
+
+
+async def delete_for(
+    conn: asyncpg.Connection, *, message_id: uuid.UUID, mailboxes: list[str], sender: bool
+) -> None:
+    """Delete the message from these mailboxes, and from the sent folder if `sender`; a message
+    nobody holds any more is removed with the files only it carried."""
+    # one deletion of a message at a time, so the last one out sees all the others
+    await conn.execute("SELECT FROM messaging.messages WHERE id = $1 FOR UPDATE", message_id)
+    await conn.execute(
+        """UPDATE messaging.deliveries SET deleted_at = now()
+           WHERE message_id = $1 AND mailbox = ANY($2::text[]) AND deleted_at IS NULL""",
+        message_id,
+        mailboxes,
+    )
+    if sender:
+        await conn.execute(
+            "UPDATE messaging.messages SET sender_deleted_at = now() WHERE id = $1", message_id
+        )
+    files = [
+        r["attachment_id"]
+        for r in await conn.fetch(
+            "SELECT attachment_id FROM messaging.message_attachments WHERE message_id = $1",
+            message_id,
+        )
+    ]
+    gone = await conn.fetchval(
+        """DELETE FROM messaging.messages m
+           WHERE m.id = $1
+             AND (m.sender_sub IS NULL OR m.sender_deleted_at IS NOT NULL)
+             AND NOT EXISTS (SELECT 1 FROM messaging.deliveries d
+                             WHERE d.message_id = m.id AND d.deleted_at IS NULL)
+           RETURNING true""",
+        message_id,
+    )
+    if gone and files:
+        await conn.execute(
+            f"""DELETE FROM messaging.attachments a
+               WHERE a.id = ANY($1::uuid[])
+                 AND {_CARRIED_BY_NONE}""",
+            files,
+        )
+
+
+async def delete_older_than(
+    conn: asyncpg.Connection, *, retention: timedelta, unsent_upload_age: timedelta
+) -> tuple[int, int]:
+    """Remove messages older than `retention` and every file no message carries any more
+    (uploads never sent once older than `unsent_upload_age`); return both counts."""
+    messages = await conn.execute(
+        "DELETE FROM messaging.messages WHERE sent_at < now() - $1::interval", retention
+    )
+    files = await conn.execute(
+        f"""DELETE FROM messaging.attachments a
+           WHERE a.uploaded_at < now() - $1::interval AND {_CARRIED_BY_NONE}""",
+        unsent_upload_age,
+    )
+    return int(messages.split()[-1]), int(files.split()[-1])

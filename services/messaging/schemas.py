@@ -1,0 +1,89 @@
+"""Request and response bodies of the messaging API, and the payloads of the events it reads."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Mailbox(BaseModel):
+    id: str | None = Field(description="None for a notice from Lifecare itself")
+    name: str
+
+
+class MailboxHit(Mailbox):
+    kind: Literal["group", "unit", "user"]
+
+
+class Attachment(BaseModel):
+    id: uuid.UUID
+    filename: str
+    content_type: str
+    size: int
+
+
+class MessageIn(Strict):
+    to: list[str] = Field(min_length=1, max_length=50, examples=[["group:bosam"]])
+    subject: str = Field(min_length=1, max_length=200)
+    body: str = Field(max_length=20_000)
+    attachment_ids: list[uuid.UUID] = Field(default_factory=list, max_length=10)
+
+
+class ReplyIn(Strict):
+    body: str = Field(max_length=20_000)
+    all: bool = Field(False, description="Answer the sender and every recipient")
+
+
+class ForwardIn(Strict):
+    to: list[str] = Field(min_length=1, max_length=50)
+    body: str = Field("", max_length=20_000)
+
+
+class MessageSummary(BaseModel):
+    id: uuid.UUID
+    subject: str
+    kind: str = Field(description="`message`, or the kind of a notice, e.g. `order.reminder`")
+    sender: Mailbox
+    to: list[Mailbox]
+    sent_at: datetime
+    in_reply_to: uuid.UUID | None
+    unread: bool
+    attachment_count: int
+
+
+class Message(MessageSummary):
+    body: str
+    attachments: list[Attachment]
+
+
+class UnreadCount(BaseModel):
+    unread: int
+
+
+# --- events the service consumes -----------------------------------------------------------
+
+
+class NotificationRequested(BaseModel):
+    """`notification.requested`: the platform asks for a notice in these mailboxes."""
+
+    to: list[str] = Field(min_length=1)
+    subject: str = Field(min_length=1)
+    body: str
+    kind: str = "notice"
+    order_id: uuid.UUID | None = None
+    customer_id: uuid.UUID | None = None
+    customer_number: str | None = None
+
+
+class UnitCreated(BaseModel):
+    """`unit.created` from the orders service."""
+
+    id: str = Field(min_length=1)
+    name: str = Field(min_length=1)
