@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
-from temporalio.client import Client
+from temporalio.client import Client, Schedule, ScheduleAlreadyRunningError
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Worker
@@ -23,12 +23,14 @@ from workflows.billing_activities import BillingActivities
 from workflows.billing_run import BillingRun
 from workflows.billing_schedule import ensure_billing_schedule
 from workflows.bridge import AbsenceBridge
+from workflows.message_retention import SCHEDULE_ID, MessageRetention, retention_schedule
+from workflows.messaging_activities import MessagingActivities
 from workflows.models import SEARCH_ATTRIBUTES
 from workflows.order_lifecycle import OrderLifecycle
 
 log = logging.getLogger(__name__)
 
-WORKFLOWS: Sequence[type] = (OrderLifecycle,)
+WORKFLOWS: Sequence[type] = (OrderLifecycle, MessageRetention)
 
 
 async def connect(settings: Settings) -> Client:
@@ -55,7 +57,20 @@ async def ensure_search_attributes(client: Client, namespace: str) -> None:
             raise
 
 
-def build_worker(client: Client, settings: Settings, activities: OrderActivities) -> Worker:
+async def ensure_schedule(client: Client, schedule_id: str, schedule: Schedule) -> None:
+    """Create a schedule if it is missing; one that exists is left as operators keep it."""
+    try:
+        await client.create_schedule(schedule_id, schedule)
+    except ScheduleAlreadyRunningError:
+        pass
+
+
+def build_worker(
+    client: Client,
+    settings: Settings,
+    activities: OrderActivities,
+    messaging: MessagingActivities | None = None,
+) -> Worker:
     """A worker for the platform's task queue."""
     # billing's activities share the pool: one database, each service its own schema
     billing = BillingActivities(activities.pool, care_reasons=settings.care_absence_reasons)
@@ -71,6 +86,7 @@ def build_worker(client: Client, settings: Settings, activities: OrderActivities
             activities.request_notification,
             activities.escalate_absence,
             *billing.all(),
+            *([messaging.delete_old_messages] if messaging else []),
         ],
     )
 
@@ -86,10 +102,12 @@ async def run(settings: Settings | None = None) -> None:
     await ensure_search_attributes(client, settings.temporal_namespace)
     if await ensure_billing_schedule(client, settings.task_queue):
         log.info("created the schedule monthly-billing")
+    await ensure_schedule(client, SCHEDULE_ID, retention_schedule(settings.task_queue))
     pool = await create_pool(settings.database_dsn, max_size=settings.db_pool_max)
     bridge = asyncio.create_task(AbsenceBridge(client, settings, pool).run(), name="bridge")
     try:
-        async with build_worker(client, settings, OrderActivities(pool)):
+        messaging = MessagingActivities(pool, retention=settings.message_retention)
+        async with build_worker(client, settings, OrderActivities(pool), messaging):
             log.info("worker polling task queue %s", settings.task_queue)
             await stop.wait()
             log.info("worker stopping")

@@ -55,6 +55,8 @@ class Settings(BaseSettings):
     reminder_after: Duration = timedelta(days=3)
     reminder_every: Duration = timedelta(days=7)
     ivo_after: Duration = timedelta(days=90)
+    # the inbox is not an archive: messages older than this are deleted with their files
+    message_retention: Duration = timedelta(days=180)
     # a registration right after a confirmation waits this long for the absence service to
     # learn the stay from order.confirmed (event lag) before it answers 404
     absence_stay_wait: Duration = timedelta(seconds=5)

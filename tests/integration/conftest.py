@@ -25,6 +25,7 @@ from services.common.migrations import upgrade_all
 from services.common.settings import Settings
 from services.orders.main import build as build_orders
 from workflows.activities import OrderActivities
+from workflows.messaging_activities import MessagingActivities
 from workflows.models import SEARCH_ATTRIBUTES
 from workflows.worker import build_worker
 
@@ -85,7 +86,8 @@ async def pool(settings: Settings) -> AsyncIterator[asyncpg.Pool]:
 
 @pytest.fixture(scope="session")
 async def worker(temporal: WorkflowEnvironment, settings: Settings, pool: asyncpg.Pool):
-    async with build_worker(temporal.client, settings, OrderActivities(pool)) as running:
+    messaging = MessagingActivities(pool, retention=settings.message_retention)
+    async with build_worker(temporal.client, settings, OrderActivities(pool), messaging) as running:
         yield running
 
 
