@@ -46,7 +46,7 @@ class AbsenceBridge(EventConsumer):
         return True
 
     async def _signal(self, _conn: asyncpg.Connection | None, event: Event) -> None:
-        absence = AbsenceChanged.model_validate(event.data)
+        absence = event.data_as(AbsenceChanged)
         handle = self.client.get_workflow_handle(lifecycle_id(absence.order_id))
         try:
             await handle.signal(

@@ -63,7 +63,7 @@ class _StayEvent(BaseModel):
 
 async def on_stay_event(conn: asyncpg.Connection, event: Event) -> None:
     """A stay began (order.confirmed) or ended (execution.ended): keep it in the read model."""
-    stay = _StayEvent.model_validate(event.data)
+    stay = event.data_as(_StayEvent)
     await repository.record_stay(conn, **stay.model_dump())
 
 
