@@ -1,20 +1,20 @@
-"""The Schedule `monthly-billing`: at 02:00 on the 1st, Stockholm time, bill the month before."""
+"""The Schedule `monthly-billing`: at 02:00 on the 1st, Stockholm time, bill the month before.
+
+The worker creates it when it is missing (`worker.ensure_schedule`)."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
 from temporalio.client import (
-    Client,
     Schedule,
     ScheduleActionStartWorkflow,
-    ScheduleAlreadyRunningError,
     ScheduleOverlapPolicy,
     SchedulePolicy,
     ScheduleSpec,
 )
 
-from workflows.billing_models import BILLING_SCHEDULE_ID, SCHEDULED_RUN_ID, BillingRunInput
+from workflows.billing_models import SCHEDULED_RUN_ID, BillingRunInput
 from workflows.billing_run import BillingRun
 
 CRON = "0 2 1 * *"
@@ -31,12 +31,3 @@ def billing_schedule(task_queue: str) -> Schedule:
         # a worker down at 02:00 still bills the month when it is back within a week
         policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP, catchup_window=timedelta(days=7)),
     )
-
-
-async def ensure_billing_schedule(client: Client, task_queue: str) -> bool:
-    """Create the schedule when it is missing; True if it was created now."""
-    try:
-        await client.create_schedule(BILLING_SCHEDULE_ID, billing_schedule(task_queue))
-    except ScheduleAlreadyRunningError:
-        return False
-    return True

@@ -20,8 +20,9 @@ from services.common.db import create_pool
 from services.common.settings import Settings, get_settings
 from workflows.activities import OrderActivities
 from workflows.billing_activities import BillingActivities
+from workflows.billing_models import BILLING_SCHEDULE_ID
 from workflows.billing_run import BillingRun
-from workflows.billing_schedule import ensure_billing_schedule
+from workflows.billing_schedule import billing_schedule
 from workflows.bridge import AbsenceBridge
 from workflows.message_retention import SCHEDULE_ID, MessageRetention, retention_schedule
 from workflows.messaging_activities import MessagingActivities
@@ -100,8 +101,7 @@ async def run(settings: Settings | None = None) -> None:
         loop.add_signal_handler(sig, stop.set)
     client = await connect(settings)
     await ensure_search_attributes(client, settings.temporal_namespace)
-    if await ensure_billing_schedule(client, settings.task_queue):
-        log.info("created the schedule monthly-billing")
+    await ensure_schedule(client, BILLING_SCHEDULE_ID, billing_schedule(settings.task_queue))
     await ensure_schedule(client, SCHEDULE_ID, retention_schedule(settings.task_queue))
     pool = await create_pool(settings.database_dsn, max_size=settings.db_pool_max)
     bridge = asyncio.create_task(AbsenceBridge(client, settings, pool).run(), name="bridge")

@@ -1,0 +1,115 @@
+"""A month billed over HTTP: a stay confirmed mid-month, absences, the run, its invoice;
+the run repeated bills nobody twice; the CSV export; who may see invoices."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import timedelta
+
+from services.billing.domain import month_fee
+from tests.integration.absence.helpers import register
+from tests.integration.billing.helpers import (
+    FOOD,
+    decide_fee,
+    events_of,
+    invoices_of,
+    last_month,
+    lines_by_kind,
+    new_stay,
+    ore,
+    run_month,
+)
+from tests.integration.conftest import wait_for
+
+
+async def test_a_stay_from_mid_month_with_absences_is_invoiced_for_its_days(
+    http, billing, absence_http, as_, pool, events
+):
+    month = last_month()
+    start = month.first_day + timedelta(days=14)  # moved in on the 15th
+    stay = await new_stay(http, as_, start=start)
+    customer = stay["customer"]
+    await decide_fee(billing, as_, pool, customer["id"], "2000.00", start)
+    relatives = await register(
+        absence_http,
+        stay["provider"],
+        customer["id"],
+        month.first_day + timedelta(days=19),
+        month.first_day + timedelta(days=23),
+        reason="relatives",
+    )
+    assert relatives.status_code == 201, relatives.text
+    hospital = await register(
+        absence_http,
+        stay["provider"],
+        customer["id"],
+        month.first_day + timedelta(days=25),
+        month.first_day + timedelta(days=26),
+    )
+    assert hospital.status_code == 201, hospital.text
+    await wait_for(
+        lambda: pool.fetchval(
+            "SELECT count(*) = 2 FROM billing.absences WHERE customer_id = $1::uuid",
+            customer["id"],
+        )
+    )
+
+    run = await run_month(billing, as_, month)
+    assert run["status"] == "completed" and run["invoices"] >= 1
+
+    [invoice] = await invoices_of(billing, as_, customer["id"])
+    stayed = month.days - 14
+    food_days, care_days = stayed - 7, stayed - 2  # relatives spares food only; hospital both
+    lines = lines_by_kind(invoice)
+    food, care = lines[("food", str(month))], lines[("care", str(month))]
+    assert (food["days"], care["days"]) == (food_days, care_days)
+    assert ore(food["amount"]) == month_fee(FOOD, month.days - food_days)
+    assert ore(care["amount"]) == month_fee(200_000, month.days - care_days)
+    assert food["description"].startswith("Kost ")
+    assert f"{food_days} av {month.days} dagar" in food["description"]
+    assert ore(invoice["total"]) == ore(food["amount"]) + ore(care["amount"])
+    assert invoice["status"] == "issued" and invoice["kind"] == "regular"
+    assert invoice["customer_number"] == customer["customer_number"]
+    assert invoice["number"].startswith(f"{invoice['issued_on'][:4]}-")
+
+    # the event says the same as the API, and nobody else's numbers are in it
+    issued = await wait_for(events_of(events, "invoice.issued", invoice_id=invoice["id"]))
+    assert issued[0]["data"]["total"] == invoice["total"]
+    assert issued[0]["data"]["number"] == invoice["number"]
+    assert "personnummer" not in issued[0]["data"]
+
+    # a second run of the month bills nobody twice and changes no invoice
+    again = await run_month(billing, as_, month)
+    assert again["id"] != run["id"] and again["invoices"] == 0
+    assert await invoices_of(billing, as_, customer["id"]) == [invoice]
+
+    # the month's CSV export has the invoice's lines
+    export = await billing.get(
+        "/invoices/export", params={"period": str(month)}, headers=as_("fee_admin")
+    )
+    assert export.status_code == 200 and export.headers["content-type"].startswith("text/csv")
+    rows = [r for r in csv.DictReader(io.StringIO(export.text)) if r["invoice_id"] == invoice["id"]]
+    assert [(r["line_kind"], r["days"], r["amount"]) for r in rows] == [
+        ("food", str(food_days), food["amount"]),
+        ("care", str(care_days), care["amount"]),
+    ]
+    assert {r["invoice_number"] for r in rows} == {invoice["number"]}
+
+
+async def test_providers_and_caseworkers_see_no_invoices_and_no_fees(billing, as_):
+    for caller in (as_("provider", unit="solbacken"), as_("caseworker"), as_("coordinator")):
+        for path in ("/invoices", "/tariffs", "/fee-decisions"):
+            response = await billing.get(path, headers=caller)
+            assert response.status_code == 403, (path, response.text)
+            assert response.json()["error"]["code"] == "forbidden"
+    assert (await billing.get("/invoices")).status_code == 401
+
+
+async def test_invoice_numbers_are_unique_and_gapless_per_year(billing, as_, pool):
+    numbers = await pool.fetch(
+        """SELECT number_year, array_agg(number_seq ORDER BY number_seq) AS seqs
+           FROM billing.invoices WHERE number_seq IS NOT NULL GROUP BY number_year"""
+    )
+    for row in numbers:
+        assert row["seqs"] == list(range(1, len(row["seqs"]) + 1))
