@@ -11,7 +11,7 @@ import asyncio
 import os
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 from temporalio.client import WorkflowHandle
@@ -36,6 +36,20 @@ HISTORIES = Path(__file__).parent / "histories"
 PROVIDER = Actor(sub="anna", role="provider", unit="solbacken")
 
 
+async def _end_and_complete(handle: WorkflowHandle, end: date) -> WorkflowHandle:
+    """End the stay, then invoice its last month, which completes the lifecycle."""
+    await handle.execute_update(
+        OrderLifecycle.end,
+        EndRequest(end_date=end, reason="moved_home", confirmed=True, actor=PROVIDER),
+    )
+    await handle.signal(
+        OrderLifecycle.invoice_issued,
+        InvoiceIssued(event_id=uuid.uuid4(), period=end.strftime("%Y-%m")),
+    )
+    await handle.result()
+    return handle
+
+
 async def _full_life(env: WorkflowEnvironment) -> WorkflowHandle:
     """The whole life: reminded, confirmed ahead, started, ended, last month invoiced."""
     now = await env.get_current_time()
@@ -47,17 +61,7 @@ async def _full_life(env: WorkflowEnvironment) -> WorkflowHandle:
         OrderLifecycle.confirm, ConfirmRequest(start_date=start, actor=PROVIDER)
     )
     await env.sleep(timedelta(days=3))
-    end = start + timedelta(days=45)
-    await full.execute_update(
-        OrderLifecycle.end,
-        EndRequest(end_date=end, reason="moved_home", confirmed=True, actor=PROVIDER),
-    )
-    await full.signal(
-        OrderLifecycle.invoice_issued,
-        InvoiceIssued(event_id=uuid.uuid4(), period=end.strftime("%Y-%m")),
-    )
-    await full.result()
-    return full
+    return await _end_and_complete(full, start + timedelta(days=45))
 
 
 async def _withdrawn(env: WorkflowEnvironment) -> WorkflowHandle:
@@ -108,17 +112,7 @@ async def _absence_escalated(env: WorkflowEnvironment) -> WorkflowHandle:
         mistake.model_copy(update={"event_id": uuid.uuid4(), "revision": 2, "removed": True}),
     )
     await env.sleep(timedelta(days=2))
-    end = today + timedelta(days=40)
-    await handle.execute_update(
-        OrderLifecycle.end,
-        EndRequest(end_date=end, reason="moved_home", confirmed=True, actor=PROVIDER),
-    )
-    await handle.signal(
-        OrderLifecycle.invoice_issued,
-        InvoiceIssued(event_id=uuid.uuid4(), period=end.strftime("%Y-%m")),
-    )
-    await handle.result()
-    return handle
+    return await _end_and_complete(handle, today + timedelta(days=40))
 
 
 Scenario = Callable[[WorkflowEnvironment], Awaitable[WorkflowHandle]]
