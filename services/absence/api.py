@@ -117,7 +117,7 @@ async def register_absence(
             customer_id=body.customer_id,
             stay=stay,
             reason=body.reason.value,
-            description=body.description.strip(),
+            description=body.description,
             from_date=body.from_date,
             to_date=body.to_date,
             registered_by=caller.sub,

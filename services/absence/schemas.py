@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from services.absence.domain import Reason
 
@@ -17,7 +18,9 @@ class Strict(BaseModel):
 class AbsenceIn(Strict):
     customer_id: uuid.UUID
     reason: Reason
-    description: str = Field(min_length=1, max_length=500, examples=["Inlagd på Södersjukhuset"])
+    description: Annotated[str, StringConstraints(strip_whitespace=True)] = Field(
+        min_length=1, max_length=500, examples=["Inlagd på Södersjukhuset"]
+    )
     from_date: date = Field(description="The first whole day absent")
     to_date: date | None = Field(
         default=None, description="The last whole day absent; leave out while unknown"
