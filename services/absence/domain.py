@@ -185,4 +185,6 @@ def escalation_day(*, from_date: date, to_date: date | None, stay_end: date | No
     end = last_day(to_date, stay_end)
     if end is not None and whole_days(from_date, end) <= ESCALATE_AFTER_DAYS:
         return None
+    if from_date > date.max - timedelta(days=ESCALATE_AFTER_DAYS + 1):
+        return None  # a day past the calendar's end never comes
     return from_date + timedelta(days=ESCALATE_AFTER_DAYS + 1)

@@ -249,3 +249,10 @@ def test_an_open_absence_in_a_stay_that_ended_within_30_days_is_not_escalated():
     assert escalation_day(from_date=first, to_date=None, stay_end=D("2025-03-01")) == D(
         "2025-02-01"
     )
+
+
+def test_an_absence_at_the_end_of_the_calendar_is_never_due():
+    assert escalation_day(from_date=date(9999, 12, 1), to_date=None, stay_end=None) is None
+    assert escalation_day(from_date=date(9999, 11, 29), to_date=None, stay_end=None) == date(
+        9999, 12, 30
+    )
