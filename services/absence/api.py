@@ -175,8 +175,9 @@ async def change_absence(
     unit = _unit(caller)
     async with transaction(pool) as conn:
         row = await _locked_absence(conn, caller, absence_id)
-        if row["to_date"] == body.to_date:
-            return _absence(row)  # nothing changes, nothing is published
+        if row["to_date"] == body.to_date:  # nothing changes, nothing is published
+            await _audit(conn, caller, request_id, "absence.read", f"absence:{absence_id}", [row])
+            return _absence(row)
         stays = await repository.stays(conn, customer_id=row["customer_id"], unit=unit)
         domain.check_absence(
             from_date=row["from_date"],

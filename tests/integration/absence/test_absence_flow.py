@@ -49,6 +49,12 @@ async def test_register_see_it_in_the_box_end_it_and_see_it_leave(absence_http, 
     assert ended.status_code == 200, ended.text
     assert ended.json()["to_date"] == str(today - timedelta(days=1))
     assert ended.json()["days_without_meals"] == 3
+    again = await absence_http.patch(
+        f"/absences/{absence['id']}",
+        json={"to_date": str(today - timedelta(days=1))},
+        headers=provider,
+    )
+    assert again.status_code == 200 and again.json() == ended.json()  # nothing changed
     box = await absence_http.get("/absences", params={"current": "true"}, headers=provider)
     assert _ids(box) == []
     mine = await absence_http.get(
