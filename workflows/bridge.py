@@ -1,17 +1,20 @@
-"""The event bridge: absence events on the bus become signals to each order's lifecycle."""
+"""The event bridge: absence and invoice events on the bus become signals to the lifecycles."""
 
 from __future__ import annotations
 
 import logging
+import uuid
+from typing import Any
 
 import asyncpg
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
 from services.absence.events import ABSENCE_EVENTS, ABSENCE_REMOVED, AbsenceChanged
+from services.billing.events import INVOICE_ISSUED, InvoiceEvent
 from services.common.bus import Event, EventConsumer
 from services.common.settings import Settings
-from workflows.models import AbsenceChange, lifecycle_id
+from workflows.models import AbsenceChange, InvoiceIssued, lifecycle_id
 from workflows.order_lifecycle import OrderLifecycle
 
 log = logging.getLogger(__name__)
@@ -20,7 +23,8 @@ QUEUE = "workflows.bridge"
 
 
 class AbsenceBridge(EventConsumer):
-    """Signals every absence.registered, .updated and .removed to its order's lifecycle.
+    """Signals every absence.registered, .updated and .removed to its order's lifecycle,
+    and invoice.issued to the lifecycles of the ended stays whose last month it covers.
 
     No inbox of its own: the workflow drops an event id it has seen, and a change older
     than the one it holds, so a redelivered event has no second effect. A lifecycle that
@@ -34,7 +38,10 @@ class AbsenceBridge(EventConsumer):
             schema="orders",
             amqp_url=str(settings.amqp_url),
             queue=f"{settings.queue_prefix}{QUEUE}",
-            handlers=dict.fromkeys(ABSENCE_EVENTS, self._signal),
+            handlers={
+                **dict.fromkeys(ABSENCE_EVENTS, self._signal),
+                INVOICE_ISSUED: self._invoice_issued,
+            },
             expires=settings.queue_expires,
         )
         self.client = client
@@ -42,25 +49,43 @@ class AbsenceBridge(EventConsumer):
 
     async def apply(self, event: Event) -> bool:
         """Signal the lifecycle, outside any database transaction."""
-        await self._signal(None, event)
+        await self.handlers[event.type](None, event)
         return True
 
     async def _signal(self, _conn: asyncpg.Connection | None, event: Event) -> None:
         absence = event.data_as(AbsenceChanged)
-        handle = self.client.get_workflow_handle(lifecycle_id(absence.order_id))
-        try:
-            await handle.signal(
-                OrderLifecycle.absence_changed,
-                AbsenceChange(
-                    event_id=event.id,
-                    absence_id=absence.absence_id,
-                    revision=absence.revision,
-                    reason=absence.reason.value,
-                    from_date=absence.from_date,
-                    to_date=absence.to_date,
-                    removed=event.type == ABSENCE_REMOVED,
+        await self._tell(
+            absence.order_id,
+            OrderLifecycle.absence_changed,
+            AbsenceChange(
+                event_id=event.id,
+                absence_id=absence.absence_id,
+                revision=absence.revision,
+                reason=absence.reason.value,
+                from_date=absence.from_date,
+                to_date=absence.to_date,
+                removed=event.type == ABSENCE_REMOVED,
+            ),
+            event,
+        )
+
+    async def _invoice_issued(self, _conn: asyncpg.Connection | None, event: Event) -> None:
+        """The invoice covers the last month of these ended stays: their lifecycles may end."""
+        invoice = event.data_as(InvoiceEvent)
+        for order_id in invoice.final_order_ids:
+            await self._tell(
+                order_id,
+                OrderLifecycle.invoice_issued,
+                InvoiceIssued(
+                    event_id=event.id, period=invoice.period, invoice_id=invoice.invoice_id
                 ),
+                event,
             )
+
+    async def _tell(self, order_id: uuid.UUID, signal: Any, arg: Any, event: Event) -> None:
+        handle = self.client.get_workflow_handle(lifecycle_id(order_id))
+        try:
+            await handle.signal(signal, arg)
         except RPCError as exc:
             if exc.status != RPCStatusCode.NOT_FOUND:
                 raise

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from typing import TypeVar
 
 import asyncpg
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from services.billing import repository
 from services.common.bus import Event, Handler
@@ -16,7 +15,6 @@ INVOICE_ISSUED = "invoice.issued"
 INVOICE_HELD = "invoice.held"
 NOTIFICATION_REQUESTED = "notification.requested"
 FEE_ADMINS = "group:avgifter"
-M = TypeVar("M", bound=BaseModel)
 
 CUSTOMER_CREATED = "customer.created"
 ORDER_CONFIRMED = "order.confirmed"
@@ -38,6 +36,18 @@ async def publish_invoices(conn: asyncpg.Connection, invoice_ids: list[uuid.UUID
             notification_type=NOTIFICATION_REQUESTED,
             fee_admins=FEE_ADMINS,
         )
+
+
+class InvoiceEvent(BaseModel):
+    """The data of `invoice.issued` and `invoice.held` (the parts the bridge reads)."""
+
+    invoice_id: uuid.UUID
+    customer_id: uuid.UUID
+    period: str  # YYYY-MM
+    status: str
+    # orders whose stay has ended and whose last month this invoice covers: their
+    # lifecycles may complete; each order is named once, by the first such invoice
+    final_order_ids: list[uuid.UUID] = []
 
 
 # --- the read model --------------------------------------------------------------------------
@@ -68,17 +78,8 @@ class _Absence(BaseModel):
     to_date: date | None = None
 
 
-def _payload(model: type[M], event: Event) -> M:
-    """The event's data as `model`; a refusal names the fields, never their values."""
-    try:
-        return model.model_validate(event.data)
-    except ValidationError as exc:
-        fields = ", ".join(".".join(map(str, e["loc"])) or "data" for e in exc.errors())
-        raise ValueError(f"{event.type} {event.id}: invalid {fields}") from None
-
-
 async def on_customer_created(conn: asyncpg.Connection, event: Event) -> None:
-    customer = _payload(_Customer, event)
+    customer = event.data_as(_Customer)
     await repository.record_customer(
         conn, id=customer.customer_id, customer_number=customer.customer_number
     )
@@ -87,7 +88,7 @@ async def on_customer_created(conn: asyncpg.Connection, event: Event) -> None:
 async def on_stay(conn: asyncpg.Connection, event: Event) -> None:
     """A stay began or ended: months billed already are checked again on the next invoice,
     and an end whose last month is invoiced already lets the lifecycle complete."""
-    stay = _payload(_Stay, event)
+    stay = event.data_as(_Stay)
     ended_before = await repository.record_stay(conn, **stay.model_dump())
     changed = [d for d in (ended_before, stay.end_date) if d is not None]
     await repository.mark_rechecks(
@@ -101,7 +102,7 @@ async def on_stay(conn: asyncpg.Connection, event: Event) -> None:
 
 async def on_absence(conn: asyncpg.Connection, event: Event) -> None:
     """An absence registered, changed or removed; an older revision arriving late is dropped."""
-    absence = _payload(_Absence, event)
+    absence = event.data_as(_Absence)
     applied = await repository.record_absence(
         conn,
         id=absence.absence_id,
