@@ -228,22 +228,23 @@ def month_fees(
     """The food fee and, with a fee decision, the care fee of one customer for one month.
 
     Food does not charge any whole day of absence; care only days absent for a reason in
-    `care_reasons`. The care fee is at most the maxtaxa of the month.
+    `care_reasons`. The care fee is at most the maxtaxa of the month. A month without a
+    single day of stay is not billed at all: its fees are 0 (the formula alone would
+    charge two day rates for a February nobody lived in).
     """
     reasons = set(care_reasons)
-    food_days = charged_days(period, stays, [a.span for a in absences])
-    fees = [
-        Fee(FeeKind.food, period, food_monthly, food_days, _fee(period, food_monthly, food_days))
-    ]
+    stayed = charged_days(period, stays, []) > 0
+
+    def fee(kind: FeeKind, monthly: int, spared: Iterable[Absence]) -> Fee:
+        days = charged_days(period, stays, [a.span for a in spared])
+        amount = month_fee(monthly, period.days - days) if stayed else 0
+        return Fee(kind, period, monthly, days, amount)
+
+    fees = [fee(FeeKind.food, food_monthly, absences)]
     if care_monthly is not None:
-        monthly = min(care_monthly, care_max)
-        care_days = charged_days(period, stays, [a.span for a in absences if a.reason in reasons])
-        fees.append(Fee(FeeKind.care, period, monthly, care_days, _fee(period, monthly, care_days)))
+        care = [a for a in absences if a.reason in reasons]
+        fees.append(fee(FeeKind.care, min(care_monthly, care_max), care))
     return fees
-
-
-def _fee(period: Period, monthly: int, days: int) -> int:
-    return month_fee(monthly, period.days - days)
 
 
 def correction(*, due: int, billed: int) -> int:

@@ -423,7 +423,8 @@ async def plan_batches(
 # Per customer and month: the days of its stays (a multirange, so two stays never count a
 # day twice), less absence (all of it for food, the care reasons $5 for care), the tariffs
 # and the fee decision of the month, and what earlier lines billed for it. The fee is
-# domain.month_fee: monthly * (30 - days not charged) / 30, never below 0, half up.
+# domain.month_fee: monthly * (30 - days not charged) / 30, never below 0, half up; and
+# 0 for a month without a day of stay (domain.month_fees).
 _BILL_LINES = f"""
 CREATE TEMP TABLE bill_lines ON COMMIT DROP AS
 WITH
@@ -517,6 +518,7 @@ fees AS (
             FROM unnest(coalesce(s.days, '{{}}'::datemultirange)
                         - coalesce(CASE f.fee WHEN 'food' THEN a.food ELSE a.care END,
                                    '{{}}'::datemultirange)) r) AS days,
+           s.days IS NOT NULL AND NOT isempty(s.days) AS stayed,
            d.customer_id IS NOT NULL AS has_decision,
            a.long_absences
     FROM bounded b
@@ -529,7 +531,7 @@ fees AS (
 due AS (
     SELECT fees.*,
            CASE WHEN monthly IS NULL THEN NULL
-                WHEN month_days - days >= $7 THEN 0
+                WHEN NOT stayed OR month_days - days >= $7 THEN 0
                 ELSE (monthly * ($7 - (month_days - days)) * 2 + $7) / ($7 * 2) END AS due
     FROM fees
 )
@@ -646,6 +648,7 @@ async def bill_batch(
                   WHERE seq IS NOT NULL) c
            WHERE r.customer_id = c.customer_id AND r.period = c.period AND r.seq = c.seq"""
     )
+    await conn.execute("DROP TABLE bill_lines, bill_invoices")  # a next batch in this transaction
     return [r["id"] for r in ids]
 
 

@@ -198,6 +198,21 @@ def test_no_stay_in_the_month_charges_nothing():
     assert fees(NOV, [Span(d("2026-01-01"), d("2026-10-31"))])[FeeKind.food] == (0, 0)
 
 
+def test_a_february_without_a_day_of_stay_costs_nothing_though_28_days_are_not_30():
+    # the formula alone would leave two day rates: 4000 − 28 × 133.33… = 266.67
+    gone = [Span(d("2025-06-01"), d("2026-01-31"))]
+    assert fees(FEB, gone) == {FeeKind.food: (0, 0), FeeKind.care: (0, 0)}
+
+
+def test_a_february_absent_throughout_still_costs_two_day_rates_as_the_rule_says():
+    away = [Absence("hospital", d("2026-01-20"), d("2026-03-03"))]
+    assert fees(FEB, [Span(d("2025-06-01"))], away) == {
+        FeeKind.food: (0, month_fee(FOOD, 28)),  # 266.67 kr
+        FeeKind.care: (0, month_fee(MAXTAXA, 28)),
+    }
+    assert month_fee(FOOD, 28) == 26_667
+
+
 # --- absence ---------------------------------------------------------------------------------
 
 ALL_NOVEMBER = [Span(d("2026-01-01"))]

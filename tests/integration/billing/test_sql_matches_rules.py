@@ -1,0 +1,254 @@
+"""The billing run's set-based SQL gives what the fee rules of domain.py give, customer by
+customer, for hundreds of random stays and absences in one batch; and after the facts
+change, its corrections make every month add up to the rules again."""
+
+from __future__ import annotations
+
+import random
+import uuid
+from collections import defaultdict
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+import asyncpg
+import pytest
+
+from services.billing import domain, repository
+from services.billing.domain import Absence, FeeDecision, Period, Span
+from services.common.db import create_pool
+from services.common.migrations import upgrade_all
+from tests.integration.billing.helpers import FOOD, MAXTAXA
+from tests.integration.conftest import SERVER_DSN
+
+PERIODS = [Period(2026, 2), Period(2028, 2), Period(2026, 4), Period(2026, 12)]
+CUSTOMERS_PER_PERIOD = 120
+ISSUED_ON = date(2029, 1, 2)
+
+
+@dataclass
+class Customer:
+    id: uuid.UUID
+    number: str
+    stays: list[tuple[uuid.UUID, Span]] = field(default_factory=list)
+    absences: dict[uuid.UUID, Absence] = field(default_factory=dict)
+    decision: FeeDecision | None = None
+
+    def fees(self, period: Period) -> dict[str, int]:
+        """What the rules give for the month today."""
+        decision = domain.decision_for(period, [self.decision] if self.decision else [])
+        return {
+            fee.kind.value: fee.amount
+            for fee in domain.month_fees(
+                period,
+                stays=[span for _id, span in self.stays],
+                absences=list(self.absences.values()),
+                food_monthly=FOOD,
+                care_monthly=decision.care_monthly if decision else None,
+                care_max=MAXTAXA,
+            )
+        }
+
+
+@pytest.fixture(scope="module")
+async def scratch() -> AsyncIterator[asyncpg.Pool]:
+    """A database of its own with only the billing schema: no other test's customers."""
+    name = f"lifecare_billing_sql_{uuid.uuid4().hex[:8]}"
+    admin = await asyncpg.connect(f"{SERVER_DSN}/postgres")
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        await upgrade_all(["billing"], f"{SERVER_DSN}/{name}")
+        pool = await create_pool(f"{SERVER_DSN}/{name}")
+        yield pool
+        await pool.close()
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+def _span(rng: random.Random, period: Period) -> Span:
+    first = period.first_day + timedelta(days=rng.randint(-45, period.days - 1))
+    if rng.random() < 0.4:
+        return Span(first)
+    return Span(first, first + timedelta(days=rng.randint(0, 75)))
+
+
+def _customers(rng: random.Random) -> dict[Period, list[Customer]]:
+    made: dict[Period, list[Customer]] = {}
+    number = 500_000
+    for period in PERIODS:
+        made[period] = []
+        for _ in range(CUSTOMERS_PER_PERIOD):
+            number += 1
+            customer = Customer(uuid.uuid4(), str(number))
+            for _ in range(rng.choice([1, 1, 1, 2, 3])):
+                customer.stays.append((uuid.uuid4(), _span(rng, period)))
+            for _ in range(rng.choice([0, 0, 1, 1, 2, 3])):
+                span = _span(rng, period)
+                reason = rng.choice(domain.REASONS)
+                customer.absences[uuid.uuid4()] = Absence(reason, span.first, span.last)
+            if rng.random() < 0.85:
+                customer.decision = FeeDecision(
+                    rng.choice([MAXTAXA, 150_000, 264_225, 300_000 - 1, 1]),
+                    period.first_day - timedelta(days=rng.randint(0, 60)),
+                )
+            made[period].append(customer)
+    return made
+
+
+async def _record(conn: asyncpg.Connection, customer: Customer) -> None:
+    await repository.record_customer(conn, id=customer.id, customer_number=customer.number)
+    for execution_id, span in customer.stays:
+        await _record_stay(conn, customer, execution_id, span)
+    for absence_id, absence in customer.absences.items():
+        await _record_absence(conn, customer, absence_id, absence, revision=1)
+    if customer.decision:
+        await conn.execute(
+            """INSERT INTO billing.fee_decisions
+                   (id, customer_id, care_monthly_amount, valid_from, valid_to, created_by)
+               VALUES ($1, $2, $3, $4, NULL, 'test')""",
+            uuid.uuid4(),
+            customer.id,
+            customer.decision.care_monthly,
+            customer.decision.valid_from,
+        )
+
+
+async def _record_stay(conn, customer: Customer, execution_id: uuid.UUID, span: Span) -> None:
+    await repository.record_stay(
+        conn,
+        execution_id=execution_id,
+        order_id=uuid.uuid4(),
+        customer_id=customer.id,
+        unit_id="u",
+        start_date=span.first,
+        end_date=span.last,
+    )
+
+
+async def _record_absence(conn, customer, absence_id, absence: Absence, *, revision: int) -> None:
+    await repository.record_absence(
+        conn,
+        id=absence_id,
+        customer_id=customer.id,
+        reason=absence.reason,
+        from_date=absence.first,
+        to_date=absence.last,
+        revision=revision,
+        removed=False,
+    )
+
+
+async def _bill(conn: asyncpg.Connection, period: Period) -> None:
+    run_id = uuid.uuid4()
+    await repository.open_run(conn, id=run_id, period=period, workflow_id="t", requested_by="t")
+    ids = await repository.bill_batch(
+        conn,
+        run_id=run_id,
+        period=period,
+        lo=None,
+        hi=None,
+        care_reasons=list(domain.DEFAULT_CARE_ABSENCE_REASONS),
+        long_absence_days=domain.LONG_ABSENCE_DAYS,
+        days_per_month=domain.DAYS_PER_MONTH,
+        issued_on=ISSUED_ON,
+    )
+    await repository.emit_invoice_events(
+        conn,
+        invoice_ids=ids,
+        issued_type="invoice.issued",
+        held_type="invoice.held",
+        notification_type="notification.requested",
+        fee_admins="group:avgifter",
+    )
+
+
+async def _billed(conn: asyncpg.Connection) -> dict[tuple[uuid.UUID, date, str], int]:
+    rows = await conn.fetch(
+        "SELECT customer_id, period, fee, sum(amount) AS amount FROM billing.invoice_lines "
+        "GROUP BY customer_id, period, fee"
+    )
+    return {(r["customer_id"], r["period"], r["fee"]): r["amount"] for r in rows}
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+async def test_the_run_sql_bills_what_the_rules_give_and_corrects_to_them(scratch, seed):
+    rng = random.Random(seed)
+    customers = _customers(rng)
+    everyone = [c for group in customers.values() for c in group]
+    by_id = {c.id: c for c in everyone}
+    async with scratch.acquire() as conn, conn.transaction():
+        await conn.execute(
+            "TRUNCATE billing.customers, billing.stays, billing.absences, billing.fee_decisions, "
+            "billing.invoice_lines, billing.invoices, billing.billing_runs, billing.rechecks, "
+            "billing.outbox, billing.invoice_numbers, billing.tariffs"
+        )
+        await repository.put_tariffs(
+            conn,
+            tariffs=[
+                {"kind": "food", "valid_from": date(2020, 1, 1), "monthly_amount": FOOD},
+                {"kind": "care_max", "valid_from": date(2020, 1, 1), "monthly_amount": MAXTAXA},
+            ],
+            updated_by="t",
+        )
+        for customer in everyone:
+            await _record(conn, customer)
+        for period in PERIODS:
+            await _bill(conn, period)
+
+        # every invoice line is what the rules give, and every customer with a stay is billed
+        invoices = await conn.fetch("SELECT * FROM billing.invoices")
+        lines = await conn.fetch("SELECT * FROM billing.invoice_lines")
+        by_invoice = defaultdict(list)
+        for line in lines:
+            by_invoice[line["invoice_id"]].append(line)
+        for invoice in invoices:
+            customer, period = by_id[invoice["customer_id"]], Period.of(invoice["period"])
+            expected = customer.fees(period)
+            got = {line["fee"]: line["amount"] for line in by_invoice[invoice["id"]]}
+            assert got == expected, (customer, period)
+            reasons = domain.hold_reasons(
+                period,
+                has_fee_decision="care" in expected,
+                absences=customer.absences.values(),
+            )
+            assert invoice["hold_reasons"] == [r.value for r in reasons]
+            assert invoice["total"] == sum(expected.values())
+        billed = {(i["customer_id"], Period.of(i["period"])) for i in invoices}
+        for period, group in customers.items():
+            for customer in group:
+                if customer.fees(period)["food"] or any(
+                    span.days_in(period) for _id, span in customer.stays
+                ):
+                    assert (customer.id, period) in billed, (customer, period)
+
+        # the facts change: absences added, stays ended earlier or later
+        for customer in everyone:
+            if rng.random() < 0.5:
+                period = rng.choice(PERIODS)
+                span = _span(rng, period)
+                absence = Absence(rng.choice(domain.REASONS), span.first, span.last)
+                absence_id = uuid.uuid4()
+                customer.absences[absence_id] = absence
+                await _record_absence(conn, customer, absence_id, absence, revision=1)
+                await repository.mark_rechecks(conn, customer_id=customer.id, since=span.first)
+            if rng.random() < 0.3:
+                execution_id, span = customer.stays[0]
+                moved = Span(span.first, span.first + timedelta(days=rng.randint(0, 40)))
+                customer.stays[0] = (execution_id, moved)
+                await _record_stay(conn, customer, execution_id, moved)
+                await repository.mark_rechecks(conn, customer_id=customer.id, since=span.first)
+        # a month after all of them: each customer's corrections come on that invoice
+        await _bill(conn, Period(2029, 1))
+
+        billed_now = await _billed(conn)
+        for (customer_id, month, fee), amount in billed_now.items():
+            if month.year == 2029:
+                continue
+            expected = by_id[customer_id].fees(Period.of(month))
+            assert amount == expected.get(fee, 0), (customer_id, month, fee)
+        numbers = await conn.fetchval(
+            "SELECT array_agg(number_seq ORDER BY number_seq) FROM billing.invoices "
+            "WHERE number_seq IS NOT NULL"
+        )
+        assert numbers == list(range(1, len(numbers) + 1))
