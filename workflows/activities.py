@@ -141,6 +141,10 @@ class OrderActivities:
         async with self.pool.acquire() as conn, conn.transaction():
             started = await repository.start_execution(conn, order_id=command.order_id)
             if started is None:
+                state = await repository.order_state(conn, order_id=command.order_id)
+                if state is not None and state["status"] == "unconfirmed":
+                    # the confirmation is not written yet: retry rather than lose the start
+                    raise ApplicationError("the order is not confirmed yet; retrying")
                 return  # already started, or ended before its first day
             await events.emit(
                 conn,

@@ -123,6 +123,12 @@ SCENARIOS: dict[str, Scenario] = {
 }
 
 
+# The version of OrderLifecycle the next recording captures. Bump it with each
+# `workflow.patched` so histories of every version stay and keep replaying:
+# v1 (no suffix) ran every orders write as a regular activity; v2 runs them as local ones.
+VERSION = "_v2"
+
+
 async def record() -> None:
     env = await WorkflowEnvironment.start_time_skipping(
         data_converter=pydantic_data_converter, test_server_existing_path=str(TEST_SERVER)
@@ -133,7 +139,7 @@ async def record() -> None:
         env.client, task_queue="record", workflows=[OrderLifecycle], activities=fakes.all()
     ):
         for name, scenario in SCENARIOS.items():
-            path = HISTORIES / f"order_lifecycle_{name}.json"
+            path = HISTORIES / f"order_lifecycle_{name}{VERSION}.json"
             if path.exists():
                 print(f"{path.name}: recorded already, left as it is")
                 continue

@@ -27,4 +27,7 @@ def test_there_are_recorded_histories():
         "order_lifecycle_full_life",
         "order_lifecycle_withdrawn",
         "order_lifecycle_absence_escalated",
+        "order_lifecycle_full_life_v2",
+        "order_lifecycle_withdrawn_v2",
+        "order_lifecycle_absence_escalated_v2",
     }
