@@ -182,6 +182,13 @@ def up(settings: Settings) -> int:
             "http://127.0.0.1:8001", admin=tokens["admin"], caseworker=tokens["caseworker"]
         ):
             _say("demo data: two units, five customers, one unconfirmed order")
+        demo.seed_billing(
+            f"http://127.0.0.1:{SERVICES['billing'][1]}",
+            "http://127.0.0.1:8001",
+            admin=tokens["admin"],
+            fee_admin=tokens["fee_admin"],
+        )
+        _say("billing: the 2025 and 2026 tariffs, a fee decision for each demo customer")
         _print_welcome(tokens)
         _wait_until_interrupted(children)
     finally:
@@ -243,7 +250,10 @@ def _print_welcome(tokens: dict[str, str]) -> None:
     _say("\nLifecare is up. Ctrl-C stops everything.\n")
     for name, (_module, port) in SERVICES.items():
         _say(f"  {name:<10} http://127.0.0.1:{port}/docs")
-    _say(f"  {'temporal':<10} http://127.0.0.1:{TEMPORAL_UI_PORT}  (workflows: order-<order id>)\n")
+    _say(
+        f"  {'temporal':<10} http://127.0.0.1:{TEMPORAL_UI_PORT}  "
+        "(workflows: order-<order id>, billing-run-<YYYY-MM>)\n"
+    )
     _say('Tokens (export one, then curl -H "Authorization: Bearer $TOKEN" ...):')
     for role, token in tokens.items():
         _say(f"  {role:<12} {token}")

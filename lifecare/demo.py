@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import httpx
@@ -68,3 +69,57 @@ def seed(orders_url: str, *, admin: str, caseworker: str) -> bool:
                 headers=as_caseworker,
             ).raise_for_status()
         return True
+
+
+# 2025 and 2026 tariffs in kronor: food as Haninge charges, care at most the maxtaxa
+TARIFFS = [
+    {"kind": "food", "monthly_amount": "4000.00", "valid_from": "2025-01-01"},
+    {"kind": "care_max", "monthly_amount": "2642.00", "valid_from": "2025-01-01"},
+    {"kind": "food", "monthly_amount": "4000.00", "valid_from": "2026-01-01"},
+    {"kind": "care_max", "monthly_amount": "2660.00", "valid_from": "2026-01-01"},
+]
+# the demo customers' monthly care fees, as their fee decisions set them from 2026
+CARE_FEES = ["2660.00", "2660.00", "1850.00", "2660.00", "1200.00"]
+
+
+def seed_billing(
+    billing_url: str, orders_url: str, *, admin: str, fee_admin: str, wait: float = 30
+) -> None:
+    """The tariffs, and a fee decision for each demo customer who has none (idempotent).
+
+    Billing learns the customers from the orders service's events: wait for each."""
+    as_admin = {"Authorization": f"Bearer {admin}"}
+    as_fee_admin = {"Authorization": f"Bearer {fee_admin}"}
+    with (
+        httpx.Client(base_url=billing_url, timeout=30) as billing,
+        httpx.Client(base_url=orders_url, timeout=30) as orders,
+    ):
+        billing.put("/tariffs", json=TARIFFS, headers=as_fee_admin).raise_for_status()
+        for (birth, serial, _first, _last), care in zip(CUSTOMERS, CARE_FEES, strict=True):
+            found = orders.get(
+                "/customers", params={"q": test_personnummer(birth, serial)}, headers=as_admin
+            ).raise_for_status()
+            for customer in found.json()[:1]:
+                decisions = billing.get(
+                    "/fee-decisions", params={"customer_id": customer["id"]}, headers=as_admin
+                ).raise_for_status()
+                if not decisions.json():
+                    _decide(billing, as_fee_admin, customer["id"], care, wait)
+
+
+def _decide(billing: httpx.Client, headers: dict, customer_id: str, care: str, wait: float) -> None:
+    deadline = time.monotonic() + wait
+    while True:
+        response = billing.post(
+            "/fee-decisions",
+            json={
+                "customer_id": customer_id,
+                "care_monthly_amount": care,
+                "valid_from": "2026-01-01",
+            },
+            headers=headers,
+        )
+        if response.status_code != 422 or time.monotonic() > deadline:
+            response.raise_for_status()
+            return
+        time.sleep(0.5)  # not known to billing yet: customer.created is on its way
