@@ -359,13 +359,21 @@ async def confirm_order(
     domain.check_confirm(
         status=order["status"], decision_date=order["decision_date"], start_date=body.start_date
     )
-    await temporal.update(
+    result = await temporal.update(
         _lifecycle(client, order_id),
         "confirm",
         ConfirmRequest(start_date=body.start_date, actor=_actor(caller, request_id)),
         ChangeResult,
     )
-    return _order(await _read_order(pool, caller, request_id, order_id, "order.read"))
+    # the order as read above, with what the confirmation changed (no second read)
+    return _order(
+        {
+            **order,
+            "status": result.status,
+            "execution_id": result.execution_id,
+            "start_date": result.start_date,
+        }
+    )
 
 
 @router.post("/orders/{order_id}/withdraw", response_model=Order, tags=["orders"])
