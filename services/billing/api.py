@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import csv
 import io
 import uuid
@@ -10,6 +12,7 @@ from typing import Annotated, Any
 import asyncpg
 from fastapi import APIRouter, Body, Query
 from fastapi.responses import Response
+from temporalio.client import Client
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from services.billing import domain, events, repository
@@ -45,13 +48,14 @@ async def _audit(
     resource: str,
     rows: list[dict[str, Any]],
 ) -> None:
-    await audit.record(
+    """Who read or changed which customers' fees or invoices (billing's audit log)."""
+    await audit.record_rows(
         conn,
         schema="billing",
         principal=caller,
         action=action,
         resource=resource,
-        customer_ids=list(dict.fromkeys(row["customer_id"] for row in rows)),
+        rows=rows,
         request_id=request_id,
     )
 
@@ -187,20 +191,47 @@ async def start_billing_run(
             workflow_id=billing_run_id(period),
             requested_by=caller.sub,
         )
-        try:  # started inside the transaction: if the start fails nothing is written
-            await client.start_workflow(
-                "BillingRun",
-                BillingRunInput(period=str(period), run_id=run_id, requested_by=caller.sub),
-                id=billing_run_id(period),
-                task_queue=settings.task_queue,
-            )
-        except WorkflowAlreadyStartedError as exc:
-            raise Conflict(
-                f"a billing run for {period} is running already", code="run_in_progress"
-            ) from exc
+        # started inside the transaction: if the start fails nothing is written
+        await _start_run(
+            conn,
+            client,
+            period,
+            BillingRunInput(period=str(period), run_id=run_id, requested_by=caller.sub),
+            task_queue=settings.task_queue,
+        )
         row = await repository.get_run(conn, id=run_id)
     assert row is not None  # written above, in this transaction
     return _run(row)
+
+
+async def _start_run(
+    conn: asyncpg.Connection,
+    client: Client,
+    period: Period,
+    input: BillingRunInput,
+    *,
+    task_queue: str,
+) -> None:
+    """Start `billing-run-<period>`; 409 while another run of the month is at work.
+
+    A run whose books are closed (GET says completed) may still be finishing its workflow
+    for a moment: that one is waited for, then the new run starts.
+    """
+    workflow_id = billing_run_id(period)
+    for attempt in range(2):
+        try:
+            await client.start_workflow("BillingRun", input, id=workflow_id, task_queue=task_queue)
+            return
+        except WorkflowAlreadyStartedError as exc:
+            closed = await repository.previous_run_closed(
+                conn, workflow_id=workflow_id, excluding=input.run_id
+            )
+            if attempt or not closed:
+                raise Conflict(
+                    f"a billing run for {period} is running already", code="run_in_progress"
+                ) from exc
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(client.get_workflow_handle(workflow_id).result(), 10)
 
 
 @router.get("/billing-runs/{run_id}", response_model=BillingRun, tags=["billing runs"])

@@ -274,6 +274,20 @@ async def finish_run(
     )
 
 
+async def previous_run_closed(
+    conn: asyncpg.Connection, *, workflow_id: str, excluding: uuid.UUID | None
+) -> bool:
+    """Whether the latest other run under this workflow id has completed or failed."""
+    status = await conn.fetchval(
+        """SELECT status FROM billing.billing_runs
+           WHERE workflow_id = $1 AND id IS DISTINCT FROM $2
+           ORDER BY started_at DESC LIMIT 1""",
+        workflow_id,
+        excluding,
+    )
+    return status in ("completed", "failed")
+
+
 async def get_run(conn: asyncpg.Connection, *, id: uuid.UUID) -> Row | None:
     return _row(
         await conn.fetchrow(

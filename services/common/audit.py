@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import asyncpg
 
@@ -56,6 +57,29 @@ async def record(
             )
             for customer_id in customer_ids
         ],
+    )
+
+
+async def record_rows(
+    conn: asyncpg.Connection,
+    *,
+    schema: str,
+    principal: Principal,
+    action: str,
+    resource: str,
+    rows: list[dict[str, Any]],
+    request_id: str | None,
+    key: str = "customer_id",
+) -> None:
+    """One audit row per customer among `rows` (each names its customer under `key`)."""
+    await record(
+        conn,
+        schema=schema,
+        principal=principal,
+        action=action,
+        resource=resource,
+        customer_ids=list(dict.fromkeys(row[key] for row in rows)),
+        request_id=request_id,
     )
 
 

@@ -8,6 +8,7 @@ import asyncpg
 import httpx
 
 from services.billing.domain import Period, period_to_bill, today_in_stockholm
+from tests.integration.absence.helpers import register
 from tests.integration.conftest import wait_for
 from tests.integration.helpers import new_customer, new_order, new_unit
 
@@ -108,3 +109,24 @@ def events_of(events: list[dict], type: str, **data: object):  # type: ignore[no
         ]
 
     return found
+
+
+async def absent(
+    absence_http: httpx.AsyncClient,
+    pool: asyncpg.Pool,
+    stay: dict,
+    first: date,
+    last: date | None,
+    *,
+    reason: str = "hospital",
+) -> dict:
+    """Register an absence as the stay's provider, and wait until billing has it."""
+    response = await register(
+        absence_http, stay["provider"], stay["customer"]["id"], first, last, reason=reason
+    )
+    assert response.status_code == 201, response.text
+    absence = response.json()
+    await billing_knows(
+        pool, "SELECT true FROM billing.absences WHERE id = $1::uuid", absence["id"]
+    )
+    return absence

@@ -8,9 +8,9 @@ import io
 from datetime import timedelta
 
 from services.billing.domain import month_fee
-from tests.integration.absence.helpers import register
 from tests.integration.billing.helpers import (
     FOOD,
+    absent,
     decide_fee,
     events_of,
     invoices_of,
@@ -31,28 +31,20 @@ async def test_a_stay_from_mid_month_with_absences_is_invoiced_for_its_days(
     stay = await new_stay(http, as_, start=start)
     customer = stay["customer"]
     await decide_fee(billing, as_, pool, customer["id"], "2000.00", start)
-    relatives = await register(
+    await absent(
         absence_http,
-        stay["provider"],
-        customer["id"],
+        pool,
+        stay,
         month.first_day + timedelta(days=19),
         month.first_day + timedelta(days=23),
         reason="relatives",
     )
-    assert relatives.status_code == 201, relatives.text
-    hospital = await register(
+    await absent(
         absence_http,
-        stay["provider"],
-        customer["id"],
+        pool,
+        stay,
         month.first_day + timedelta(days=25),
         month.first_day + timedelta(days=26),
-    )
-    assert hospital.status_code == 201, hospital.text
-    await wait_for(
-        lambda: pool.fetchval(
-            "SELECT count(*) = 2 FROM billing.absences WHERE customer_id = $1::uuid",
-            customer["id"],
-        )
     )
 
     run = await run_month(billing, as_, month)

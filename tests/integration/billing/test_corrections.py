@@ -8,11 +8,10 @@ from datetime import timedelta
 from temporalio.client import WorkflowExecutionStatus
 
 from services.billing.domain import Period, month_fee
-from tests.integration.absence.helpers import register
 from tests.integration.billing.helpers import (
     FOOD,
     MAXTAXA,
-    billing_knows,
+    absent,
     decide_fee,
     events_of,
     invoices_of,
@@ -48,16 +47,12 @@ async def test_a_late_absence_is_corrected_on_the_next_invoice(
     assert ore(invoice["total"]) == FOOD + MAXTAXA  # a full month
 
     # ten days in hospital in the month already invoiced, registered late
-    late = await register(
+    await absent(
         absence_http,
-        stay["provider"],
-        customer["id"],
+        pool,
+        stay,
         first.first_day + timedelta(days=4),
         first.first_day + timedelta(days=13),
-    )
-    assert late.status_code == 201, late.text
-    await billing_knows(
-        pool, "SELECT true FROM billing.absences WHERE id = $1::uuid", late.json()["id"]
     )
 
     await run_month(billing, as_, second)

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from tests.integration.absence.helpers import register
 from tests.integration.billing.helpers import (
     FOOD,
-    billing_knows,
+    absent,
     decide_fee,
     events_of,
     invoices_of,
@@ -80,11 +79,7 @@ async def test_an_absence_over_30_days_holds_each_month_it_touches(
     customer = stay["customer"]
     await decide_fee(billing, as_, pool, customer["id"], "2660.00", first.first_day)
     away_from, away_to = first.last_day - timedelta(days=9), second.first_day + timedelta(days=24)
-    absence = await register(absence_http, stay["provider"], customer["id"], away_from, away_to)
-    assert absence.status_code == 201, absence.text
-    await billing_knows(
-        pool, "SELECT true FROM billing.absences WHERE id = $1::uuid", absence.json()["id"]
-    )
+    await absent(absence_http, pool, stay, away_from, away_to)
 
     await run_month(billing, as_, first)
     await run_month(billing, as_, second)
