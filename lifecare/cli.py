@@ -28,6 +28,7 @@ SERVICES = {
     "messaging": ("services.messaging.main", 8004),
 }
 TEMPORAL_UI_PORT = 8233
+CODEC_SERVER_PORT = 8089  # the Temporal UI decrypts payloads through it
 STATE_DIR = Path(".lifecare")
 
 
@@ -138,6 +139,7 @@ def up(settings: Settings) -> int:
     children: list[subprocess.Popen[bytes]] = []
     host, _, port = settings.temporal_address.rpartition(":")
     try:
+        children.append(_spawn(["codec-server", "--port", str(CODEC_SERVER_PORT)]))
         if _port_open(host or "127.0.0.1", int(port)):
             _say(f"Temporal already answers at {settings.temporal_address}; using it")
         else:
@@ -153,6 +155,8 @@ def up(settings: Settings) -> int:
                         port,
                         "--ui-port",
                         str(TEMPORAL_UI_PORT),
+                        "--ui-codec-endpoint",
+                        f"http://127.0.0.1:{CODEC_SERVER_PORT}",
                         "--db-filename",
                         str(STATE_DIR / "temporal.db"),
                         "--namespace",
@@ -252,8 +256,9 @@ def _print_welcome(tokens: dict[str, str]) -> None:
         _say(f"  {name:<10} http://127.0.0.1:{port}/docs")
     _say(
         f"  {'temporal':<10} http://127.0.0.1:{TEMPORAL_UI_PORT}  "
-        "(workflows: order-<order id>, billing-run-<YYYY-MM>)\n"
+        "(workflows: order-<order id>, billing-run-<YYYY-MM>)"
     )
+    _say(f"  {'codec':<10} http://127.0.0.1:{CODEC_SERVER_PORT}  (the UI decrypts payloads here)\n")
     _say('Tokens (export one, then curl -H "Authorization: Bearer $TOKEN" ...):')
     for role, token in tokens.items():
         _say(f"  {role:<12} {token}")
@@ -270,6 +275,15 @@ def serve(name: str, host: str, port: int | None) -> int:
     uvicorn.run(
         f"{module}:build", factory=True, host=host, port=port or default_port, log_level="info"
     )
+    return 0
+
+
+def codec_server(settings: Settings, host: str, port: int) -> int:
+    import uvicorn
+
+    from lifecare import codec_server as codec
+
+    uvicorn.run(codec.build(settings), host=host, port=port, log_level="info")
     return 0
 
 
@@ -298,6 +312,11 @@ def main(argv: list[str] | None = None) -> None:
     serve_cmd.add_argument("--host", default="127.0.0.1")
     serve_cmd.add_argument("--port", type=int)
     commands.add_parser("worker", help="run the Temporal worker")
+    codec_cmd = commands.add_parser(
+        "codec-server", help="decrypt workflow payloads for the Temporal UI (remote codec)"
+    )
+    codec_cmd.add_argument("--host", default="127.0.0.1")
+    codec_cmd.add_argument("--port", type=int, default=CODEC_SERVER_PORT)
     args = parser.parse_args(argv)
     try:
         settings = get_settings()
@@ -320,6 +339,8 @@ def main(argv: list[str] | None = None) -> None:
         code = 0
     elif args.command == "serve":
         code = serve(args.service, args.host, args.port)
+    elif args.command == "codec-server":
+        code = codec_server(settings, args.host, args.port)
     else:
         code = worker()
     _exit(code)

@@ -12,10 +12,10 @@ from collections.abc import Sequence
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.client import Client, Schedule, ScheduleAlreadyRunningError
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Worker
 
+from services.common import temporal
 from services.common.db import create_pool
 from services.common.settings import Settings, get_settings
 from workflows.activities import OrderActivities
@@ -35,12 +35,8 @@ WORKFLOWS: Sequence[type] = (OrderLifecycle, MessageRetention)
 
 
 async def connect(settings: Settings) -> Client:
-    """A Temporal client with the pydantic data converter."""
-    return await Client.connect(
-        settings.temporal_address,
-        namespace=settings.temporal_namespace,
-        data_converter=pydantic_data_converter,
-    )
+    """The platform's Temporal client (pydantic payloads, encrypted)."""
+    return await temporal.connect(settings)
 
 
 async def ensure_search_attributes(client: Client, namespace: str) -> None:

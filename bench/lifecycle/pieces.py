@@ -33,9 +33,9 @@ if __name__ == "__main__" and not __package__:  # run as `python bench/lifecycle
 
 import httpx
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 
 from bench.lifecycle.run import CONFIRMED, Phase, log, prepare, run_clients
+from services.common import temporal
 from services.common.auth import issue_token
 from services.common.settings import get_settings
 from services.orders.domain import today_in_stockholm
@@ -137,11 +137,7 @@ async def pieces(args: argparse.Namespace) -> dict:
         if response.status_code != 200 or response.json()["status"] not in CONFIRMED:
             raise RuntimeError(f"confirm {response.status_code}: {response.text[:200]}")
 
-    client = await Client.connect(
-        settings.temporal_address,
-        namespace=settings.temporal_namespace,
-        data_converter=pydantic_data_converter,
-    )
+    client = await temporal.connect(settings)  # payloads encrypted, as the services do
     results = {}
 
     async def piece(name: str, items: list, work) -> None:  # type: ignore[no-untyped-def]

@@ -49,9 +49,9 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     import httpx
     from temporalio.client import Client
-    from temporalio.contrib.pydantic import pydantic_data_converter
     from temporalio.worker import Worker
 
+    from services.common import temporal
     from services.common.auth import issue_token
     from services.common.settings import get_settings
     from services.orders.domain import luhn_check_digit, today_in_stockholm
@@ -374,11 +374,7 @@ async def bench(args: argparse.Namespace) -> dict:
     prepare_s = time.perf_counter() - t0
     log(f"prepared unit {unit_id} and {len(customers)} customers in {prepare_s:.1f} s")
 
-    client = await Client.connect(
-        settings.temporal_address,
-        namespace=settings.temporal_namespace,
-        data_converter=pydantic_data_converter,
-    )
+    client = await temporal.connect(settings)  # payloads encrypted, as the services do
     floor, lifecycle = Phase("floor"), Phase("lifecycle")
     floor_work = FloorWork(client, run_id)
     lifecycle_work = LifecycleWork(args.url, unit_id, caseworker, provider, args.start_in_days)

@@ -13,10 +13,9 @@ from dataclasses import dataclass, field
 import asyncpg
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
-from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError
 
+from services.common import temporal
 from services.common.bus import EventConsumer, Handler, OutboxRelay
 from services.common.db import create_pool
 from services.common.errors import LifecareError
@@ -58,12 +57,7 @@ def create_app(spec: ServiceSpec, settings: Settings | None = None) -> FastAPI:
             settings.database_dsn, min_size=settings.db_pool_min, max_size=settings.db_pool_max
         )
         if spec.uses_temporal:
-            app.state.temporal = await Client.connect(
-                settings.temporal_address,
-                namespace=settings.temporal_namespace,
-                data_converter=pydantic_data_converter,
-                lazy=True,
-            )
+            app.state.temporal = await temporal.connect(settings, lazy=True)
         app.state.relay = OutboxRelay(
             app.state.pool,
             schema=spec.name,

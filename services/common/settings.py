@@ -7,10 +7,21 @@ from datetime import timedelta
 from functools import lru_cache
 from typing import Annotated, Literal
 
-from pydantic import AmqpDsn, BeforeValidator, PostgresDsn, SecretStr, model_validator
+from pydantic import (
+    AmqpDsn,
+    BeforeValidator,
+    PostgresDsn,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from services.common.payload_codec import read_key
+
 DEVELOPMENT_JWT_SECRET = "lifecare-development-secret-do-not-use-in-production"
+# base64 of b"lifecare-development-payload-key": encrypts workflow payloads in development only
+DEVELOPMENT_PAYLOAD_KEY = "bGlmZWNhcmUtZGV2ZWxvcG1lbnQtcGF5bG9hZC1rZXk="
 
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhd]?)\s*$", re.ASCII)
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -36,6 +47,19 @@ def parse_duration(value: object) -> timedelta:
 
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
 
+_SERVICE_URL = re.compile(r"^https?://[^\s/?#]+(/[^\s?#]*)?$", re.ASCII)
+
+
+def parse_service_url(value: object) -> str:
+    """Read another service's base URL, `http(s)://host[:port][/path]`, without a final `/`."""
+    text = str(value).strip().rstrip("/")
+    if not _SERVICE_URL.match(text):
+        raise ValueError(f"not a service URL: {value!r} (e.g. http://127.0.0.1:8002)")
+    return text
+
+
+ServiceUrl = Annotated[str, BeforeValidator(parse_service_url)]
+
 
 class Settings(BaseSettings):
     """Configuration of one process of the platform."""
@@ -51,6 +75,12 @@ class Settings(BaseSettings):
     jwt_secret: SecretStr = SecretStr(DEVELOPMENT_JWT_SECRET)
     jwt_algorithm: str = "HS256"
     token_ttl: Duration = timedelta(hours=12)
+    # Temporal payloads are encrypted with this key (base64 of 32 bytes); the old keys only
+    # decrypt what they encrypted before a rotation
+    payload_key: SecretStr = SecretStr(DEVELOPMENT_PAYLOAD_KEY)
+    payload_old_keys: list[SecretStr] = []
+    # where the Temporal UI runs: the codec server answers its browser (CORS)
+    codec_ui_origins: list[str] = ["http://127.0.0.1:8233", "http://localhost:8233"]
 
     reminder_after: Duration = timedelta(days=3)
     reminder_every: Duration = timedelta(days=7)
@@ -63,6 +93,13 @@ class Settings(BaseSettings):
 
     # absence for these reasons spares the care fee too (any absence spares the food fee)
     care_absence_reasons: list[str] = ["hospital"]
+
+    # the other services, as the orders service asks them for their part of a customer's
+    # audit log (GET /audit); one that has not answered within peer_timeout is reported
+    absence_url: ServiceUrl = "http://127.0.0.1:8002"
+    billing_url: ServiceUrl = "http://127.0.0.1:8003"
+    messaging_url: ServiceUrl = "http://127.0.0.1:8004"
+    peer_timeout: Duration = timedelta(seconds=5)
 
     # consumer queues are named `<queue_prefix><service>.<purpose>`; tests use their own prefix
     queue_prefix: str = ""
@@ -80,6 +117,24 @@ class Settings(BaseSettings):
         ):
             raise ValueError(
                 "LIFECARE_JWT_SECRET is the development secret; set a real one in production"
+            )
+        return self
+
+    @field_validator("payload_key", "payload_old_keys")
+    @classmethod
+    def _payload_keys_are_keys(cls, value: SecretStr | list[SecretStr]) -> object:
+        for key in value if isinstance(value, list) else [value]:
+            read_key(key.get_secret_value())
+        return value
+
+    @model_validator(mode="after")
+    def _refuse_development_payload_key_in_production(self) -> Settings:
+        if self.env == "production" and (
+            self.payload_key.get_secret_value() == DEVELOPMENT_PAYLOAD_KEY
+        ):
+            raise ValueError(
+                "LIFECARE_PAYLOAD_KEY is the development key; set a real one in production "
+                "(openssl rand -base64 32)"
             )
         return self
 

@@ -1,16 +1,50 @@
-"""Calling workflows from an API: updates whose refusals come back as the platform's 4xx."""
+"""Temporal clients of the platform (one factory, payloads encrypted) and calling workflows
+from an API: updates whose refusals come back as the platform's 4xx."""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any, TypeVar
 
-from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.converter import DataConverter, DefaultFailureConverterWithEncodedAttributes
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from services.common.errors import Conflict, LifecareError, Unavailable, error_for
+from services.common.payload_codec import EncryptionCodec, read_key
+from services.common.settings import Settings
 
 T = TypeVar("T")
+
+
+def payload_codec(settings: Settings) -> EncryptionCodec:
+    """The codec that encrypts payloads with the settings' key (and reads the old keys)."""
+    return EncryptionCodec(
+        read_key(settings.payload_key.get_secret_value()),
+        [read_key(k.get_secret_value()) for k in settings.payload_old_keys],
+    )
+
+
+def data_converter(settings: Settings) -> DataConverter:
+    """Pydantic payloads, encrypted; failure messages and stack traces encrypted too."""
+    return dataclasses.replace(
+        pydantic_data_converter,
+        payload_codec=payload_codec(settings),
+        failure_converter_class=DefaultFailureConverterWithEncodedAttributes,
+    )
+
+
+async def connect(settings: Settings, *, lazy: bool = False) -> Client:
+    """A Temporal client as every process of the platform uses it: the API services, the
+    worker, the command line, the benchmarks and the tests."""
+    return await Client.connect(
+        settings.temporal_address,
+        namespace=settings.temporal_namespace,
+        data_converter=data_converter(settings),
+        lazy=lazy,
+    )
 
 
 async def update(handle: WorkflowHandle[Any, Any], name: str, arg: Any, result_type: type[T]) -> T:

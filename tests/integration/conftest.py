@@ -5,16 +5,16 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 import sys
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import aio_pika
 import asyncpg
 import httpx
 import pytest
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from lifecare.cli import SERVICES
@@ -23,7 +23,9 @@ from services.common.bus import EXCHANGE
 from services.common.db import create_pool
 from services.common.migrations import upgrade_all
 from services.common.settings import Settings
+from services.common.temporal import data_converter
 from services.orders.main import build as build_orders
+from tests.integration.serving import free_socket, url_of
 from workflows.activities import OrderActivities
 from workflows.messaging_activities import MessagingActivities
 from workflows.models import SEARCH_ATTRIBUTES
@@ -37,7 +39,7 @@ SERVER_DSN = "postgresql://postgres@127.0.0.1:5432"
 async def temporal() -> AsyncIterator[WorkflowEnvironment]:
     """A Temporal dev server of our own, with the platform's search attributes."""
     env = await WorkflowEnvironment.start_local(
-        data_converter=pydantic_data_converter,
+        data_converter=data_converter(Settings(env="test")),  # payloads encrypted
         dev_server_existing_path=str(TEMPORAL_CLI),
         search_attributes=list(SEARCH_ATTRIBUTES),
         dev_server_log_level="error",
@@ -62,7 +64,19 @@ async def database() -> AsyncIterator[str]:
 
 
 @pytest.fixture(scope="session")
-def settings(temporal: WorkflowEnvironment, database: str) -> Settings:
+def service_sockets() -> Iterator[dict[str, socket.socket]]:
+    """A socket of 127.0.0.1 per service, bound, not served: their URLs are in `settings`,
+    and tests that need the services over real HTTP serve the apps on them (serving.py)."""
+    sockets = {name: free_socket() for name in SERVICES}
+    yield sockets
+    for sock in sockets.values():
+        sock.close()
+
+
+@pytest.fixture(scope="session")
+def settings(
+    temporal: WorkflowEnvironment, database: str, service_sockets: dict[str, socket.socket]
+) -> Settings:
     """Settings as `lifecare up` has them, with reminder and IVO times in seconds."""
     return Settings(
         env="test",
@@ -74,6 +88,9 @@ def settings(temporal: WorkflowEnvironment, database: str) -> Settings:
         ivo_after="2d",
         queue_prefix=f"it-{uuid.uuid4().hex[:8]}.",
         queue_expires="10m",
+        absence_url=url_of(service_sockets["absence"]),
+        billing_url=url_of(service_sockets["billing"]),
+        messaging_url=url_of(service_sockets["messaging"]),
     )
 
 

@@ -7,11 +7,12 @@ import uuid
 from collections.abc import AsyncIterator
 
 import pytest
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from services.common.settings import Settings
+from services.common.temporal import data_converter
 from tests.workflows.fakes import TEST_SERVER, FakeOrderActivities
 from workflows.order_lifecycle import OrderLifecycle
 from workflows.worker import ensure_search_attributes
@@ -20,7 +21,7 @@ from workflows.worker import ensure_search_attributes
 @pytest.fixture(scope="session")
 async def env() -> AsyncIterator[WorkflowEnvironment]:
     environment = await WorkflowEnvironment.start_time_skipping(
-        data_converter=pydantic_data_converter,
+        data_converter=data_converter(Settings(env="test")),  # payloads encrypted
         test_server_existing_path=str(TEST_SERVER),
     )
     await ensure_search_attributes(environment.client, environment.client.namespace)

@@ -19,6 +19,7 @@ from services.common.settings import (
 from services.orders.domain import ReminderPlan
 
 REAL_SECRET = "a-real-production-secret-0123456789abcdef"
+REAL_PAYLOAD_KEY = "cmVhbC1wcm9kdWN0aW9uLXBheWxvYWQta2V5LTMyYnk="  # 32 bytes, base64
 
 
 def _settings(monkeypatch: pytest.MonkeyPatch, **env: str) -> Settings:
@@ -232,7 +233,9 @@ def test_development_secret_set_explicitly_is_refused_in_production(
 
 
 def test_real_secret_is_accepted_in_production(monkeypatch: pytest.MonkeyPatch) -> None:
-    settings = _settings(monkeypatch, env="production", jwt_secret=REAL_SECRET)
+    settings = _settings(
+        monkeypatch, env="production", jwt_secret=REAL_SECRET, payload_key=REAL_PAYLOAD_KEY
+    )
     assert settings.env == "production"
     assert settings.jwt_secret.get_secret_value() == REAL_SECRET
 

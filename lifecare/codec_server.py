@@ -1,0 +1,92 @@
+"""The codec server: lets the Temporal UI (and `temporal --codec-endpoint`) show operators the
+payloads that the platform encrypts, per Temporal's remote codec protocol
+(POST /encode and /decode with `{"payloads": [...]}` in protobuf JSON)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
+from google.protobuf import json_format
+from temporalio.api.common.v1 import Payloads
+
+from services.common.auth import Role, decode_token
+from services.common.errors import Forbidden, LifecareError, Unauthorized
+from services.common.payload_codec import PayloadKeyError
+from services.common.settings import Settings
+from services.common.temporal import payload_codec
+
+log = logging.getLogger(__name__)
+
+PORT = 8089
+
+
+def _operator(request: Request) -> None:
+    """Anyone on this machine in development; in production an admin's bearer token."""
+    settings: Settings = request.app.state.settings
+    if settings.env != "production":
+        return
+    header = request.headers.get("authorization", "")
+    if not header.lower().startswith("bearer "):
+        raise Unauthorized("send an admin's bearer token (the UI's codec access token)")
+    if decode_token(settings, header[7:]).role != Role.admin:
+        raise Forbidden("only an admin may decode payloads")
+
+
+Operator = Annotated[None, Depends(_operator)]
+
+
+def build(settings: Settings) -> FastAPI:
+    """The codec server's app; in production only an admin's bearer token may use it."""
+    codec = payload_codec(settings)
+    app = FastAPI(title="Lifecare payload codec", version="1")
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.codec_ui_origins,
+        allow_methods=["POST"],
+        allow_headers=["content-type", "x-namespace", "authorization"],
+        allow_credentials=True,
+    )
+
+    app.state.settings = settings
+
+    @app.exception_handler(LifecareError)
+    async def refused(_request: Request, exc: LifecareError) -> JSONResponse:
+        return JSONResponse({"error": {"code": exc.code, "message": exc.message}}, exc.status)
+
+    @app.post("/encode")
+    async def encode(request: Request, _caller: Operator) -> JSONResponse:
+        """Encrypt payloads with the current key."""
+        payloads = await _read(request)
+        return _answer(await codec.encode(payloads.payloads))
+
+    @app.post("/decode")
+    async def decode(request: Request, _caller: Operator) -> JSONResponse:
+        """Decrypt payloads with the key each one names; plain ones come back as they are."""
+        payloads = await _read(request)
+        try:
+            return _answer(await codec.decode(payloads.payloads))
+        except PayloadKeyError as exc:
+            log.warning("codec server: %s", exc)
+            return JSONResponse({"error": {"code": "undecodable", "message": str(exc)}}, 422)
+
+    @app.get("/health")
+    async def health() -> dict[str, str]:
+        return {"status": "ok", "service": "codec"}
+
+    return app
+
+
+async def _read(request: Request) -> Payloads:
+    try:
+        return json_format.Parse(await request.body(), Payloads())
+    except json_format.ParseError:
+        refusal = LifecareError('send {"payloads": [...]} in protobuf JSON', code="bad_payloads")
+        raise refusal from None
+
+
+def _answer(payloads: list) -> JSONResponse:  # type: ignore[type-arg]
+    return JSONResponse(json_format.MessageToDict(Payloads(payloads=payloads)))
