@@ -22,11 +22,21 @@ from workflows.billing_models import (
 
 
 class BillingActivities:
-    """Holds the pool and the absence reasons that spare the care fee."""
+    """Holds the pool, the absence reasons that spare the care fee, and how a run is cut:
+    customers per batch, batches at a time."""
 
-    def __init__(self, pool: asyncpg.Pool, *, care_reasons: Sequence[str]) -> None:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        *,
+        care_reasons: Sequence[str],
+        batch_size: int = 5000,
+        parallel: int = 2,
+    ) -> None:
         self.pool = pool
         self.care_reasons = list(care_reasons)
+        self.batch_size = batch_size
+        self.parallel = parallel
 
     @activity.defn(name="billing_open_run")
     async def open_run(self, command: OpenRunCommand) -> OpenRunResult:
@@ -52,15 +62,15 @@ class BillingActivities:
         """The customers the month has to bill, cut into batches of ids."""
         async with self.pool.acquire() as conn:
             customers, starts = await repository.plan_batches(
-                conn, period=Period.parse(command.period), batch_size=command.batch_size
+                conn, period=Period.parse(command.period), batch_size=self.batch_size
             )
-        return Plan(customers=customers, starts=starts)
+        return Plan(customers=customers, starts=starts, parallel=self.parallel)
 
     @activity.defn(name="billing_bill_batch")
     async def bill_batch(self, command: BatchCommand) -> BatchResult:
         """Invoice one batch in one transaction, with its events; a retry bills nobody twice."""
         async with self.pool.acquire() as conn, conn.transaction():
-            ids = await repository.bill_batch(
+            ids, totals = await repository.bill_batch(
                 conn,
                 run_id=command.run_id,
                 period=Period.parse(command.period),
@@ -72,7 +82,6 @@ class BillingActivities:
                 issued_on=command.issued_on,
             )
             await events.publish_invoices(conn, ids)
-            totals = await repository.run_totals(conn, invoice_ids=ids)
         return BatchResult(**totals)
 
     @activity.defn(name="billing_close_run")

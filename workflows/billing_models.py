@@ -23,8 +23,6 @@ class BillingRunInput(BaseModel):
     period: str | None = None
     run_id: uuid.UUID | None = None  # the API's billing run row; made up when scheduled
     requested_by: str = "schedule"
-    batch_size: int = Field(default=2000, ge=1)
-    parallel: int = Field(default=2, ge=1)
 
 
 class OpenRunCommand(BaseModel):
@@ -42,14 +40,15 @@ class OpenRunResult(BaseModel):
 
 class PlanCommand(BaseModel):
     period: str
-    batch_size: int
 
 
 class Plan(BaseModel):
-    """How many customers to bill, and the first customer id of every batch but the first."""
+    """How many customers to bill, the first customer id of every batch but the first, and
+    how many batches to bill at a time (the worker's settings)."""
 
     customers: int
     starts: list[uuid.UUID]
+    parallel: int = Field(default=1, ge=1)
 
 
 class BatchCommand(BaseModel):

@@ -60,7 +60,7 @@ class BillingRun:
             await self._close(run_id, "failed", opened.refusal)
             raise ApplicationError(opened.refusal, type="refused", non_retryable=True)
         try:
-            result = await self._bill(input, run_id, period)
+            result = await self._bill(run_id, period)
         except ActivityError as exc:
             await self._close(run_id, "failed", str(exc.cause or exc))
             raise
@@ -76,12 +76,10 @@ class BillingRun:
             id=billing_run_id(period),
         )
 
-    async def _bill(
-        self, input: BillingRunInput, run_id: uuid.UUID, period: str
-    ) -> BillingRunResult:
+    async def _bill(self, run_id: uuid.UUID, period: str) -> BillingRunResult:
         plan = await workflow.execute_activity_method(
             BillingActivities.plan,
-            PlanCommand(period=period, batch_size=input.batch_size),
+            PlanCommand(period=period),
             start_to_close_timeout=BATCH_TIMEOUT,
             retry_policy=RETRY,
         )
@@ -97,21 +95,10 @@ class BillingRun:
             )
             for lo, hi in itertools.pairwise(bounds)
         ]
-        total = BatchResult()
-        for first in range(0, len(batches), input.parallel):
-            done = await asyncio.gather(
-                *(
-                    workflow.execute_activity_method(
-                        BillingActivities.bill_batch,
-                        batch,
-                        start_to_close_timeout=BATCH_TIMEOUT,
-                        retry_policy=RETRY,
-                    )
-                    for batch in batches[first : first + input.parallel]
-                )
-            )
-            for result in done:
-                total += result
+        # `parallel` lanes, each billing its share of the batches one after the other
+        lanes = [batches[lane :: plan.parallel] for lane in range(plan.parallel)]
+        done = await asyncio.gather(*(self._bill_lane(lane) for lane in lanes if lane))
+        total = sum(done, BatchResult())
         return BillingRunResult(
             run_id=run_id,
             period=period,
@@ -119,6 +106,17 @@ class BillingRun:
             batches=len(batches),
             invoices=total,
         )
+
+    async def _bill_lane(self, batches: list[BatchCommand]) -> BatchResult:
+        total = BatchResult()
+        for batch in batches:
+            total += await workflow.execute_activity_method(
+                BillingActivities.bill_batch,
+                batch,
+                start_to_close_timeout=BATCH_TIMEOUT,
+                retry_policy=RETRY,
+            )
+        return total
 
     async def _close(self, run_id: uuid.UUID, status: str, error: str | None = None) -> None:
         await workflow.execute_activity_method(

@@ -70,7 +70,12 @@ def build_worker(
 ) -> Worker:
     """A worker for the platform's task queue."""
     # billing's activities share the pool: one database, each service its own schema
-    billing = BillingActivities(activities.pool, care_reasons=settings.care_absence_reasons)
+    billing = BillingActivities(
+        activities.pool,
+        care_reasons=settings.care_absence_reasons,
+        batch_size=settings.billing_batch_size,
+        parallel=settings.billing_parallel,
+    )
     return Worker(
         client,
         task_queue=settings.task_queue,

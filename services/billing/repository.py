@@ -395,13 +395,9 @@ _KRONOR = """(CASE WHEN {0} < 0 THEN '-' ELSE '' END || (abs({0}) / 100)::text |
               || lpad((abs({0}) % 100)::text, 2, '0'))"""
 _NUMBER = "(i.number_year::text || '-' || lpad(i.number_seq::text, 6, '0'))"
 
-# Customers with a stay in the month $1..$2 and no regular invoice for it yet.
-_TO_INVOICE = """
-    SELECT s.customer_id FROM billing.stays s
-    WHERE s.start_date <= $2 AND (s.end_date IS NULL OR s.end_date >= $1)
-      AND NOT EXISTS (SELECT 1 FROM billing.invoices i WHERE i.customer_id = s.customer_id
-                      AND i.period = $1 AND i.kind = 'regular')
-"""
+# Open ends of a batch's id range: customer ids are uuid4, never all ones.
+FIRST_ID = uuid.UUID(int=0)
+PAST_LAST_ID = uuid.UUID(int=2**128 - 1)
 
 
 async def plan_batches(
@@ -410,8 +406,13 @@ async def plan_batches(
     """How many customers the month has to bill, and the customer ids that start each batch
     after the first (batches are id ranges that together cover every id)."""
     records = await conn.fetch(
-        f"""WITH billable AS (
-                {_TO_INVOICE}
+        """WITH billable AS (
+                -- a stay in the month and no regular invoice for it yet
+                SELECT s.customer_id FROM billing.stays s
+                WHERE s.start_date <= $2 AND (s.end_date IS NULL OR s.end_date >= $1)
+                  AND NOT EXISTS (SELECT 1 FROM billing.invoices i
+                                  WHERE i.customer_id = s.customer_id AND i.period = $1
+                                    AND i.kind = 'regular')
                 UNION
                 SELECT customer_id FROM billing.rechecks WHERE period < $1),
             numbered AS (
@@ -429,7 +430,9 @@ async def plan_batches(
 
 
 # One statement, so one snapshot: the lines of every customer of the batch who gets an
-# invoice for the month $1..$2, with the months to check again ($3 <= id < $4).
+# invoice for the month $1..$2, with the months to check again ($3 <= id < $4). Every
+# table is read by that id range, so a batch costs what its customers cost, whatever the
+# size of the whole.
 # - regular:    customers with a stay in the month and no regular invoice for it yet;
 # - correcting: customers with months to check again, no stay in the month and no
 #               correction invoice for it yet (their stay is over);
@@ -439,21 +442,21 @@ async def plan_batches(
 # and the fee decision of the month, and what earlier lines billed for it. The fee is
 # domain.month_fee: monthly * (30 - days not charged) / 30, never below 0, half up; and
 # 0 for a month without a day of stay (domain.month_fees).
-_BILL_LINES = f"""
+_BILL_LINES = """
 CREATE TEMP TABLE bill_lines ON COMMIT DROP AS
 WITH
-in_batch AS (
-    SELECT $3::uuid AS lo, $4::uuid AS hi
-),
 regular AS (
-    SELECT DISTINCT t.customer_id FROM ({_TO_INVOICE}) t, in_batch b
-    WHERE (b.lo IS NULL OR t.customer_id >= b.lo) AND (b.hi IS NULL OR t.customer_id < b.hi)
-      AND EXISTS (SELECT 1 FROM billing.customers c WHERE c.id = t.customer_id)
+    SELECT DISTINCT s.customer_id FROM billing.stays s
+    WHERE s.customer_id >= $3 AND s.customer_id < $4
+      AND s.start_date <= $2 AND (s.end_date IS NULL OR s.end_date >= $1)
+      AND EXISTS (SELECT 1 FROM billing.customers c WHERE c.id = s.customer_id)
+      AND NOT EXISTS (SELECT 1 FROM billing.invoices i
+                      WHERE i.customer_id = s.customer_id AND i.period = $1
+                        AND i.kind = 'regular' AND i.customer_id >= $3 AND i.customer_id < $4)
 ),
 pending AS (
-    SELECT r.customer_id, r.period, r.seq FROM billing.rechecks r, in_batch b
-    WHERE r.period < $1
-      AND (b.lo IS NULL OR r.customer_id >= b.lo) AND (b.hi IS NULL OR r.customer_id < b.hi)
+    SELECT r.customer_id, r.period, r.seq FROM billing.rechecks r
+    WHERE r.period < $1 AND r.customer_id >= $3 AND r.customer_id < $4
 ),
 correcting AS (
     SELECT DISTINCT p.customer_id FROM pending p
@@ -482,6 +485,7 @@ stayed AS (
                                least(s.end_date, b.last_day), '[]')) AS days
     FROM bounded b JOIN billing.stays s ON s.customer_id = b.customer_id
          AND s.start_date <= b.last_day AND (s.end_date IS NULL OR s.end_date >= b.period)
+    WHERE s.customer_id >= $3 AND s.customer_id < $4
     GROUP BY b.customer_id, b.period
 ),
 absent AS (
@@ -494,6 +498,7 @@ absent AS (
                       ', ' ORDER BY a.from_date) FILTER (WHERE x.length > $6) AS long_absences
     FROM bounded b JOIN billing.absences a ON a.customer_id = b.customer_id AND NOT a.removed
          AND a.from_date <= b.last_day AND (a.to_date IS NULL OR a.to_date >= b.period)
+         AND a.customer_id >= $3 AND a.customer_id < $4
     CROSS JOIN LATERAL (
         SELECT daterange(greatest(a.from_date, b.period), least(a.to_date, b.last_day), '[]')
                    AS days,
@@ -512,6 +517,7 @@ decision AS (
     SELECT DISTINCT ON (b.customer_id, b.period) b.customer_id, b.period, d.care_monthly_amount
     FROM bounded b JOIN billing.fee_decisions d ON d.customer_id = b.customer_id
          AND d.valid_from <= b.last_day AND (d.valid_to IS NULL OR d.valid_to >= b.period)
+         AND d.customer_id >= $3 AND d.customer_id < $4
     ORDER BY b.customer_id, b.period, d.valid_from DESC, d.created_at DESC
 ),
 billed AS (
@@ -519,9 +525,11 @@ billed AS (
     FROM billing.invoice_lines l
     JOIN (SELECT DISTINCT customer_id, period FROM months) m
       ON m.customer_id = l.customer_id AND m.period = l.period
+    WHERE l.customer_id >= $3 AND l.customer_id < $4
     GROUP BY l.customer_id, l.period, l.fee
 ),
-fees AS (
+-- materialized: the days (a subquery) are counted once per row, not once per use
+fees AS MATERIALIZED (
     SELECT b.customer_id, b.invoice_kind, b.period, b.seq, f.fee,
            extract(day FROM b.last_day)::int AS month_days,
            -- LEAST skips NULLs: without a decision there must be no care fee at all
@@ -529,9 +537,9 @@ fees AS (
                 WHEN d.customer_id IS NOT NULL
                 THEN least(d.care_monthly_amount, t.care_max) END AS monthly,
            (SELECT coalesce(sum(upper(r) - lower(r)), 0)::int
-            FROM unnest(coalesce(s.days, '{{}}'::datemultirange)
+            FROM unnest(coalesce(s.days, '{}'::datemultirange)
                         - coalesce(CASE f.fee WHEN 'food' THEN a.food ELSE a.care END,
-                                   '{{}}'::datemultirange)) r) AS days,
+                                   '{}'::datemultirange)) r) AS days,
            s.days IS NOT NULL AND NOT isempty(s.days) AS stayed,
            d.customer_id IS NOT NULL AS has_decision,
            a.long_absences
@@ -542,7 +550,7 @@ fees AS (
     LEFT JOIN absent a ON a.customer_id = b.customer_id AND a.period = b.period
     LEFT JOIN decision d ON d.customer_id = b.customer_id AND d.period = b.period
 ),
-due AS (
+due AS MATERIALIZED (
     SELECT fees.*,
            CASE WHEN monthly IS NULL THEN NULL
                 WHEN NOT stayed OR month_days - days >= $7 THEN 0
@@ -601,20 +609,59 @@ async def bill_batch(
     long_absence_days: int,
     days_per_month: int,
     issued_on: date,
-) -> list[uuid.UUID]:
+) -> tuple[list[uuid.UUID], Row]:
     """Invoice every customer of the batch not yet invoiced for the month, with corrections
-    of earlier months; number the issued invoices; consume the rechecks. Returns the ids."""
+    of earlier months; number the issued invoices; consume the rechecks.
+
+    Returns the new invoices' ids, and how many were issued, held and corrections, with
+    their total.
+
+    The batch is the customers with `lo <= id < hi`; None is an open end.
+    """
+    # Every table is read by the batch's id range (or its customers), through its index on
+    # customer_id, for the rest of the batch's transaction. The planner must not think
+    # otherwise: the invoices of the run grow faster than their
+    # statistics (a first run starts from none), and with a table believed empty it scans
+    # all of it for each customer. Plan for this batch's range (not a generic plan of the
+    # prepared statement); skip compiling the plan (JIT) and parallel workers, which cost
+    # more than a batch (the run bills batches side by side instead).
+    await conn.execute(
+        "SET LOCAL enable_seqscan = off; SET LOCAL plan_cache_mode = force_custom_plan; "
+        "SET LOCAL jit = off; SET LOCAL max_parallel_workers_per_gather = 0"
+    )
     await conn.execute(
         _BILL_LINES,
         period.first_day,
         period.last_day,
-        lo,
-        hi,
+        lo or FIRST_ID,
+        hi or PAST_LAST_ID,
         care_reasons,
         long_absence_days,
         days_per_month,
     )
     await conn.execute(_BILL_INVOICES, period.first_day)
+    await conn.execute(
+        """INSERT INTO billing.invoice_lines
+               (invoice_id, line_no, customer_id, fee, correction, period, days,
+                monthly_amount, due, billed_before, amount)
+           SELECT i.id,
+                  row_number() OVER (PARTITION BY i.id
+                                     ORDER BY l.period = $1 DESC, l.period, l.fee DESC),
+                  l.customer_id, l.fee, l.period <> $1, l.period, l.days, l.monthly, l.due,
+                  l.billed_before, l.amount
+           FROM bill_lines l JOIN bill_invoices i
+             ON i.customer_id = l.customer_id AND i.invoice_kind = l.invoice_kind
+           WHERE l.keep""",
+        period.first_day,
+    )
+    await conn.execute(
+        """DELETE FROM billing.rechecks r
+           USING (SELECT DISTINCT customer_id, period, seq FROM bill_lines
+                  WHERE seq IS NOT NULL) c
+           WHERE r.customer_id = c.customer_id AND r.period = c.period AND r.seq = c.seq"""
+    )
+    # numbers last: the year's counter is locked from here to the commit, and batches that
+    # run side by side wait for each other only this long
     issued = await conn.fetchval("SELECT count(*) FROM bill_invoices WHERE status = 'issued'")
     base = 0
     if issued:
@@ -642,28 +689,56 @@ async def bill_batch(
         issued_on,
         run_id,
     )
-    await conn.execute(
-        """INSERT INTO billing.invoice_lines
-               (invoice_id, line_no, customer_id, fee, correction, period, days,
-                monthly_amount, due, billed_before, amount)
-           SELECT i.id,
-                  row_number() OVER (PARTITION BY i.id
-                                     ORDER BY l.period = $1 DESC, l.period, l.fee DESC),
-                  l.customer_id, l.fee, l.period <> $1, l.period, l.days, l.monthly, l.due,
-                  l.billed_before, l.amount
-           FROM bill_lines l JOIN bill_invoices i
-             ON i.customer_id = l.customer_id AND i.invoice_kind = l.invoice_kind
-           WHERE l.keep""",
-        period.first_day,
-    )
-    await conn.execute(
-        """DELETE FROM billing.rechecks r
-           USING (SELECT DISTINCT customer_id, period, seq FROM bill_lines
-                  WHERE seq IS NOT NULL) c
-           WHERE r.customer_id = c.customer_id AND r.period = c.period AND r.seq = c.seq"""
+    totals = await conn.fetchrow(
+        """SELECT count(*) FILTER (WHERE status = 'issued') AS issued,
+                  count(*) FILTER (WHERE status = 'held') AS held,
+                  count(*) FILTER (WHERE invoice_kind = 'correction') AS correction_invoices,
+                  coalesce(sum(total), 0)::bigint AS total
+           FROM bill_invoices"""
     )
     await conn.execute("DROP TABLE bill_lines, bill_invoices")  # a next batch in this transaction
-    return [r["id"] for r in ids]
+    return [r["id"] for r in ids], dict(totals)
+
+
+# $1 the invoices, $2/$3 the issued/held event types, $4 notification.requested, $5 whom
+_EMIT_EVENTS = f"""WITH inv AS (
+        SELECT i.*, {_NUMBER} AS number FROM billing.invoices i
+        WHERE i.id = ANY($1::uuid[])),
+    told AS (
+        UPDATE billing.stays s SET final_invoice_id = inv.id FROM inv
+        WHERE inv.status = 'issued' AND s.customer_id = inv.customer_id
+          AND s.final_invoice_id IS NULL
+          AND s.end_date < (inv.period + interval '1 month')::date
+        RETURNING inv.id AS invoice_id, s.order_id),
+    finals AS (
+        SELECT invoice_id, jsonb_agg(order_id ORDER BY order_id) AS order_ids
+        FROM told GROUP BY invoice_id),
+    invoice_events AS (
+        INSERT INTO billing.outbox (id, type, data)
+        SELECT gen_random_uuid(),
+               CASE inv.status WHEN 'issued' THEN $2 ELSE $3 END,
+               jsonb_build_object(
+                   'invoice_id', inv.id, 'number', inv.number,
+                   'customer_id', inv.customer_id,
+                   'customer_number', inv.customer_number,
+                   'period', to_char(inv.period, 'YYYY-MM'), 'kind', inv.kind,
+                   'status', inv.status, 'total', {_KRONOR.format("inv.total")},
+                   'hold_reasons', to_jsonb(inv.hold_reasons),
+                   'final_order_ids', coalesce(f.order_ids, '[]'::jsonb))
+        FROM inv LEFT JOIN finals f ON f.invoice_id = inv.id
+        ORDER BY inv.number_seq NULLS LAST, inv.customer_number)
+    INSERT INTO billing.outbox (id, type, data)
+    SELECT gen_random_uuid(), $4, jsonb_build_object(
+               'to', jsonb_build_array($5::text),
+               'subject', 'Faktura hålls för granskning: kund ' || inv.customer_number
+                          || ', ' || to_char(inv.period, 'YYYY-MM'),
+               'body', 'Fakturan för kund ' || inv.customer_number || ' för '
+                       || to_char(inv.period, 'YYYY-MM') || ' hålls: '
+                       || inv.hold_note || '. Granska den och släpp den '
+                       || '(POST /invoices/' || inv.id || '/release).',
+               'kind', 'invoice.held', 'customer_id', inv.customer_id,
+               'customer_number', inv.customer_number)
+    FROM inv WHERE inv.status = 'held'"""
 
 
 async def emit_invoice_events(
@@ -682,60 +757,10 @@ async def emit_invoice_events(
     (`final_order_ids`): their lifecycles may complete. Each stay is named once.
     """
     await conn.execute(
-        f"""WITH inv AS (
-                SELECT i.*, {_NUMBER} AS number FROM billing.invoices i
-                WHERE i.id = ANY($1::uuid[])),
-            told AS (
-                UPDATE billing.stays s SET final_invoice_id = inv.id FROM inv
-                WHERE inv.status = 'issued' AND s.customer_id = inv.customer_id
-                  AND s.final_invoice_id IS NULL
-                  AND s.end_date < (inv.period + interval '1 month')::date
-                RETURNING inv.id AS invoice_id, s.order_id),
-            finals AS (
-                SELECT invoice_id, jsonb_agg(order_id ORDER BY order_id) AS order_ids
-                FROM told GROUP BY invoice_id),
-            invoice_events AS (
-                INSERT INTO billing.outbox (id, type, data)
-                SELECT gen_random_uuid(),
-                       CASE inv.status WHEN 'issued' THEN $2 ELSE $3 END,
-                       jsonb_build_object(
-                           'invoice_id', inv.id, 'number', inv.number,
-                           'customer_id', inv.customer_id,
-                           'customer_number', inv.customer_number,
-                           'period', to_char(inv.period, 'YYYY-MM'), 'kind', inv.kind,
-                           'status', inv.status, 'total', {_KRONOR.format("inv.total")},
-                           'hold_reasons', to_jsonb(inv.hold_reasons),
-                           'final_order_ids', coalesce(f.order_ids, '[]'::jsonb))
-                FROM inv LEFT JOIN finals f ON f.invoice_id = inv.id
-                ORDER BY inv.number_seq NULLS LAST, inv.customer_number)
-            INSERT INTO billing.outbox (id, type, data)
-            SELECT gen_random_uuid(), $4, jsonb_build_object(
-                       'to', jsonb_build_array($5::text),
-                       'subject', 'Faktura hålls för granskning: kund ' || inv.customer_number
-                                  || ', ' || to_char(inv.period, 'YYYY-MM'),
-                       'body', 'Fakturan för kund ' || inv.customer_number || ' för '
-                               || to_char(inv.period, 'YYYY-MM') || ' hålls: '
-                               || inv.hold_note || '. Granska den och släpp den '
-                               || '(POST /invoices/' || inv.id || '/release).',
-                       'kind', 'invoice.held', 'customer_id', inv.customer_id,
-                       'customer_number', inv.customer_number)
-            FROM inv WHERE inv.status = 'held'""",
+        _EMIT_EVENTS,
         invoice_ids,
         issued_type,
         held_type,
         notification_type,
         fee_admins,
     )
-
-
-async def run_totals(conn: asyncpg.Connection, *, invoice_ids: list[uuid.UUID]) -> Row:
-    """Counts and total of a set of invoices, for a batch's report."""
-    record = await conn.fetchrow(
-        """SELECT count(*) FILTER (WHERE status = 'issued') AS issued,
-                  count(*) FILTER (WHERE status = 'held') AS held,
-                  count(*) FILTER (WHERE kind = 'correction') AS correction_invoices,
-                  coalesce(sum(total), 0)::bigint AS total
-           FROM billing.invoices WHERE id = ANY($1::uuid[])""",
-        invoice_ids,
-    )
-    return dict(record)

@@ -10,6 +10,7 @@ from typing import Annotated, Literal
 from pydantic import (
     AmqpDsn,
     BeforeValidator,
+    Field,
     PostgresDsn,
     SecretStr,
     field_validator,
@@ -80,6 +81,10 @@ class Settings(BaseSettings):
 
     # absence for these reasons spares the care fee too (any absence spares the food fee)
     care_absence_reasons: list[str] = ["hospital"]
+    # a billing run bills this many customers per batch (one activity each), and this many
+    # batches at a time
+    billing_batch_size: int = Field(default=5000, ge=1)
+    billing_parallel: int = Field(default=2, ge=1)
 
     # consumer queues are named `<queue_prefix><service>.<purpose>`; tests use their own prefix
     queue_prefix: str = ""

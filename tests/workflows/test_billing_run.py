@@ -39,6 +39,7 @@ class FakeBillingActivities:
 
     refusal: str | None = None
     failing_batch: int | None = None
+    parallel: int = 2
     opened: list[OpenRunCommand] = field(default_factory=list)
     plans: list[PlanCommand] = field(default_factory=list)
     batches: list[BatchCommand] = field(default_factory=list)
@@ -54,7 +55,7 @@ class FakeBillingActivities:
     @activity.defn(name="billing_plan")
     async def plan(self, command: PlanCommand) -> Plan:
         self.plans.append(command)
-        return Plan(customers=9_000, starts=STARTS)
+        return Plan(customers=9_000, starts=STARTS, parallel=self.parallel)
 
     @activity.defn(name="billing_bill_batch")
     async def bill_batch(self, command: BatchCommand) -> BatchResult:
@@ -98,7 +99,7 @@ async def test_a_run_bills_every_batch_with_one_activity_each_and_reports(env, b
     run_id = uuid.uuid4()
     handle = await billing.start(
         env.client,
-        BillingRunInput(period="2026-10", run_id=run_id, requested_by="frida", parallel=2),
+        BillingRunInput(period="2026-10", run_id=run_id, requested_by="frida"),
         billing_run_id("2026-10"),
     )
     result = await handle.result()
@@ -111,7 +112,7 @@ async def test_a_run_bills_every_batch_with_one_activity_each_and_reports(env, b
             requested_by="frida",
         )
     ]
-    assert billing.plans == [PlanCommand(period="2026-10", batch_size=2000)]
+    assert billing.plans == [PlanCommand(period="2026-10")]
     # five id ranges that together cover every id, each billed by one activity
     ranges = sorted(((b.lo, b.hi) for b in billing.batches), key=lambda r: r[0] or uuid.UUID(int=0))
     assert ranges == list(zip([None, *STARTS], [*STARTS, None], strict=True))
@@ -139,9 +140,9 @@ async def test_a_month_without_tariffs_is_refused_and_the_run_marked_failed(env,
 
 
 async def test_a_batch_refused_for_good_fails_the_run_and_marks_it(env, billing):
-    billing.failing_batch = 1
+    billing.failing_batch, billing.parallel = 1, 1
     handle = await billing.start(
-        env.client, BillingRunInput(period="2026-10", parallel=1), billing_run_id("2026-10")
+        env.client, BillingRunInput(period="2026-10"), billing_run_id("2026-10")
     )
     with pytest.raises(WorkflowFailureError):
         await handle.result()

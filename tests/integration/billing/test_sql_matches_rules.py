@@ -142,7 +142,7 @@ async def _record_absence(conn, customer, absence_id, absence: Absence, *, revis
 async def _bill(conn: asyncpg.Connection, period: Period) -> None:
     run_id = uuid.uuid4()
     await repository.open_run(conn, id=run_id, period=period, workflow_id="t", requested_by="t")
-    ids = await repository.bill_batch(
+    ids, _totals = await repository.bill_batch(
         conn,
         run_id=run_id,
         period=period,
