@@ -24,6 +24,7 @@ from services.common.migrations import upgrade_all
 from services.common.settings import Settings
 from services.common.temporal import data_converter
 from services.orders.main import build as build_orders
+from tests.integration import personal_data
 from workflows.activities import OrderActivities
 from workflows.messaging_activities import MessagingActivities
 from workflows.models import SEARCH_ATTRIBUTES
@@ -75,6 +76,26 @@ def settings(temporal: WorkflowEnvironment, database: str) -> Settings:
         queue_prefix=f"it-{uuid.uuid4().hex[:8]}.",
         queue_expires="10m",
     )
+
+
+@pytest.fixture(scope="session", autouse=True)
+async def no_personal_data_in_logs(database: str) -> AsyncIterator[personal_data.Captured]:
+    """Every log line of the session, searched at its end for every customer it created."""
+    with personal_data.capture_logs() as captured:
+        yield captured
+    admin = await asyncpg.connect(database)
+    try:
+        rows = await admin.fetch("SELECT personnummer, first_name, last_name FROM orders.customers")
+    finally:
+        await admin.close()
+    people = personal_data.CREATED | {personal_data.Person(*row) for row in rows}
+    lines = captured.lines()
+    hits = personal_data.find(lines, people)
+    print(
+        f"\npersonal data in logs: {len(lines)} lines searched for the personnummer and names "
+        f"of {len(people)} customers, {len(hits)} found"
+    )
+    assert not hits, "personal data in the log:\n" + "\n".join(hits[:20])
 
 
 @pytest.fixture(scope="session")

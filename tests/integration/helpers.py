@@ -9,6 +9,7 @@ from datetime import date
 import httpx
 
 from services.orders.domain import luhn_check_digit
+from tests.integration import personal_data
 
 
 def test_personnummer() -> str:
@@ -39,6 +40,7 @@ async def new_customer(http: httpx.AsyncClient, caseworker: dict, **names: str) 
         )
         if response.status_code != 409:  # a random number may repeat: draw again
             assert response.status_code == 201, response.text
+            personal_data.remember(response.json())  # searched for in the logs at the end
             return response.json()
 
 

@@ -1,0 +1,108 @@
+"""Personal data the tests created, every log line of the run, and the search of the one in
+the other: no personnummer or name may reach a log."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+# the platform's own loggers, captured from INFO up (as `lifecare serve` runs them), and
+# uvicorn's, which do not all propagate to the root logger
+PRODUCT_LOGGERS = ("services", "workflows", "lifecare", "temporalio", "uvicorn")
+EXTRA_LOGGERS = ("uvicorn", "uvicorn.access", "uvicorn.error")
+# the tests' own HTTP client logs the URLs it asks for, with the test's search terms in them
+TEST_CLIENT_LOGGERS = ("httpx", "httpcore")
+SHORTEST_NAME = 3  # a name of one or two letters ("A") cannot be told from other text
+
+
+@dataclass(frozen=True)
+class Person:
+    personnummer: str  # 12 digits
+    first_name: str
+    last_name: str
+
+
+CREATED: set[Person] = set()
+LOG_FILES: list[Path] = []  # logs of processes the tests started (a worker, a service)
+
+
+def remember(customer: dict) -> None:
+    """Note a customer the tests created, to search the logs for at the end."""
+    CREATED.add(Person(customer["personnummer"], customer["first_name"], customer["last_name"]))
+
+
+# a personnummer as 12 or 10 digits, with or without `-`/`+` before the last four
+_NUMBER = re.compile(r"(?<!\d)(?:\d{2})?(\d{6})[-+]?(\d{4})(?!\d)")
+_WORD = re.compile(r"\w+")
+
+
+def find(lines: Iterable[str], people: Iterable[Person]) -> list[str]:
+    """Each line that names one of the people (personnummer in any format, or a name)."""
+    numbers = {p.personnummer[2:]: p for p in people}
+    names = {
+        name: p
+        for p in people
+        for name in (p.first_name, p.last_name)
+        if len(name) >= SHORTEST_NAME
+    }
+    hits = []
+    for line in lines:
+        named = [numbers[a + b] for a, b in _NUMBER.findall(line) if a + b in numbers]
+        named += [names[w] for w in _WORD.findall(line) if w in names]
+        named += [p for n, p in names.items() if not n.isalnum() and n in line]
+        hits += [f"{p.personnummer} ({p.last_name}): {line[:300]}" for p in named]
+    return hits
+
+
+class Capture(logging.Handler):
+    """Keeps every record as the formatted line, its traceback included."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.DEBUG)
+        self.setFormatter(logging.Formatter("%(levelname)s %(name)s %(message)s"))
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.name.split(".")[0] in TEST_CLIENT_LOGGERS:
+            return
+        try:
+            self.lines.append(self.format(record))
+        except Exception:  # a record that cannot format: keep what it has
+            self.lines.append(f"{record.name} {record.msg!r} {record.args!r}")
+
+
+@dataclass
+class Captured:
+    handler: Capture
+
+    def lines(self) -> list[str]:
+        lines = list(self.handler.lines)
+        for path in LOG_FILES:
+            if path.exists():
+                lines += path.read_text(errors="replace").splitlines()
+        return lines
+
+
+@contextmanager
+def capture_logs() -> Iterator[Captured]:
+    """Hear the root logger and the product's loggers from INFO up while the block runs."""
+    handler = Capture()
+    loggers = [logging.getLogger(), *map(logging.getLogger, EXTRA_LOGGERS)]
+    levels = {name: logging.getLogger(name).level for name in PRODUCT_LOGGERS}
+    for name in PRODUCT_LOGGERS:
+        logger = logging.getLogger(name)
+        if logger.getEffectiveLevel() > logging.INFO:
+            logger.setLevel(logging.INFO)
+    for logger in loggers:
+        logger.addHandler(handler)
+    try:
+        yield Captured(handler)
+    finally:
+        for logger in loggers:
+            logger.removeHandler(handler)
+        for name, level in levels.items():
+            logging.getLogger(name).setLevel(level)
