@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 
 import asyncpg
 from fastapi import APIRouter, FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from temporalio.service import RPCError
 
 from services.common import temporal
@@ -41,6 +42,16 @@ class ServiceSpec:
     router: APIRouter
     consumers: Callable[[FastAPI], list[EventConsumer]] = field(default=lambda app: [])
     uses_temporal: bool = False
+
+
+class PathOnlyAccessLog(logging.Filter):
+    """Uvicorn's access log without query strings: a search (`?q=`) may be a personnummer."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and len(record.args) == 5:
+            client, method, path, version, status = record.args
+            record.args = (client, method, str(path).split("?", 1)[0], version, status)
+        return True
 
 
 def error_body(code: str, message: str) -> dict[str, dict[str, str]]:
@@ -78,6 +89,9 @@ def create_app(spec: ServiceSpec, settings: Settings | None = None) -> FastAPI:
             await app.state.pool.close()
 
     app = FastAPI(title=spec.title, version="1", lifespan=lifespan)
+    access_log = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, PathOnlyAccessLog) for f in access_log.filters):
+        access_log.addFilter(PathOnlyAccessLog())
     app.state.settings = settings
     app.state.service = spec.name
 
@@ -112,6 +126,12 @@ def create_app(spec: ServiceSpec, settings: Settings | None = None) -> FastAPI:
         except (*DATABASE_DOWN, TimeoutError):
             return JSONResponse({"status": "unavailable", "service": spec.name}, 503)
         return JSONResponse({"status": "ok", "service": spec.name})
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        """Prometheus counters of the process (events published, consumed, retried and
+        dead-lettered); no auth and no personal data, like /health."""
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     app.include_router(spec.router)
     return app

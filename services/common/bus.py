@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 import aio_pika
 import asyncpg
 from aio_pika.abc import AbstractChannel, AbstractExchange, AbstractIncomingMessage
+from prometheus_client import Counter
 from pydantic import BaseModel, Field, ValidationError
 
 log = logging.getLogger(__name__)
@@ -26,6 +27,19 @@ NOTIFY_CHANNEL = "lifecare_outbox"
 DELIVERY_LIMIT = 5
 
 Data = TypeVar("Data", bound=BaseModel)
+
+PUBLISHED = Counter(
+    "lifecare_events_published", "Events the outbox relay published, by schema", ["schema"]
+)
+CONSUMED = Counter("lifecare_events_consumed", "Events a consumer acknowledged", ["queue"])
+RETRIED = Counter(
+    "lifecare_events_retried", "Deliveries that failed and went back for another try", ["queue"]
+)
+DEAD_LETTERED = Counter(
+    "lifecare_events_dead_lettered",
+    "Events a consumer gave up on, now in its dead-letter queue `<queue>.dead`",
+    ["queue"],
+)
 
 
 class Event(BaseModel):
@@ -200,6 +214,7 @@ class OutboxRelay:
                 [row["id"] for row in rows],
             )
         self.published += len(rows)
+        PUBLISHED.labels(self.schema).inc(len(rows))
         return len(rows)
 
     async def _publish(self, exchange: AbstractExchange, row: asyncpg.Record) -> None:
@@ -273,8 +288,7 @@ class EventConsumer:
             event = Event.model_validate_json(message.body)
         except ValueError:
             log.error("consumer %s: unreadable message dead-lettered", self.queue_name)
-            self.dead_lettered += 1
-            await message.reject(requeue=False)
+            await self._dead_letter(message)
             return
         try:
             await self.apply(event)
@@ -282,9 +296,29 @@ class EventConsumer:
             log.exception(
                 "consumer %s: event %s (%s) failed", self.queue_name, event.id, event.type
             )
+            # the broker counts returns; past the limit the message goes to `<queue>.dead`
+            returned = (message.headers or {}).get("x-delivery-count")
+            attempts = (returned if isinstance(returned, int) else 0) + 1
+            if attempts > DELIVERY_LIMIT:
+                log.error(
+                    "consumer %s: event %s (%s) dead-lettered after %d attempts",
+                    self.queue_name,
+                    event.id,
+                    event.type,
+                    attempts,
+                )
+                await self._dead_letter(message)
+                return
+            RETRIED.labels(self.queue_name).inc()
             await message.nack(requeue=True)
             return
         await message.ack()
+        CONSUMED.labels(self.queue_name).inc()
+
+    async def _dead_letter(self, message: AbstractIncomingMessage) -> None:
+        self.dead_lettered += 1
+        DEAD_LETTERED.labels(self.queue_name).inc()
+        await message.reject(requeue=False)
 
     async def apply(self, event: Event) -> bool:
         """Record the event in the inbox and run its handler; False if it was seen before."""
