@@ -20,6 +20,7 @@ from workflows.order_lifecycle import OrderLifecycle
 log = logging.getLogger(__name__)
 
 QUEUE = "workflows.bridge"
+TEMPORAL_DOWN = (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED)
 
 
 class AbsenceBridge(EventConsumer):
@@ -51,6 +52,12 @@ class AbsenceBridge(EventConsumer):
         """Signal the lifecycle, outside any database transaction."""
         await self.handlers[event.type](None, event)
         return True
+
+    async def outage(self, exc: Exception) -> bool:
+        """Temporal not answering is an outage too: the event waits for it."""
+        if isinstance(exc, RPCError) and exc.status in TEMPORAL_DOWN:
+            return True
+        return await super().outage(exc)
 
     async def _signal(self, _conn: asyncpg.Connection | None, event: Event) -> None:
         absence = event.data_as(AbsenceChanged)

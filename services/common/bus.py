@@ -25,6 +25,7 @@ EXCHANGE = "lifecare.events"
 DEAD_LETTER_EXCHANGE = "lifecare.dlx"
 NOTIFY_CHANNEL = "lifecare_outbox"
 DELIVERY_LIMIT = 5
+HOLD_AT_MOST = 10.0  # seconds between two tries of an event held through an outage
 
 Data = TypeVar("Data", bound=BaseModel)
 
@@ -34,6 +35,11 @@ PUBLISHED = Counter(
 CONSUMED = Counter("lifecare_events_consumed", "Events a consumer acknowledged", ["queue"])
 RETRIED = Counter(
     "lifecare_events_retried", "Deliveries that failed and went back for another try", ["queue"]
+)
+HELD = Counter(
+    "lifecare_events_held",
+    "Tries of an event held through an outage (its store not answering), not counted as failures",
+    ["queue"],
 )
 DEAD_LETTERED = Counter(
     "lifecare_events_dead_lettered",
@@ -291,7 +297,7 @@ class EventConsumer:
             await self._dead_letter(message)
             return
         try:
-            await self.apply(event)
+            await self._apply_through_outages(event)
         except Exception:
             log.exception(
                 "consumer %s: event %s (%s) failed", self.queue_name, event.id, event.type
@@ -314,6 +320,39 @@ class EventConsumer:
             return
         await message.ack()
         CONSUMED.labels(self.queue_name).inc()
+
+    async def _apply_through_outages(self, event: Event) -> None:
+        """Apply the event; while a failure is an outage's, not the event's, hold the event
+        and try again, without the nack that would count towards the dead letters."""
+        pause = 1.0
+        while True:
+            try:
+                await self.apply(event)
+                return
+            except Exception as exc:
+                if not await self.outage(exc):
+                    raise
+                log.warning(
+                    "consumer %s: event %s (%s) held through an outage (%s); next try in %.0f s",
+                    self.queue_name,
+                    event.id,
+                    event.type,
+                    type(exc).__name__,
+                    pause,
+                )
+                HELD.labels(self.queue_name).inc()
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, HOLD_AT_MOST)
+
+    async def outage(self, exc: Exception) -> bool:
+        """Whether a failure is an outage's rather than the event's: the database does not
+        answer. A subclass whose effect goes elsewhere adds its own checks."""
+        try:
+            async with self.pool.acquire(timeout=5) as conn:
+                await conn.fetchval("SELECT 1")
+        except Exception:
+            return True
+        return False
 
     async def _dead_letter(self, message: AbstractIncomingMessage) -> None:
         self.dead_lettered += 1

@@ -1,0 +1,68 @@
+"""Resilience tests against the real stack: a Temporal dev server and a fresh database of
+the session (as the integration tests have them), the worker as a process that can be
+killed, private RabbitMQ and PostgreSQL instances that can be stopped.
+
+Each test is bounded (about a minute on an idle machine; the figures are printed and kept
+in docs/RELIABILITY.md). The personal-data check of the integration tests runs here too,
+over the logs of the processes these tests start.
+"""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import aio_pika
+import httpx
+import pytest
+from fastapi import FastAPI
+from temporalio.testing import WorkflowEnvironment
+
+from services.common.bus import declare_queue
+from services.common.settings import Settings
+from tests.integration.conftest import (  # noqa: F401  (fixtures reused here)
+    Tokens,
+    database,
+    no_personal_data_in_logs,
+    temporal,
+)
+
+
+@pytest.fixture(scope="session")
+def settings(temporal: WorkflowEnvironment, database: str) -> Settings:  # noqa: F811
+    """The session's settings: its own database, task queue and queue names."""
+    return Settings(
+        env="test",
+        database_url=database,
+        temporal_address=temporal.client.service_client.config.target_host,
+        task_queue=f"rs-{uuid.uuid4().hex[:8]}",
+        queue_prefix=f"rs-{uuid.uuid4().hex[:8]}.",
+        queue_expires="10m",
+    )
+
+
+@pytest.fixture(scope="session")
+def as_(settings: Settings) -> Tokens:
+    return Tokens(settings)
+
+
+@pytest.fixture
+def log_dir(tmp_path: Path) -> Path:
+    return tmp_path
+
+
+async def declare_consumer_queues(app: FastAPI, amqp_url: str) -> None:
+    """Declare an app's consumer queues before any event is sent, so none is missed."""
+    connection = await aio_pika.connect_robust(amqp_url)
+    async with connection:
+        channel = await connection.channel()
+        for consumer in app.state.consumers:
+            await declare_queue(
+                channel, consumer.queue_name, sorted(consumer.handlers), expires=consumer.expires
+            )
+
+
+def client_of(app: FastAPI, name: str) -> httpx.AsyncClient:
+    """An HTTP client of an app in this process; an unhandled error comes back as a 500."""
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    return httpx.AsyncClient(transport=transport, base_url=f"http://{name}", timeout=60)
