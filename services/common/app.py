@@ -116,6 +116,7 @@ def create_app(spec: ServiceSpec, settings: Settings | None = None) -> FastAPI:
 
     for kind in DATABASE_DOWN:
         app.add_exception_handler(kind, _database_down)
+    app.add_exception_handler(asyncpg.exceptions.DataError, _value_not_storable)
 
     @app.get("/health", tags=["health"])
     async def health(request: Request) -> JSONResponse:
@@ -142,6 +143,20 @@ async def _database_down(_request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(
         error_body("database_unavailable", "the database is not answering; try again shortly"),
         status_code=503,
+    )
+
+
+async def _value_not_storable(_request: Request, exc: Exception) -> JSONResponse:
+    """A value the schema let through that the database refuses (a NUL character in a text,
+    a number or date out of its column's range): the client's to correct, so a 422."""
+    log.info("refused a value the database cannot store: %s", type(exc).__name__)
+    return JSONResponse(
+        error_body(
+            "value_not_storable",
+            "a value in the request cannot be stored: it is out of range or holds a character "
+            "that text may not contain (NUL)",
+        ),
+        status_code=422,
     )
 
 
