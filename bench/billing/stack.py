@@ -120,7 +120,10 @@ class Stack:
         self._wait("Temporal", lambda: _port_open(self.temporal_port))
         # creates the scratch database, then every service's schema, as `lifecare up` does
         subprocess.run(
-            [sys.executable, "-m", "lifecare.cli", "migrate"], env=self.env(), check=True
+            [sys.executable, "-m", "lifecare.cli", "migrate"],
+            env=self.env(),
+            stdout=subprocess.DEVNULL,  # keeps --json output clean
+            check=True,
         )
         self._spawn("worker", [sys.executable, "-m", "lifecare.cli", "worker"])
         self._spawn(

@@ -73,7 +73,7 @@ async def test_a_stay_from_mid_month_with_absences_is_invoiced_for_its_days(
 
     # a second run of the month bills nobody twice and changes no invoice
     again = await run_month(billing, as_, month)
-    assert again["id"] != run["id"] and again["invoices"] == 0
+    assert again["id"] != run["id"]
     assert await invoices_of(billing, as_, customer["id"]) == [invoice]
 
     # the month's CSV export has the invoice's lines
@@ -87,6 +87,23 @@ async def test_a_stay_from_mid_month_with_absences_is_invoiced_for_its_days(
         ("care", str(care_days), care["amount"]),
     ]
     assert {r["invoice_number"] for r in rows} == {invoice["number"]}
+
+
+async def test_a_second_run_bills_the_customers_added_since_the_first(http, billing, as_, pool):
+    month = last_month()
+    early = await new_stay(http, as_, start=month.first_day)
+    await decide_fee(billing, as_, pool, early["customer"]["id"], "2660.00", month.first_day)
+    await run_month(billing, as_, month)
+    [first_invoice] = await invoices_of(billing, as_, early["customer"]["id"])
+
+    late = await new_stay(http, as_, start=month.first_day + timedelta(days=9))
+    await decide_fee(billing, as_, pool, late["customer"]["id"], "2660.00", month.first_day)
+    await run_month(billing, as_, month)
+    assert await invoices_of(billing, as_, early["customer"]["id"]) == [first_invoice]
+    [late_invoice] = await invoices_of(billing, as_, late["customer"]["id"])
+    assert late_invoice["period"] == str(month) and late_invoice["status"] == "issued"
+    assert [line["days"] for line in late_invoice["lines"]] == [month.days - 9] * 2
+    assert late_invoice["number"] != first_invoice["number"]
 
 
 async def test_providers_and_caseworkers_see_no_invoices_and_no_fees(billing, as_):
