@@ -130,3 +130,13 @@ async def absent(
         pool, "SELECT true FROM billing.absences WHERE id = $1::uuid", absence["id"]
     )
     return absence
+
+
+async def end_stay(http: httpx.AsyncClient, stay: dict, last_day: date, reason: str) -> None:
+    """The stay's provider ends it: `last_day` is the last day of the stay."""
+    ended = await http.post(
+        f"/executions/{stay['order']['execution_id']}/end",
+        json={"end_date": str(last_day), "reason": reason, "confirmed": True},
+        headers=stay["provider"],
+    )
+    assert ended.status_code == 200, ended.text

@@ -13,6 +13,7 @@ from tests.integration.billing.helpers import (
     MAXTAXA,
     absent,
     decide_fee,
+    end_stay,
     events_of,
     invoices_of,
     last_month,
@@ -97,13 +98,7 @@ async def test_an_earlier_end_date_is_corrected_by_a_correction_invoice(
     assert ore(invoice["total"]) == FOOD + 150_000
 
     # the provider ends the stay on the 10th of the month already invoiced
-    end = first.first_day + timedelta(days=9)
-    ended = await http.post(
-        f"/executions/{order['execution_id']}/end",
-        json={"end_date": str(end), "reason": "moved_other_housing", "confirmed": True},
-        headers=stay["provider"],
-    )
-    assert ended.status_code == 200, ended.text
+    await end_stay(http, stay, first.first_day + timedelta(days=9), "moved_other_housing")
 
     # its last month is invoiced already: the lifecycle hears so and completes
     told = await wait_for(

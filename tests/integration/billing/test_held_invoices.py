@@ -38,7 +38,7 @@ async def test_no_fee_decision_holds_the_invoice_until_it_is_released(
 
     # the fee administrators are told why, by customer number, never by name
     [notice] = await wait_for(
-        events_of(events, "notification.requested", customer_id=customer["id"])
+        events_of(events, "notification.requested", customer_id=customer["id"], kind="invoice.held")
     )
     assert notice["data"]["to"] == ["group:avgifter"]
     assert customer["customer_number"] in notice["data"]["subject"]
@@ -91,6 +91,6 @@ async def test_an_absence_over_30_days_holds_each_month_it_touches(
     note = f"frånvaro över 30 dagar: {away_from}–{away_to} (35 hela dagar utan kost)"
     assert invoices[1]["hold_note"] == note
     notices = await wait_for(
-        events_of(events, "notification.requested", customer_id=customer["id"])
+        events_of(events, "notification.requested", customer_id=customer["id"], kind="invoice.held")
     )
     assert any(note in n["data"]["body"] for n in notices)

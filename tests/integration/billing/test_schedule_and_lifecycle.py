@@ -10,6 +10,7 @@ from temporalio.client import WorkflowExecutionStatus
 from services.billing.domain import STOCKHOLM
 from tests.integration.billing.helpers import (
     decide_fee,
+    end_stay,
     events_of,
     invoices_of,
     last_month,
@@ -51,13 +52,7 @@ async def test_the_lifecycle_completes_when_the_last_month_of_its_stay_is_invoic
     stay = await new_stay(http, as_, start=month.first_day)
     customer, order = stay["customer"], stay["order"]
     await decide_fee(billing, as_, pool, customer["id"], "2660.00", month.first_day)
-    end = month.first_day + timedelta(days=11)
-    ended = await http.post(
-        f"/executions/{order['execution_id']}/end",
-        json={"end_date": str(end), "reason": "deceased", "confirmed": True},
-        headers=stay["provider"],
-    )
-    assert ended.status_code == 200, ended.text
+    await end_stay(http, stay, month.first_day + timedelta(days=11), "deceased")
     lifecycle = temporal.client.get_workflow_handle(order["workflow_id"])
     assert (await lifecycle.describe()).status == WorkflowExecutionStatus.RUNNING
 
