@@ -136,6 +136,8 @@ class NotificationCommand(BaseModel):
     kind: str
     order_id: uuid.UUID | None = None
     customer_number: str | None = None
+    # the customer it concerns: the inbox audits every read of the notice
+    customer_id: uuid.UUID | None = None
 
 
 class InvoiceIssued(BaseModel):

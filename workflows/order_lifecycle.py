@@ -305,6 +305,7 @@ class OrderLifecycle:
                 kind=kind,
                 order_id=self.s.order_id,
                 customer_number=self.s.customer_number,
+                customer_id=self.s.customer_id,
             ),
             start_to_close_timeout=ACTIVITY_TIMEOUT,
             retry_policy=BACKGROUND_RETRY,

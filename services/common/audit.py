@@ -3,11 +3,28 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
 import asyncpg
+from pydantic import BaseModel
 
 from services.common.auth import Principal
+from services.common.db import transaction
+
+
+class AuditEntry(BaseModel):
+    """One row of a customer's audit log as the API shows it: who, in which service, did
+    what, when, in which request."""
+
+    at: datetime
+    service: str
+    actor_sub: str
+    actor_role: str
+    actor_unit: str | None
+    action: str
+    resource: str
+    request_id: str | None
 
 
 def audit_table_sql(schema: str) -> str:
@@ -94,3 +111,26 @@ async def trail(
         customer_id,
     )
     return [dict(row) for row in rows]
+
+
+async def read_trail(
+    pool: asyncpg.Pool,
+    *,
+    schema: str,
+    principal: Principal,
+    customer_id: uuid.UUID,
+    request_id: str | None,
+) -> list[dict[str, object]]:
+    """The service's audit rows of one customer, oldest first; the read is audited too."""
+    async with transaction(pool) as conn:
+        rows = await trail(conn, schema=schema, customer_id=customer_id)
+        await record(
+            conn,
+            schema=schema,
+            principal=principal,
+            action="audit.read",
+            resource=f"customer:{customer_id}",
+            customer_ids=[customer_id],
+            request_id=request_id,
+        )
+    return rows

@@ -48,6 +48,19 @@ def parse_duration(value: object) -> timedelta:
 
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
 
+_SERVICE_URL = re.compile(r"^https?://[^\s/?#]+(/[^\s?#]*)?$", re.ASCII)
+
+
+def parse_service_url(value: object) -> str:
+    """Read another service's base URL, `http(s)://host[:port][/path]`, without a final `/`."""
+    text = str(value).strip().rstrip("/")
+    if not _SERVICE_URL.match(text):
+        raise ValueError(f"not a service URL: {value!r} (e.g. http://127.0.0.1:8002)")
+    return text
+
+
+ServiceUrl = Annotated[str, BeforeValidator(parse_service_url)]
+
 
 class Settings(BaseSettings):
     """Configuration of one process of the platform."""
@@ -85,6 +98,13 @@ class Settings(BaseSettings):
     # batches at a time
     billing_batch_size: int = Field(default=5000, ge=1)
     billing_parallel: int = Field(default=2, ge=1)
+
+    # the other services, as the orders service asks them for their part of a customer's
+    # audit log (GET /audit); one that has not answered within peer_timeout is reported
+    absence_url: ServiceUrl = "http://127.0.0.1:8002"
+    billing_url: ServiceUrl = "http://127.0.0.1:8003"
+    messaging_url: ServiceUrl = "http://127.0.0.1:8004"
+    peer_timeout: Duration = timedelta(seconds=5)
 
     # consumer queues are named `<queue_prefix><service>.<purpose>`; tests use their own prefix
     queue_prefix: str = ""

@@ -10,7 +10,8 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import HTMLResponse
 
 from services.common import audit
-from services.common.auth import Principal
+from services.common.audit import AuditEntry
+from services.common.auth import Principal, Role
 from services.common.db import transaction
 from services.common.deps import Caller, Pool, RequestId
 from services.common.errors import Invalid, NotFound
@@ -105,8 +106,12 @@ async def _send(
     body: str,
     attachment_ids: list[uuid.UUID],
     in_reply_to: uuid.UUID | None = None,
+    customer_id: uuid.UUID | None = None,
 ) -> dict:
-    """Write the caller's message to the mailboxes of `to`; return it as the sender sees it."""
+    """Write the caller's message to the mailboxes of `to`; return it as the sender sees it.
+
+    `customer_id` names the customer it concerns, as the message it answers or forwards did:
+    every read of it is then audited too."""
     await _seen(conn, caller)
     mailboxes = domain.parse_recipients(to)
     known = await repository.mailbox_names(conn, mailboxes=mailboxes)
@@ -121,6 +126,7 @@ async def _send(
         recipients=domain.name_recipients(mailboxes, known, strict=True),
         attachment_ids=list(dict.fromkeys(attachment_ids)),
         in_reply_to=in_reply_to,
+        customer_id=customer_id,
     )
     message = await repository.get_message(conn, id=message_id)
     assert message is not None  # written above, in this transaction
@@ -291,7 +297,7 @@ async def reply(
             recipients=[r["id"] for r in original["recipients"]],
             all=body.all,
         )
-        return await _send(
+        sent = await _send(
             conn,
             caller,
             to=to,
@@ -299,7 +305,17 @@ async def reply(
             body=_quote(body.body, original),
             attachment_ids=[],
             in_reply_to=message_id,
+            customer_id=original["customer_id"],
         )
+        await _audit(
+            conn,
+            caller,
+            request_id,
+            "message.reply",
+            f"message:{sent['id']}",
+            [original["customer_id"]],
+        )
+        return sent
 
 
 @router.post(
@@ -311,14 +327,24 @@ async def forward(
     """Send the message on to other mailboxes, with its attachments."""
     async with transaction(pool) as conn:
         original = await _open(conn, caller, request_id, message_id, "message.read")
-        return await _send(
+        sent = await _send(
             conn,
             caller,
             to=body.to,
             subject=domain.forward_subject(original["subject"]),
             body=_quote(body.body, original),
             attachment_ids=[a["id"] for a in original["attachments"]],
+            customer_id=original["customer_id"],
         )
+        await _audit(
+            conn,
+            caller,
+            request_id,
+            "message.forward",
+            f"message:{sent['id']}",
+            [original["customer_id"]],
+        )
+        return sent
 
 
 @router.delete("/messages/{message_id}", status_code=204, tags=["messages"])
@@ -344,3 +370,18 @@ async def delete_message(
             [envelope.customer_id],
         )
     return Response(status_code=204)
+
+
+# --- audit -----------------------------------------------------------------------------------
+
+
+@router.get("/audit", response_model=list[AuditEntry], tags=["audit"])
+async def audit_trail(
+    customer_id: uuid.UUID, caller: Caller, pool: Pool, request_id: RequestId
+) -> list[dict[str, object]]:
+    """This service's part of one customer's audit log (admin); the orders service's
+    GET /audit gathers it with every other service's part."""
+    caller.require(Role.admin)
+    return await audit.read_trail(
+        pool, schema="messaging", principal=caller, customer_id=customer_id, request_id=request_id
+    )

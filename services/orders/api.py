@@ -7,19 +7,19 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 import asyncpg
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from temporalio.client import WorkflowHandle
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 
 from services.common import audit, temporal
+from services.common.audit import AuditEntry
 from services.common.auth import Principal, Role
 from services.common.db import transaction
 from services.common.deps import AppSettings, Caller, Pool, RequestId, Temporal
-from services.common.errors import Invalid, NotFound
-from services.orders import domain, events, printing, repository
+from services.common.errors import Invalid, NotFound, Unavailable
+from services.orders import domain, events, peers, printing, repository
 from services.orders.schemas import (
-    AuditEntry,
     ConfirmIn,
     Customer,
     CustomerIn,
@@ -468,18 +468,33 @@ async def unexecuted_decisions(caller: Caller, pool: Pool, request_id: RequestId
 
 @router.get("/audit", response_model=list[AuditEntry], tags=["audit"])
 async def audit_trail(
-    customer_id: uuid.UUID, caller: Caller, pool: Pool, request_id: RequestId
-) -> list[dict]:
-    """Who read or changed what of one customer, and when (admin)."""
+    customer_id: uuid.UUID,
+    request: Request,
+    caller: Caller,
+    pool: Pool,
+    settings: AppSettings,
+    request_id: RequestId,
+) -> list[AuditEntry]:
+    """Who read or changed what of one customer, and when, in every service (admin).
+
+    The other services are asked for their part with the caller's token; when one does not
+    answer, the answer is a 503 that names it, never a log with a silent gap.
+    """
     caller.require(Role.admin)
-    async with transaction(pool) as conn:
-        rows = await audit.trail(conn, schema="orders", customer_id=customer_id)
-        await _audit(
-            conn,
-            caller,
-            request_id,
-            "audit.read",
-            f"customer:{customer_id}",
-            [{"customer_id": customer_id}],
+    theirs, missing = await peers.audit_trails(
+        settings,
+        customer_id=customer_id,
+        authorization=request.headers["authorization"],
+        request_id=request_id,
+    )
+    if missing:
+        reasons = "; ".join(f"{name} {problem}" for name, problem in missing.items())
+        raise Unavailable(
+            f"the audit log is incomplete, so none is shown: {reasons}; try again",
+            code="audit_incomplete",
         )
-    return rows
+    ours = await audit.read_trail(
+        pool, schema="orders", principal=caller, customer_id=customer_id, request_id=request_id
+    )
+    entries = [AuditEntry.model_validate(row) for row in ours] + theirs
+    return sorted(entries, key=lambda entry: entry.at)

@@ -94,14 +94,3 @@ class Execution(BaseModel):
     end_date: date | None
     end_reason: str | None
     status: str
-
-
-class AuditEntry(BaseModel):
-    at: datetime
-    service: str
-    actor_sub: str
-    actor_role: str
-    actor_unit: str | None
-    action: str
-    resource: str
-    request_id: str | None

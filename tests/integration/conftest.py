@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 import sys
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import aio_pika
@@ -25,6 +26,7 @@ from services.common.settings import Settings
 from services.common.temporal import data_converter
 from services.orders.main import build as build_orders
 from tests.integration import personal_data
+from tests.integration.serving import free_socket, url_of
 from workflows.activities import OrderActivities
 from workflows.messaging_activities import MessagingActivities
 from workflows.models import SEARCH_ATTRIBUTES
@@ -63,7 +65,19 @@ async def database() -> AsyncIterator[str]:
 
 
 @pytest.fixture(scope="session")
-def settings(temporal: WorkflowEnvironment, database: str) -> Settings:
+def service_sockets() -> Iterator[dict[str, socket.socket]]:
+    """A socket of 127.0.0.1 per service, bound, not served: their URLs are in `settings`,
+    and tests that need the services over real HTTP serve the apps on them (serving.py)."""
+    sockets = {name: free_socket() for name in SERVICES}
+    yield sockets
+    for sock in sockets.values():
+        sock.close()
+
+
+@pytest.fixture(scope="session")
+def settings(
+    temporal: WorkflowEnvironment, database: str, service_sockets: dict[str, socket.socket]
+) -> Settings:
     """Settings as `lifecare up` has them, with reminder and IVO times in seconds."""
     return Settings(
         env="test",
@@ -75,6 +89,9 @@ def settings(temporal: WorkflowEnvironment, database: str) -> Settings:
         ivo_after="2d",
         queue_prefix=f"it-{uuid.uuid4().hex[:8]}.",
         queue_expires="10m",
+        absence_url=url_of(service_sockets["absence"]),
+        billing_url=url_of(service_sockets["billing"]),
+        messaging_url=url_of(service_sockets["messaging"]),
     )
 
 

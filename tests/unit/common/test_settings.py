@@ -206,6 +206,23 @@ def test_garbage_database_url_is_refused(monkeypatch: pytest.MonkeyPatch) -> Non
     assert caught.value.errors()[0]["loc"] == ("database_url",)
 
 
+def test_another_services_url_is_read_without_its_final_slash(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    settings = _settings(monkeypatch, billing_url=" http://billing:8003/ ")
+    assert settings.billing_url == "http://billing:8003"
+    assert settings.absence_url == "http://127.0.0.1:8002"
+
+
+@pytest.mark.parametrize("url", ["billing:8003", "ftp://billing", "http://", "http://a b"])
+def test_garbage_service_url_is_refused_naming_the_setting(
+    monkeypatch: pytest.MonkeyPatch, url: str
+) -> None:
+    with pytest.raises(ValidationError) as caught:
+        _settings(monkeypatch, billing_url=url)
+    assert caught.value.errors()[0]["loc"] == ("billing_url",)
+
+
 def test_duration_too_large_for_a_timedelta_is_refused_naming_the_setting(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -1,0 +1,164 @@
+"""Every service over real HTTP: the session's apps served by uvicorn on the sockets whose URLs
+the settings name (so the orders service's GET /audit reaches the others), and a second
+stack of its own for the fuzzer, whose random writes no other test must see."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
+from datetime import timedelta
+
+import asyncpg
+import httpx
+import pytest
+from fastapi import FastAPI
+from temporalio.testing import WorkflowEnvironment
+
+from lifecare.cli import SERVICES
+from services.absence.main import build as build_absence
+from services.billing.main import build as build_billing
+from services.common.auth import issue_token
+from services.common.dates import today_in_stockholm
+from services.common.db import create_pool
+from services.common.migrations import upgrade_all
+from services.common.settings import Settings
+from services.messaging.main import build as build_messaging
+from services.orders.main import build as build_orders
+from tests.integration.absence.conftest import (  # noqa: F401  (fixtures reused here)
+    absence_app,
+    absence_settings,
+    bridge,
+)
+from tests.integration.billing.conftest import billing_app  # noqa: F401  (fixtures reused)
+from tests.integration.billing.helpers import TARIFFS
+from tests.integration.conftest import SERVER_DSN, Tokens
+from tests.integration.helpers import new_customer, new_order, new_unit
+from tests.integration.messaging.conftest import messaging_app  # noqa: F401
+from tests.integration.security.routes import World, build_world
+from tests.integration.serving import free_socket, serving, url_of
+from workflows.activities import OrderActivities
+from workflows.messaging_activities import MessagingActivities
+from workflows.worker import build_worker
+
+BUILDERS = {
+    "orders": build_orders,
+    "absence": build_absence,
+    "billing": build_billing,
+    "messaging": build_messaging,
+}
+
+
+@pytest.fixture(scope="session")
+async def served(
+    service_sockets,
+    orders_app,
+    absence_app,  # noqa: F811  (the fixtures imported above)
+    billing_app,  # noqa: F811
+    messaging_app,  # noqa: F811
+) -> AsyncIterator[dict[str, str]]:
+    """The session's four apps over HTTP at the URLs in `settings`: base URL by service."""
+    apps = {
+        "orders": orders_app,
+        "absence": absence_app,
+        "billing": billing_app,
+        "messaging": messaging_app,
+    }
+    async with AsyncExitStack() as stack:
+        yield {
+            name: await stack.enter_async_context(serving(app, service_sockets[name]))
+            for name, app in apps.items()
+        }
+
+
+@dataclass(frozen=True)
+class FuzzStack:
+    """The fuzzer's own platform: base URL by service, and what is seeded in it."""
+
+    urls: dict[str, str]
+    settings: Settings
+    unit: str
+
+    def token(self, role: str) -> str:
+        unit = self.unit if role == "provider" else None
+        return issue_token(self.settings, sub=f"fuzz-{role}", name="Fuzz", role=role, unit=unit)
+
+
+@pytest.fixture(scope="session")
+async def fuzz_stack(settings: Settings, temporal: WorkflowEnvironment) -> AsyncIterator[FuzzStack]:
+    """Four apps on a database, task queue and queues of their own, served over HTTP, with a
+    unit, a customer, an unconfirmed order, tariffs and a message in them.
+
+    A worker of its own works its task queue, against its database.
+    """
+    name = f"lifecare_fuzz_{uuid.uuid4().hex[:10]}"
+    admin = await asyncpg.connect(f"{SERVER_DSN}/postgres")
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    sockets = {service: free_socket() for service in SERVICES}
+    fuzz_settings = settings.model_copy(
+        update={
+            "database_url": f"{SERVER_DSN}/{name}",
+            "task_queue": f"fuzz-{uuid.uuid4().hex[:8]}",
+            "queue_prefix": f"fuzz-{uuid.uuid4().hex[:8]}.",
+            "absence_stay_wait": timedelta(0),
+            "absence_url": url_of(sockets["absence"]),
+            "billing_url": url_of(sockets["billing"]),
+            "messaging_url": url_of(sockets["messaging"]),
+        }
+    )
+    try:
+        await upgrade_all(list(SERVICES), fuzz_settings.database_dsn)
+        async with AsyncExitStack() as stack:
+            pool = await create_pool(fuzz_settings.database_dsn)
+            stack.push_async_callback(pool.close)
+            messaging = MessagingActivities(pool, retention=fuzz_settings.message_retention)
+            await stack.enter_async_context(
+                build_worker(temporal.client, fuzz_settings, OrderActivities(pool), messaging)
+            )
+            urls = {}
+            for service, build in BUILDERS.items():
+                app: FastAPI = build(fuzz_settings)
+                await stack.enter_async_context(app.router.lifespan_context(app))
+                urls[service] = await stack.enter_async_context(serving(app, sockets[service]))
+            unit = await _seed(urls, fuzz_settings)
+            yield FuzzStack(urls=urls, settings=fuzz_settings, unit=unit)
+    finally:
+        for sock in sockets.values():
+            sock.close()
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+async def _seed(urls: dict[str, str], settings: Settings) -> str:
+    """Rows for the lists to show, so their answers are checked against the schema too."""
+
+    def as_(role: str, unit: str | None = None) -> dict[str, str]:
+        token = issue_token(settings, sub=f"seed-{role}", name="Seed", role=role, unit=unit)
+        return {"Authorization": f"Bearer {token}"}
+
+    async with httpx.AsyncClient(base_url=urls["orders"]) as orders:
+        unit = await new_unit(orders, as_("admin"))
+        customer = await new_customer(orders, as_("caseworker"))
+        await new_order(orders, as_("caseworker"), customer, unit, today_in_stockholm())
+    async with httpx.AsyncClient() as client:
+        put = await client.put(f"{urls['billing']}/tariffs", json=TARIFFS, headers=as_("fee_admin"))
+        assert put.status_code == 200, put.text
+        sent = await client.post(
+            f"{urls['messaging']}/messages",
+            json={"to": ["group:bosam"], "subject": "Välkommen", "body": "Hej!"},
+            headers=as_("admin"),
+        )
+        assert sent.status_code == 201, sent.text
+    return unit
+
+
+@pytest.fixture(scope="module")
+async def world(served: dict[str, str], as_: Tokens, pool: asyncpg.Pool) -> AsyncIterator[World]:
+    """A customer with something in every service, and clients of the served services."""
+    async with AsyncExitStack() as stack:
+        clients = {
+            name: await stack.enter_async_context(httpx.AsyncClient(base_url=url, timeout=30))
+            for name, url in served.items()
+        }
+        yield await build_world(clients, as_, pool)
