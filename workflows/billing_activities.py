@@ -82,6 +82,7 @@ class BillingActivities:
                 issued_on=command.issued_on,
             )
             await events.publish_invoices(conn, ids)
+            await repository.audit_invoices(conn, invoice_ids=ids)
         return BatchResult(**totals)
 
     @activity.defn(name="billing_close_run")

@@ -764,3 +764,18 @@ async def emit_invoice_events(
         notification_type,
         fee_admins,
     )
+
+
+async def audit_invoices(conn: asyncpg.Connection, *, invoice_ids: list[uuid.UUID]) -> None:
+    """One audit row per invoice a billing run made: the run (request id: its id; actor:
+    who asked for it, or `schedule`) changed the customer's bills."""
+    await conn.execute(
+        """INSERT INTO billing.audit
+               (request_id, actor_sub, actor_role, actor_unit, action, customer_id, resource)
+           SELECT r.id::text, r.requested_by, 'billing_run', NULL,
+                  CASE i.status WHEN 'held' THEN 'invoice.hold' ELSE 'invoice.issue' END,
+                  i.customer_id, 'invoice:' || i.id
+           FROM billing.invoices i JOIN billing.billing_runs r ON r.id = i.run_id
+           WHERE i.id = ANY($1::uuid[])""",
+        invoice_ids,
+    )

@@ -96,7 +96,8 @@ NOT_CUSTOMER_DATA: dict[tuple[str, str, str], str] = {
     ("orders", "GET", "/units"): "the provider units",
     ("billing", "GET", "/tariffs"): "the municipality's tariffs",
     ("billing", "PUT", "/tariffs"): "the municipality's tariffs",
-    ("billing", "POST", "/billing-runs"): "starts a run; its invoices are audited when read",
+    ("billing", "POST", "/billing-runs"): "starts a run; the run logs each invoice it makes "
+    "(invoice.issue, invoice.hold), see test_an_admin_gets_every_services_rows…",
     ("billing", "GET", "/billing-runs/{run_id}"): "a run's counts and total, nobody's invoice",
     ("messaging", "GET", "/mailboxes"): "the directory of mailboxes",
     ("messaging", "POST", "/attachments"): "an upload: the uploader's file, about nobody yet",
@@ -180,6 +181,10 @@ async def test_an_admin_gets_every_services_rows_of_a_customer_in_one_call(world
     assert ("orders", "matrix-provider", "order.confirm") in done
     assert ("absence", "matrix-provider", "absence.register") in done
     assert ("billing", "tester", "invoice.list") in done  # the fee administrator
+    # the month's run made the invoice, at the fee administrator's request
+    [made] = [row for row in rows if row["action"] == "invoice.hold"]
+    assert (made["actor_sub"], made["actor_role"]) == ("tester", "billing_run")
+    assert made["resource"] == f"invoice:{world.ids['invoice']}"
     assert ("messaging", "matrix-provider", "message.forward") in done
 
     # reading the log is in it too, in every service, under the request's id
