@@ -25,8 +25,9 @@ def last_month() -> Period:
     return period_to_bill(today_in_stockholm())
 
 
-async def new_stay(http: httpx.AsyncClient, as_, *, start: date) -> dict:
-    """A customer who moved into a new unit on `start`, confirmed by that unit's provider."""
+async def new_stay(http: httpx.AsyncClient, as_, pool: asyncpg.Pool, *, start: date) -> dict:
+    """A customer who moved into a new unit on `start`, confirmed by that unit's provider;
+    returned once billing knows the stay (order.confirmed has been consumed)."""
     admin, caseworker = as_("admin"), as_("caseworker")
     unit = await new_unit(http, admin)
     provider = as_("provider", unit=unit, sub="anna")
@@ -36,6 +37,8 @@ async def new_stay(http: httpx.AsyncClient, as_, *, start: date) -> dict:
         f"/orders/{order['id']}/confirm", json={"start_date": str(start)}, headers=provider
     )
     assert confirmed.status_code == 200, confirmed.text
+    known = "SELECT true FROM billing.stays WHERE order_id = $1::uuid"
+    await billing_knows(pool, known, order["id"])
     return {"unit": unit, "provider": provider, "customer": customer, "order": confirmed.json()}
 
 
@@ -132,11 +135,15 @@ async def absent(
     return absence
 
 
-async def end_stay(http: httpx.AsyncClient, stay: dict, last_day: date, reason: str) -> None:
-    """The stay's provider ends it: `last_day` is the last day of the stay."""
+async def end_stay(
+    http: httpx.AsyncClient, pool: asyncpg.Pool, stay: dict, last_day: date, reason: str
+) -> None:
+    """The stay's provider ends it on `last_day`, its last day; returned once billing knows."""
     ended = await http.post(
         f"/executions/{stay['order']['execution_id']}/end",
         json={"end_date": str(last_day), "reason": reason, "confirmed": True},
         headers=stay["provider"],
     )
     assert ended.status_code == 200, ended.text
+    known = "SELECT end_date = $2 FROM billing.stays WHERE order_id = $1::uuid"
+    await billing_knows(pool, known, stay["order"]["id"], last_day)

@@ -28,7 +28,7 @@ async def test_a_stay_from_mid_month_with_absences_is_invoiced_for_its_days(
 ):
     month = last_month()
     start = month.first_day + timedelta(days=14)  # moved in on the 15th
-    stay = await new_stay(http, as_, start=start)
+    stay = await new_stay(http, as_, pool, start=start)
     customer = stay["customer"]
     await decide_fee(billing, as_, pool, customer["id"], "2000.00", start)
     await absent(
@@ -91,12 +91,12 @@ async def test_a_stay_from_mid_month_with_absences_is_invoiced_for_its_days(
 
 async def test_a_second_run_bills_the_customers_added_since_the_first(http, billing, as_, pool):
     month = last_month()
-    early = await new_stay(http, as_, start=month.first_day)
+    early = await new_stay(http, as_, pool, start=month.first_day)
     await decide_fee(billing, as_, pool, early["customer"]["id"], "2660.00", month.first_day)
     await run_month(billing, as_, month)
     [first_invoice] = await invoices_of(billing, as_, early["customer"]["id"])
 
-    late = await new_stay(http, as_, start=month.first_day + timedelta(days=9))
+    late = await new_stay(http, as_, pool, start=month.first_day + timedelta(days=9))
     await decide_fee(billing, as_, pool, late["customer"]["id"], "2660.00", month.first_day)
     await run_month(billing, as_, month)
     assert await invoices_of(billing, as_, early["customer"]["id"]) == [first_invoice]

@@ -37,7 +37,7 @@ async def test_a_billing_run_needs_a_month_that_has_ended_and_its_tariffs(billin
 async def test_a_fee_decision_above_the_maxtaxa_or_for_nobody_is_refused(http, billing, as_, pool):
     fee_admin = as_("fee_admin")
     month = last_month()
-    stay = await new_stay(http, as_, start=month.first_day)
+    stay = await new_stay(http, as_, pool, start=month.first_day)
     customer_id = stay["customer"]["id"]
     await known_customer(pool, customer_id)
     body = {"customer_id": customer_id, "valid_from": str(month.first_day)}

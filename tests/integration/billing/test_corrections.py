@@ -40,7 +40,7 @@ async def test_a_late_absence_is_corrected_on_the_next_invoice(
 ):
     second = last_month()
     first = second.previous()
-    stay = await new_stay(http, as_, start=first.first_day - timedelta(days=10))
+    stay = await new_stay(http, as_, pool, start=first.first_day - timedelta(days=10))
     customer = stay["customer"]
     await decide_fee(billing, as_, pool, customer["id"], "2660.00", first.first_day)
     await run_month(billing, as_, first)
@@ -90,7 +90,7 @@ async def test_an_earlier_end_date_is_corrected_by_a_correction_invoice(
 ):
     second = last_month()
     first = second.previous()
-    stay = await new_stay(http, as_, start=first.first_day - timedelta(days=10))
+    stay = await new_stay(http, as_, pool, start=first.first_day - timedelta(days=10))
     customer, order = stay["customer"], stay["order"]
     await decide_fee(billing, as_, pool, customer["id"], "1500.00", first.first_day)
     await run_month(billing, as_, first)  # the stay was still open: a full month
@@ -98,7 +98,7 @@ async def test_an_earlier_end_date_is_corrected_by_a_correction_invoice(
     assert ore(invoice["total"]) == FOOD + 150_000
 
     # the provider ends the stay on the 10th of the month already invoiced
-    await end_stay(http, stay, first.first_day + timedelta(days=9), "moved_other_housing")
+    await end_stay(http, pool, stay, first.first_day + timedelta(days=9), "moved_other_housing")
 
     # its last month is invoiced already: the lifecycle hears so and completes
     told = await wait_for(
@@ -138,7 +138,7 @@ async def test_a_stay_confirmed_after_its_month_was_billed_is_billed_next_month(
     second = last_month()
     first = second.previous()
     await run_month(billing, as_, first)  # before anyone knew of the stay
-    stay = await new_stay(http, as_, start=first.last_day - timedelta(days=6))  # 7 days
+    stay = await new_stay(http, as_, pool, start=first.last_day - timedelta(days=6))  # 7 days
     customer = stay["customer"]
     await decide_fee(billing, as_, pool, customer["id"], "2660.00", first.first_day)
 

@@ -24,7 +24,7 @@ async def test_no_fee_decision_holds_the_invoice_until_it_is_released(
     http, billing, as_, pool, events
 ):
     month = last_month()
-    stay = await new_stay(http, as_, start=month.first_day)
+    stay = await new_stay(http, as_, pool, start=month.first_day)
     customer = stay["customer"]
     await known_customer(pool, customer["id"])
 
@@ -75,7 +75,7 @@ async def test_an_absence_over_30_days_holds_each_month_it_touches(
 ):
     second = last_month()
     first = second.previous()
-    stay = await new_stay(http, as_, start=first.first_day)
+    stay = await new_stay(http, as_, pool, start=first.first_day)
     customer = stay["customer"]
     await decide_fee(billing, as_, pool, customer["id"], "2660.00", first.first_day)
     away_from, away_to = first.last_day - timedelta(days=9), second.first_day + timedelta(days=24)

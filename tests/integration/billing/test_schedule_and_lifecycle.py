@@ -49,10 +49,10 @@ async def test_the_lifecycle_completes_when_the_last_month_of_its_stay_is_invoic
     http, billing, absence_app, as_, pool, temporal, events
 ):
     month = last_month()
-    stay = await new_stay(http, as_, start=month.first_day)
+    stay = await new_stay(http, as_, pool, start=month.first_day)
     customer, order = stay["customer"], stay["order"]
     await decide_fee(billing, as_, pool, customer["id"], "2660.00", month.first_day)
-    await end_stay(http, stay, month.first_day + timedelta(days=11), "deceased")
+    await end_stay(http, pool, stay, month.first_day + timedelta(days=11), "deceased")
     lifecycle = temporal.client.get_workflow_handle(order["workflow_id"])
     assert (await lifecycle.describe()).status == WorkflowExecutionStatus.RUNNING
 
