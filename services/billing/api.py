@@ -350,7 +350,7 @@ async def list_invoices(
     customer_id: uuid.UUID | None = None,
     status: StatusFilter = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 500,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> list[Invoice]:
     """Invoices by month, customer and status, with their lines (fee administrator, admin)."""
     caller.require(*READERS)

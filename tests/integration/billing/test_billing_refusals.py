@@ -109,3 +109,10 @@ async def test_invoices_are_filtered_with_valid_values_only(billing, as_):
     assert (await _error(missing, 404))["code"] == "invoice_not_found"
     response = await billing.get("/invoices/export?period=x", headers=fee_admin)
     assert (await _error(response, 422))["code"] == "bad_period"
+
+
+async def test_paging_beyond_any_sane_offset_is_a_422_not_a_server_error(billing, as_):
+    response = await billing.get(
+        "/invoices", params={"offset": 10**19, "limit": 10}, headers=as_("fee_admin")
+    )
+    assert response.status_code == 422
