@@ -343,8 +343,10 @@ class OrderLifecycle:
         return self._reminder_plan().due_at(self.s.created_at, self.s.reminders_sent)
 
     def _ivo_due(self) -> datetime:
-        return domain.start_of_day(self.s.decision_date) + timedelta(
-            seconds=self.s.durations.ivo_after
+        # saturates: a decision dated at the calendar's end has no IVO day, not an overflow
+        return domain.later(
+            domain.start_of_day(self.s.decision_date),
+            timedelta(seconds=self.s.durations.ivo_after),
         )
 
     def _next_deadline(self) -> datetime | None:

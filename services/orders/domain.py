@@ -149,6 +149,14 @@ def check_end(*, status: str, start_date: date, end_date: date, sure: bool) -> N
         )
 
 
+def later(moment: datetime, delay: timedelta) -> datetime:
+    """`moment` + `delay`, or the last moment of the calendar when that lies beyond it."""
+    try:
+        return moment + delay
+    except OverflowError:
+        return datetime.max.replace(tzinfo=moment.tzinfo)
+
+
 def check_new_order(*, decision_date: date, planned_start_date: date | None) -> None:
     """A planned start cannot come before the decision."""
     if planned_start_date is not None and planned_start_date < decision_date:

@@ -1,6 +1,6 @@
-"""Resilience tests against the real stack: a Temporal dev server and a fresh database of
-the session (as the integration tests have them), the worker as a process that can be
-killed, private RabbitMQ and PostgreSQL instances that can be stopped.
+"""Resilience tests against the real stack: a Temporal dev server and a database of the
+session (on a private PostgreSQL server), the worker as a process that can be killed,
+private RabbitMQ and PostgreSQL instances that can be stopped.
 
 Each test is bounded (about a minute on an idle machine; the figures are printed and kept
 in docs/RELIABILITY.md). The personal-data check of the integration tests runs here too,
@@ -10,22 +10,55 @@ over the logs of the processes these tests start.
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aio_pika
+import asyncpg
 import httpx
 import pytest
 from fastapi import FastAPI
 from temporalio.testing import WorkflowEnvironment
 
+from lifecare.cli import SERVICES
 from services.common.bus import declare_queue
+from services.common.migrations import upgrade_all
 from services.common.settings import Settings
 from tests.integration.conftest import (  # noqa: F401  (fixtures reused here)
+    SERVER_DSN,
     Tokens,
-    database,
     no_personal_data_in_logs,
     temporal,
 )
+from tests.resilience.stack import PG_BIN, PrivatePostgres
+
+
+@pytest.fixture(scope="session")
+async def database() -> AsyncIterator[str]:
+    """A migrated database on a PostgreSQL server of this session alone (the machine's
+    shared server has connections enough for one test session, not two of them)."""
+    if PG_BIN is None:  # no server programs here: a database on the shared server
+        name = f"lifecare_rs_{uuid.uuid4().hex[:10]}"
+        admin = await asyncpg.connect(f"{SERVER_DSN}/postgres")
+        await admin.execute(f'CREATE DATABASE "{name}"')
+        try:
+            await upgrade_all(list(SERVICES), f"{SERVER_DSN}/{name}")
+            yield f"{SERVER_DSN}/{name}"
+        finally:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            await admin.close()
+        return
+    server = PrivatePostgres()
+    try:
+        server.start()
+        admin = await asyncpg.connect(server.dsn)
+        await admin.execute("CREATE DATABASE lifecare")
+        await admin.close()
+        dsn = server.dsn.rsplit("/", 1)[0] + "/lifecare"
+        await upgrade_all(list(SERVICES), dsn)
+        yield dsn
+    finally:
+        server.remove()
 
 
 @pytest.fixture(scope="session")

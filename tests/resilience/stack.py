@@ -150,7 +150,10 @@ class PrivatePostgres:
         )
 
     def start(self) -> None:
-        options = f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off"
+        options = (
+            f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off "
+            "-c max_connections=200"
+        )
         self._run("pg_ctl", "-D", str(self.dir / "data"), "-l", str(self.dir / "pg.log"),
                   "-w", "-o", options, "start")  # fmt: skip
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from temporalio.client import WorkflowUpdateFailedError
@@ -85,6 +85,16 @@ async def test_caseworkers_hear_of_an_unexecuted_decision_after_90_days(env, fak
     assert notice.kind == "order.ivo"
     assert "IVO" in notice.body and "100042" in notice.body
     assert (await _status(handle)).ivo_notified
+
+
+async def test_a_decision_dated_at_the_calendars_end_is_still_reminded(env, fakes):
+    # schemathesis-style input: POST /orders {"decision_date": "9999-12-31"} made the IVO
+    # day overflow, and every workflow task of the order failed with OverflowError
+    handle = await _new(env, fakes, decision_date=date(9999, 12, 31))
+
+    await env.sleep(timedelta(days=3, hours=1))
+    assert len(fakes.sent_to("unit:solbacken")) == 1
+    assert (await _status(handle)).reminders_sent == 1
 
 
 async def test_no_reminders_once_confirmed(env, fakes):

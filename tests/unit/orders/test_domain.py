@@ -23,6 +23,7 @@ from services.orders.domain import (
     check_withdraw,
     format_personnummer,
     ivo_reportable_since,
+    later,
     looks_like_personnummer,
     luhn_check_digit,
     normalize_personnummer,
@@ -649,4 +650,12 @@ def test_start_of_day_is_on_the_same_stockholm_date(day: date) -> None:
     assert today_in_stockholm(start_of_day(day)) == day
     assert today_in_stockholm(start_of_day(day) - timedelta(microseconds=1)) == day - timedelta(
         days=1
+    )
+
+
+def test_a_moment_past_the_calendars_end_is_its_last_moment() -> None:
+    end = datetime.max.replace(tzinfo=STOCKHOLM)
+    assert later(start_of_day(date(9999, 12, 31)), timedelta(days=90)) == end
+    assert later(start_of_day(date(2026, 1, 1)), timedelta(days=1)) == start_of_day(
+        date(2026, 1, 2)
     )
