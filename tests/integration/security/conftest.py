@@ -20,21 +20,19 @@ from lifecare.cli import SERVICES
 from services.absence.main import build as build_absence
 from services.billing.main import build as build_billing
 from services.common.auth import issue_token
-from services.common.dates import today_in_stockholm
 from services.common.db import create_pool
 from services.common.migrations import upgrade_all
 from services.common.settings import Settings
 from services.messaging.main import build as build_messaging
 from services.orders.main import build as build_orders
+from tests.integration.absence.conftest import _declare_queues as declare_queues
 from tests.integration.absence.conftest import (  # noqa: F401  (fixtures reused here)
     absence_app,
     absence_settings,
     bridge,
 )
 from tests.integration.billing.conftest import billing_app  # noqa: F401  (fixtures reused)
-from tests.integration.billing.helpers import TARIFFS
 from tests.integration.conftest import SERVER_DSN, Tokens
-from tests.integration.helpers import new_customer, new_order, new_unit
 from tests.integration.messaging.conftest import messaging_app  # noqa: F401
 from tests.integration.security.routes import World, build_world
 from tests.integration.serving import free_socket, serving, url_of
@@ -74,7 +72,7 @@ async def served(
 
 @dataclass(frozen=True)
 class FuzzStack:
-    """The fuzzer's own platform: base URL by service, and what is seeded in it."""
+    """The fuzzer's own platform: base URL by service, and the unit of the seeded stay."""
 
     urls: dict[str, str]
     settings: Settings
@@ -88,10 +86,8 @@ class FuzzStack:
 @pytest.fixture(scope="session")
 async def fuzz_stack(settings: Settings, temporal: WorkflowEnvironment) -> AsyncIterator[FuzzStack]:
     """Four apps on a database, task queue and queues of their own, served over HTTP, with a
-    unit, a customer, an unconfirmed order, tariffs and a message in them.
-
-    A worker of its own works its task queue, against its database.
-    """
+    worker of their own, and the authorization tests' world in them: lists show rows that
+    are checked against the schema, and their ids lead the fuzzer to real resources."""
     name = f"lifecare_fuzz_{uuid.uuid4().hex[:10]}"
     admin = await asyncpg.connect(f"{SERVER_DSN}/postgres")
     await admin.execute(f'CREATE DATABASE "{name}"')
@@ -120,37 +116,21 @@ async def fuzz_stack(settings: Settings, temporal: WorkflowEnvironment) -> Async
             for service, build in BUILDERS.items():
                 app: FastAPI = build(fuzz_settings)
                 await stack.enter_async_context(app.router.lifespan_context(app))
+                await declare_queues(fuzz_settings, app.state.consumers)
                 urls[service] = await stack.enter_async_context(serving(app, sockets[service]))
-            unit = await _seed(urls, fuzz_settings)
-            yield FuzzStack(urls=urls, settings=fuzz_settings, unit=unit)
+            clients = {
+                service: await stack.enter_async_context(
+                    httpx.AsyncClient(base_url=url, timeout=30)
+                )
+                for service, url in urls.items()
+            }
+            seeded = await build_world(clients, Tokens(fuzz_settings), pool)
+            yield FuzzStack(urls=urls, settings=fuzz_settings, unit=seeded.unit)
     finally:
         for sock in sockets.values():
             sock.close()
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.close()
-
-
-async def _seed(urls: dict[str, str], settings: Settings) -> str:
-    """Rows for the lists to show, so their answers are checked against the schema too."""
-
-    def as_(role: str, unit: str | None = None) -> dict[str, str]:
-        token = issue_token(settings, sub=f"seed-{role}", name="Seed", role=role, unit=unit)
-        return {"Authorization": f"Bearer {token}"}
-
-    async with httpx.AsyncClient(base_url=urls["orders"]) as orders:
-        unit = await new_unit(orders, as_("admin"))
-        customer = await new_customer(orders, as_("caseworker"))
-        await new_order(orders, as_("caseworker"), customer, unit, today_in_stockholm())
-    async with httpx.AsyncClient() as client:
-        put = await client.put(f"{urls['billing']}/tariffs", json=TARIFFS, headers=as_("fee_admin"))
-        assert put.status_code == 200, put.text
-        sent = await client.post(
-            f"{urls['messaging']}/messages",
-            json={"to": ["group:bosam"], "subject": "Välkommen", "body": "Hej!"},
-            headers=as_("admin"),
-        )
-        assert sent.status_code == 201, sent.text
-    return unit
 
 
 @pytest.fixture(scope="module")
