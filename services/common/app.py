@@ -32,6 +32,11 @@ DATABASE_DOWN = (
     asyncpg.exceptions.AdminShutdownError,
 )
 
+# a value the database refuses (SQLSTATE class 22), and one asyncpg refuses to send (an
+# integer beyond 64 bits): its client-side DataError is an InterfaceError, which would
+# otherwise be answered as the database being down
+VALUE_NOT_STORABLE = (asyncpg.exceptions.DataError, asyncpg.exceptions._base.DataError)
+
 
 @dataclass
 class ServiceSpec:
@@ -116,7 +121,8 @@ def create_app(spec: ServiceSpec, settings: Settings | None = None) -> FastAPI:
 
     for kind in DATABASE_DOWN:
         app.add_exception_handler(kind, _database_down)
-    app.add_exception_handler(asyncpg.exceptions.DataError, _value_not_storable)
+    for kind in VALUE_NOT_STORABLE:
+        app.add_exception_handler(kind, _value_not_storable)
 
     @app.get("/health", tags=["health"])
     async def health(request: Request) -> JSONResponse:

@@ -1,0 +1,48 @@
+"""How the app factory answers errors the database driver raises."""
+
+from __future__ import annotations
+
+import asyncpg
+import httpx
+from fastapi import APIRouter
+
+from services.common.app import ServiceSpec, create_app
+from services.common.settings import Settings
+
+router = APIRouter()
+
+
+@router.get("/nul")
+async def nul() -> None:
+    raise asyncpg.exceptions.CharacterNotInRepertoireError("invalid byte sequence: 0x00")
+
+
+@router.get("/too-big")
+async def too_big() -> None:
+    # what asyncpg raises for GET /invoices?offset=9223372036854775808 (an int8 argument)
+    raise asyncpg.exceptions._base.DataError("invalid input for query argument $1")
+
+
+@router.get("/gone")
+async def gone() -> None:
+    raise asyncpg.exceptions.ConnectionDoesNotExistError("connection was closed")
+
+
+async def _get(path: str) -> httpx.Response:
+    app = create_app(ServiceSpec(name="test", title="Test", router=router), Settings(env="test"))
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        return await client.get(path)
+
+
+async def test_a_value_the_database_refuses_is_the_clients_422() -> None:
+    for path in ("/nul", "/too-big"):
+        response = await _get(path)
+        assert response.status_code == 422, path
+        assert response.json()["error"]["code"] == "value_not_storable"
+
+
+async def test_a_lost_connection_is_still_a_503() -> None:
+    response = await _get("/gone")
+    assert response.status_code == 503
+    assert response.json()["error"]["code"] == "database_unavailable"
