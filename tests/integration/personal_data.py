@@ -9,11 +9,11 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-# the platform's own loggers, captured from INFO up (as `lifecare serve` runs them), and
-# uvicorn's, which do not all propagate to the root logger
+# the platform's own loggers and uvicorn's, captured from INFO up (as `lifecare serve` runs
+# them); every other logger at the level it has
 PRODUCT_LOGGERS = ("services", "workflows", "lifecare", "temporalio", "uvicorn")
-EXTRA_LOGGERS = ("uvicorn", "uvicorn.access", "uvicorn.error")
 # the tests' own HTTP client logs the URLs it asks for, with the test's search terms in them
 TEST_CLIENT_LOGGERS = ("httpx", "httpcore")
 SHORTEST_NAME = 3  # a name of one or two letters ("A") cannot be told from other text
@@ -58,29 +58,41 @@ def find(lines: Iterable[str], people: Iterable[Person]) -> list[str]:
     return hits
 
 
-class Capture(logging.Handler):
-    """Keeps every record as the formatted line, its traceback included."""
+class Capture:
+    """Every log record made while it listens, whatever becomes of it afterwards (a handler
+    removed, a logger that stops propagating): it hooks the record factory, not a handler."""
 
     def __init__(self) -> None:
-        super().__init__(level=logging.DEBUG)
-        self.setFormatter(logging.Formatter("%(levelname)s %(name)s %(message)s"))
-        self.lines: list[str] = []
+        self.records: list[logging.LogRecord] = []
+        self._formatter = logging.Formatter("%(levelname)s %(name)s %(message)s")
 
-    def emit(self, record: logging.LogRecord) -> None:
-        if record.name.split(".")[0] in TEST_CLIENT_LOGGERS:
-            return
+    def lines(self) -> list[str]:
+        lines = []
+        for record in list(self.records):
+            if record.name.split(".")[0] in TEST_CLIENT_LOGGERS:
+                continue
+            lines.append(self._line(record))
+        return lines
+
+    def _line(self, record: logging.LogRecord) -> str:
         try:
-            self.lines.append(self.format(record))
-        except Exception:  # a record that cannot format: keep what it has
-            self.lines.append(f"{record.name} {record.msg!r} {record.args!r}")
+            return self._formatter.format(record)
+        except Exception:  # arguments that cannot format (a broken __repr__): each one alone
+            parts = [record.name, str(record.msg)]
+            for arg in record.args if isinstance(record.args, tuple) else [record.args]:
+                try:
+                    parts.append(str(arg))
+                except Exception:
+                    parts.append(f"<{type(arg).__name__}>")
+            return " ".join(parts)
 
 
 @dataclass
 class Captured:
-    handler: Capture
+    capture: Capture
 
     def lines(self) -> list[str]:
-        lines = list(self.handler.lines)
+        lines = self.capture.lines()
         for path in LOG_FILES:
             if path.exists():
                 lines += path.read_text(errors="replace").splitlines()
@@ -89,20 +101,24 @@ class Captured:
 
 @contextmanager
 def capture_logs() -> Iterator[Captured]:
-    """Hear the root logger and the product's loggers from INFO up while the block runs."""
-    handler = Capture()
-    loggers = [logging.getLogger(), *map(logging.getLogger, EXTRA_LOGGERS)]
+    """Hear every logger, the product's from INFO up, while the block runs."""
+    capture = Capture()
     levels = {name: logging.getLogger(name).level for name in PRODUCT_LOGGERS}
     for name in PRODUCT_LOGGERS:
         logger = logging.getLogger(name)
         if logger.getEffectiveLevel() > logging.INFO:
             logger.setLevel(logging.INFO)
-    for logger in loggers:
-        logger.addHandler(handler)
+    make_record = logging.getLogRecordFactory()
+
+    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = make_record(*args, **kwargs)
+        capture.records.append(record)
+        return record
+
+    logging.setLogRecordFactory(factory)
     try:
-        yield Captured(handler)
+        yield Captured(capture)
     finally:
-        for logger in loggers:
-            logger.removeHandler(handler)
+        logging.setLogRecordFactory(make_record)
         for name, level in levels.items():
             logging.getLogger(name).setLevel(level)
