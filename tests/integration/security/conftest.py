@@ -98,6 +98,9 @@ async def fuzz_stack(settings: Settings, temporal: WorkflowEnvironment) -> Async
             "task_queue": f"fuzz-{uuid.uuid4().hex[:8]}",
             "queue_prefix": f"fuzz-{uuid.uuid4().hex[:8]}.",
             "absence_stay_wait": timedelta(0),
+            # one fuzzer calls at a time: small pools leave the shared server's connections
+            # to the rest of the session (and to other sessions on the machine)
+            "db_pool_max": 2,
             "absence_url": url_of(sockets["absence"]),
             "billing_url": url_of(sockets["billing"]),
             "messaging_url": url_of(sockets["messaging"]),
@@ -106,7 +109,7 @@ async def fuzz_stack(settings: Settings, temporal: WorkflowEnvironment) -> Async
     try:
         await upgrade_all(list(SERVICES), fuzz_settings.database_dsn)
         async with AsyncExitStack() as stack:
-            pool = await create_pool(fuzz_settings.database_dsn)
+            pool = await create_pool(fuzz_settings.database_dsn, max_size=3)
             stack.push_async_callback(pool.close)
             messaging = MessagingActivities(pool, retention=fuzz_settings.message_retention)
             await stack.enter_async_context(
