@@ -13,7 +13,6 @@ from fastapi import APIRouter, Query, Response
 from services.absence import domain, events, repository
 from services.absence.schemas import Absence, AbsenceChange, AbsenceIn
 from services.common import audit
-from services.common.audit import AuditEntry
 from services.common.auth import Principal, Role
 from services.common.dates import today_in_stockholm
 from services.common.db import transaction
@@ -209,16 +208,4 @@ async def remove_absence(
     return Response(status_code=204)
 
 
-# --- audit -----------------------------------------------------------------------------------
-
-
-@router.get("/audit", response_model=list[AuditEntry], tags=["audit"])
-async def audit_trail(
-    customer_id: uuid.UUID, caller: Caller, pool: Pool, request_id: RequestId
-) -> list[dict[str, object]]:
-    """This service's part of one customer's audit log (admin); the orders service's
-    GET /audit gathers it with every other service's part."""
-    caller.require(Role.admin)
-    return await audit.read_trail(
-        pool, schema="absence", principal=caller, customer_id=customer_id, request_id=request_id
-    )
+router.include_router(audit.trail_router("absence"))

@@ -28,7 +28,6 @@ from services.billing.schemas import (
     TariffIn,
 )
 from services.common import audit
-from services.common.audit import AuditEntry
 from services.common.auth import Principal, Role
 from services.common.db import transaction
 from services.common.deps import AppSettings, Caller, Pool, RequestId, Temporal
@@ -415,16 +414,4 @@ async def release_invoice(
     return invoice
 
 
-# --- audit -----------------------------------------------------------------------------------
-
-
-@router.get("/audit", response_model=list[AuditEntry], tags=["audit"])
-async def audit_trail(
-    customer_id: uuid.UUID, caller: Caller, pool: Pool, request_id: RequestId
-) -> list[dict[str, object]]:
-    """This service's part of one customer's audit log (admin); the orders service's
-    GET /audit gathers it with every other service's part."""
-    caller.require(Role.admin)
-    return await audit.read_trail(
-        pool, schema="billing", principal=caller, customer_id=customer_id, request_id=request_id
-    )
+router.include_router(audit.trail_router("billing"))

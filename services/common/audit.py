@@ -7,10 +7,12 @@ from datetime import datetime
 from typing import Any
 
 import asyncpg
+from fastapi import APIRouter
 from pydantic import BaseModel
 
-from services.common.auth import Principal
+from services.common.auth import Principal, Role
 from services.common.db import transaction
+from services.common.deps import Caller, Pool, RequestId
 
 
 class AuditEntry(BaseModel):
@@ -134,3 +136,21 @@ async def read_trail(
             request_id=request_id,
         )
     return rows
+
+
+def trail_router(schema: str) -> APIRouter:
+    """The admin-only `GET /audit` of a service: its part of one customer's audit log, which
+    the orders service's `GET /audit` gathers with every other service's part."""
+    router = APIRouter()
+
+    @router.get("/audit", response_model=list[AuditEntry], tags=["audit"])
+    async def audit_trail(
+        customer_id: uuid.UUID, caller: Caller, pool: Pool, request_id: RequestId
+    ) -> list[dict[str, object]]:
+        """This service's part of one customer's audit log (admin)."""
+        caller.require(Role.admin)
+        return await read_trail(
+            pool, schema=schema, principal=caller, customer_id=customer_id, request_id=request_id
+        )
+
+    return router

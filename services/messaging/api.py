@@ -10,8 +10,7 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import HTMLResponse
 
 from services.common import audit
-from services.common.audit import AuditEntry
-from services.common.auth import Principal, Role
+from services.common.auth import Principal
 from services.common.db import transaction
 from services.common.deps import Caller, Pool, RequestId
 from services.common.errors import Invalid, NotFound
@@ -372,16 +371,4 @@ async def delete_message(
     return Response(status_code=204)
 
 
-# --- audit -----------------------------------------------------------------------------------
-
-
-@router.get("/audit", response_model=list[AuditEntry], tags=["audit"])
-async def audit_trail(
-    customer_id: uuid.UUID, caller: Caller, pool: Pool, request_id: RequestId
-) -> list[dict[str, object]]:
-    """This service's part of one customer's audit log (admin); the orders service's
-    GET /audit gathers it with every other service's part."""
-    caller.require(Role.admin)
-    return await audit.read_trail(
-        pool, schema="messaging", principal=caller, customer_id=customer_id, request_id=request_id
-    )
+router.include_router(audit.trail_router("messaging"))
