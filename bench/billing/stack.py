@@ -21,6 +21,7 @@ from pathlib import Path
 
 import httpx
 
+from lifecare.cli import DEV_SERVER_PRAGMAS
 from lifecare.cli import _stop as stop_children
 
 SERVER_DSN = "postgresql://postgres@127.0.0.1:5432"
@@ -115,6 +116,7 @@ class Stack:
                 str(self.temporal_db),
                 "--log-level",
                 "warn",
+                *DEV_SERVER_PRAGMAS,  # as `lifecare up` starts it
             ],
         )
         self._wait("Temporal", lambda: _port_open(self.temporal_port))
