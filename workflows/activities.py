@@ -41,7 +41,8 @@ class OrderActivities:
 
     @activity.defn(name="confirm_order")
     async def confirm_order(self, command: ConfirmCommand) -> ChangeResult:
-        """Confirm the order, open its execution and publish `order.confirmed`."""
+        """Confirm the order, open its execution and publish `order.confirmed`; with
+        `start`, also start the execution (`execution.started`) in the same transaction."""
         async with self.pool.acquire() as conn, conn.transaction():
             state = await repository.order_state(conn, order_id=command.order_id)
             if state is None:
@@ -70,9 +71,11 @@ class OrderActivities:
                 start_date=command.start_date,
             )
             await self._audit(conn, command.actor, "order.confirm", command.order_id, order)
+            if command.start:
+                await _start(conn, command.order_id)
         return ChangeResult(
             order_id=command.order_id,
-            status="confirmed",
+            status="ongoing" if command.start else "confirmed",
             execution_id=execution_id,
             start_date=command.start_date,
         )
@@ -139,22 +142,13 @@ class OrderActivities:
     async def start_execution(self, command: StartCommand) -> None:
         """The start date has come: the execution is ongoing (`execution.started`)."""
         async with self.pool.acquire() as conn, conn.transaction():
-            started = await repository.start_execution(conn, order_id=command.order_id)
-            if started is None:
-                state = await repository.order_state(conn, order_id=command.order_id)
-                if state is not None and state["status"] == "unconfirmed":
-                    # the confirmation is not written yet: retry rather than lose the start
-                    raise ApplicationError("the order is not confirmed yet; retrying")
-                return  # already started, or ended before its first day
-            await events.emit(
-                conn,
-                events.EXECUTION_STARTED,
-                execution_id=started["id"],
-                order_id=command.order_id,
-                customer_id=started["customer_id"],
-                unit_id=started["unit_id"],
-                start_date=started["start_date"],
-            )
+            if await _start(conn, command.order_id):
+                return
+            state = await repository.order_state(conn, order_id=command.order_id)
+            if state is not None and state["status"] == "unconfirmed":
+                # the confirmation is not written yet: retry rather than lose the start
+                raise ApplicationError("the order is not confirmed yet; retrying")
+            # otherwise already started, or ended before its first day
 
     @activity.defn(name="request_notification")
     async def request_notification(self, command: NotificationCommand) -> None:
@@ -199,3 +193,21 @@ def _change(state: dict) -> dict:
         "start_date": state["start_date"],
         "end_date": state["end_date"],
     }
+
+
+async def _start(conn: asyncpg.Connection, order_id: uuid.UUID) -> bool:
+    """Move a confirmed order's execution to ongoing with `execution.started`; False if the
+    order was not confirmed (in the caller's transaction)."""
+    started = await repository.start_execution(conn, order_id=order_id)
+    if started is None:
+        return False
+    await events.emit(
+        conn,
+        events.EXECUTION_STARTED,
+        execution_id=started["id"],
+        order_id=order_id,
+        customer_id=started["customer_id"],
+        unit_id=started["unit_id"],
+        start_date=started["start_date"],
+    )
+    return True

@@ -97,6 +97,8 @@ class ConfirmCommand(BaseModel):
     order_id: uuid.UUID
     start_date: date
     actor: Actor
+    # the start date has come: start the execution in the confirmation's transaction
+    start: bool = False
 
 
 class WithdrawCommand(BaseModel):

@@ -39,8 +39,11 @@ ACTIVITY_TIMEOUT = timedelta(seconds=30)
 CHANGE_RETRY = RetryPolicy(maximum_attempts=5, non_retryable_error_types=["refused"])
 # Background work nobody waits for: keep trying until it is done.
 BACKGROUND_RETRY = RetryPolicy(maximum_interval=timedelta(minutes=5))
-# Patch id: the orders writes (confirm, withdraw, end, start) run as local activities.
+# Patch ids: the orders writes (confirm, withdraw, end, start) run as local activities;
+# then, a confirmation whose start date has come also starts the execution, in one write
+# and one status change (it implies local writes, so a new history records only this one).
 LOCAL_WRITES = "local-orders-writes"
+CONFIRM_STARTS = "confirm-starts-execution"
 IVO_MAILBOX = "group:bistand"
 FEE_ADMIN_MAILBOX = "group:avgifter"
 
@@ -91,15 +94,22 @@ class OrderLifecycle:
 
     @workflow.update
     async def confirm(self, request: ConfirmRequest) -> ChangeResult:
-        """The provider confirms the order with the day the customer moves in."""
+        """The provider confirms the order with the day the customer moves in; if that day
+        has come, the execution starts with the confirmation."""
         previous = self.s.status
-        self._set_status(domain.OrderStatus.confirmed)
+        start = workflow.patched(CONFIRM_STARTS) and workflow.now() >= domain.start_of_day(
+            request.start_date
+        )
+        self._set_status(domain.OrderStatus.ongoing if start else domain.OrderStatus.confirmed)
         self.s.start_date = request.start_date
         try:
             result = await self._write(
                 OrderActivities.confirm_order,
                 ConfirmCommand(
-                    order_id=self.s.order_id, start_date=request.start_date, actor=request.actor
+                    order_id=self.s.order_id,
+                    start_date=request.start_date,
+                    actor=request.actor,
+                    start=start,
                 ),
                 CHANGE_RETRY,
             )
@@ -325,7 +335,7 @@ class OrderLifecycle:
     async def _write(self, activity: Any, command: Any, retry: RetryPolicy) -> Any:
         """One short write to the orders schema: a local activity in histories that began
         after the patch (no round trip through the task queue), a regular one before it."""
-        if workflow.patched(LOCAL_WRITES):
+        if workflow.patched(CONFIRM_STARTS) or workflow.patched(LOCAL_WRITES):
             return await workflow.execute_local_activity_method(
                 activity, command, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=retry
             )

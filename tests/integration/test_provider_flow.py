@@ -96,7 +96,7 @@ async def test_provider_walk_through(http, as_, events):
     assert customer_events and "personnummer" not in customer_events[0]["data"]
 
 
-async def test_execution_becomes_ongoing_on_its_start_date(http, as_, pool):
+async def test_execution_becomes_ongoing_on_its_start_date(http, as_, events):
     admin, caseworker = as_("admin"), as_("caseworker")
     unit = await new_unit(http, admin)
     provider = as_("provider", unit=unit)
@@ -104,16 +104,23 @@ async def test_execution_becomes_ongoing_on_its_start_date(http, as_, pool):
     today = today_in_stockholm()
     order = await new_order(http, caseworker, customer, unit, today)
 
+    # the customer moved in today: the confirmation starts the execution at once
     confirmed = await http.post(
         f"/orders/{order['id']}/confirm", json={"start_date": str(today)}, headers=provider
     )
     assert confirmed.status_code == 200
+    assert confirmed.json()["status"] == "ongoing"
+    read = (await http.get(f"/orders/{order['id']}", headers=provider)).json()
+    assert read["status"] == "ongoing"
+    assert read["execution_id"] == confirmed.json()["execution_id"]
 
-    async def ongoing():
-        row = (await http.get(f"/orders/{order['id']}", headers=provider)).json()
-        return row["status"] == "ongoing"
+    async def published():
+        mine = {e["type"]: e["data"] for e in events if e["data"].get("order_id") == order["id"]}
+        return mine if {"order.confirmed", "execution.started"} <= set(mine) else None
 
-    assert await wait_for(ongoing)
+    sent = await wait_for(published)
+    assert sent["execution.started"]["execution_id"] == read["execution_id"]
+    assert sent["execution.started"]["start_date"] == str(today)
     listed = await http.get("/orders", params={"status": "confirmed"}, headers=provider)
     assert order["id"] in [o["id"] for o in listed.json()]  # `confirmed` includes ongoing
 

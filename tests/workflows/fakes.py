@@ -34,6 +34,7 @@ class FakeOrderActivities:
     """Stands in for the orders database: records what the workflow asked for."""
 
     notifications: list[NotificationCommand] = field(default_factory=list)
+    confirmed: list[ConfirmCommand] = field(default_factory=list)
     started: list[uuid.UUID] = field(default_factory=list)
     ended: list[EndCommand] = field(default_factory=list)
     escalations: list[AbsenceEscalation] = field(default_factory=list)
@@ -42,9 +43,12 @@ class FakeOrderActivities:
 
     @activity.defn(name="confirm_order")
     async def confirm_order(self, command: ConfirmCommand) -> ChangeResult:
+        self.confirmed.append(command)
+        if command.start:
+            self.started.append(command.order_id)
         return ChangeResult(
             order_id=command.order_id,
-            status="confirmed",
+            status="ongoing" if command.start else "confirmed",
             execution_id=uuid.uuid4(),
             start_date=command.start_date,
         )

@@ -125,8 +125,9 @@ SCENARIOS: dict[str, Scenario] = {
 
 # The version of OrderLifecycle the next recording captures. Bump it with each
 # `workflow.patched` so histories of every version stay and keep replaying:
-# v1 (no suffix) ran every orders write as a regular activity; v2 runs them as local ones.
-VERSION = "_v2"
+# v1 (no suffix) ran every orders write as a regular activity; v2 runs them as local ones;
+# v3 confirms an order whose start date has come and starts its execution in one write.
+VERSION = "_v3"
 
 
 async def record() -> None:

@@ -123,6 +123,24 @@ async def test_confirmed_order_becomes_ongoing_on_its_start_date(env, fakes):
     assert (await _status(handle)).status == "ongoing"
 
 
+async def test_a_confirm_on_or_after_the_start_date_starts_the_execution_in_one_write(env, fakes):
+    for days_ago in (0, 4):  # moved in today, or last week and confirmed late
+        start = await _today(env) - timedelta(days=days_ago)
+        handle = await _new(env, fakes, decision_date=start - timedelta(days=7))
+
+        result = await handle.execute_update(
+            OrderLifecycle.confirm, ConfirmRequest(start_date=start, actor=PROVIDER)
+        )
+
+        order_id = (await _status(handle)).order_id
+        assert isinstance(result, ChangeResult) and result.status == "ongoing"
+        assert (await _status(handle)).status == "ongoing"
+        assert [(c.order_id, c.start) for c in fakes.confirmed][-1] == (order_id, True)
+        assert fakes.started.count(order_id) == 1  # no second start from the start timer
+    await env.sleep(timedelta(days=10))
+    assert len(fakes.started) == 2
+
+
 async def test_a_second_confirm_is_refused_and_names_the_state(env, fakes):
     handle = await _new(env, fakes)
     start = await _today(env) + timedelta(days=3)
