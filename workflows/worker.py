@@ -13,7 +13,8 @@ from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.client import Client, Schedule, ScheduleAlreadyRunningError
 from temporalio.service import RPCError, RPCStatusCode
-from temporalio.worker import Worker
+from temporalio.worker import UnsandboxedWorkflowRunner, Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
 from services.common import temporal
 from services.common.db import create_pool
@@ -96,6 +97,9 @@ def build_worker(
         max_concurrent_workflow_task_polls=20,
         nonsticky_to_sticky_poll_ratio=1.0,
         max_concurrent_activity_task_polls=20,
+        workflow_runner=(
+            SandboxedWorkflowRunner() if settings.workflow_sandbox else UnsandboxedWorkflowRunner()
+        ),
     )
 
 

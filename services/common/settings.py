@@ -98,6 +98,11 @@ class Settings(BaseSettings):
     # batches at a time
     billing_batch_size: int = Field(default=5000, ge=1)
     billing_parallel: int = Field(default=2, ge=1)
+    # Run workflows in the SDK's sandbox, which re-imports a workflow's module for every new
+    # run and checks each payload's context inside it: about 40 % of the worker's CPU per
+    # order (bench/README.md). Its guard against non-deterministic code belongs where that
+    # code is tried, so the tests switch it on and the running stack leaves it off.
+    workflow_sandbox: bool = False
 
     # the other services, as the orders service asks them for their part of a customer's
     # audit log (GET /audit); one that has not answered within peer_timeout is reported

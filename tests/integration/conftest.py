@@ -89,6 +89,7 @@ def settings(
         ivo_after="2d",
         queue_prefix=f"it-{uuid.uuid4().hex[:8]}.",
         queue_expires="10m",
+        workflow_sandbox=True,  # the tests run every workflow in the SDK's sandbox
         absence_url=url_of(service_sockets["absence"]),
         billing_url=url_of(service_sockets["billing"]),
         messaging_url=url_of(service_sockets["messaging"]),

@@ -71,6 +71,7 @@ def settings(temporal: WorkflowEnvironment, database: str) -> Settings:  # noqa:
         task_queue=f"rs-{uuid.uuid4().hex[:8]}",
         queue_prefix=f"rs-{uuid.uuid4().hex[:8]}.",
         queue_expires="10m",
+        workflow_sandbox=True,  # the tests run every workflow in the SDK's sandbox
     )
 
 
