@@ -1,4 +1,7 @@
-"""FastAPI dependencies every service's routes use: the pool, the caller, the request id."""
+"""FastAPI dependencies every service's routes use: the pool, the caller, the request id.
+
+They are `async def` although none of them awaits: FastAPI runs a plain `def` dependency in
+its thread pool, a thread hop per dependency per request for what is an attribute lookup."""
 
 from __future__ import annotations
 
@@ -16,23 +19,23 @@ from services.common.settings import Settings
 _bearer = HTTPBearer(auto_error=False, description="A JWT from `lifecare token`")
 
 
-def get_settings_dep(request: Request) -> Settings:
+async def get_settings_dep(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_pool(request: Request) -> asyncpg.Pool:
+async def get_pool(request: Request) -> asyncpg.Pool:
     return request.app.state.pool
 
 
-def get_temporal(request: Request) -> Client:
+async def get_temporal(request: Request) -> Client:
     return request.app.state.temporal
 
 
-def get_request_id(request: Request) -> str:
+async def get_request_id(request: Request) -> str:
     return request.state.request_id
 
 
-def current_principal(
+async def current_principal(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
