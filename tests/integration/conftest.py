@@ -4,11 +4,13 @@ here, the worker in this process, and the orders API over HTTP (ASGI in process)
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import socket
 import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import aio_pika
@@ -18,16 +20,20 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from lifecare.cli import SERVICES
+from services.absence.main import build as build_absence
+from services.billing.main import build as build_billing
 from services.common.auth import issue_token
-from services.common.bus import EXCHANGE
+from services.common.bus import EXCHANGE, EventConsumer
 from services.common.db import create_pool
 from services.common.migrations import upgrade_all
 from services.common.settings import Settings
 from services.common.temporal import data_converter
+from services.messaging.main import build as build_messaging
 from services.orders.main import build as build_orders
 from tests.integration import personal_data
 from tests.integration.serving import free_socket, url_of
 from workflows.activities import OrderActivities
+from workflows.bridge import AbsenceBridge
 from workflows.messaging_activities import MessagingActivities
 from workflows.models import SEARCH_ATTRIBUTES
 from workflows.worker import build_worker
@@ -189,3 +195,71 @@ async def events(settings: Settings) -> AsyncIterator[list[dict]]:
     await queue.consume(collect)
     yield seen
     await connection.close()
+
+
+# --- the other services and the event bridge, one of each per session ------------------------
+# Defined here once: a fixture imported into a second conftest is a second fixture, and a
+# second bridge or service on the same queues takes events that a test waits for elsewhere.
+
+# A registration waits this long for a stay it does not know yet (event lag), then says 404.
+STAY_WAIT = timedelta(seconds=3)
+
+
+async def declare_queues(settings: Settings, consumers: list[EventConsumer]) -> None:
+    """Declare the consumers' queues before any test runs, so they miss no event after it."""
+    connection = await aio_pika.connect_robust(str(settings.amqp_url))
+    async with connection:
+        channel = await connection.channel()
+        for consumer in consumers:
+            await consumer.declare(channel)
+
+
+@pytest.fixture(scope="session")
+async def bridge(
+    temporal: WorkflowEnvironment, settings: Settings, pool: asyncpg.Pool
+) -> AsyncIterator[AbsenceBridge]:
+    """The event bridge as the worker process runs it."""
+    bridge = AbsenceBridge(temporal.client, settings, pool)
+    await declare_queues(settings, [bridge])
+    task = asyncio.create_task(bridge.run())
+    yield bridge
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+@pytest.fixture(scope="session")
+def absence_settings(settings: Settings) -> Settings:
+    return settings.model_copy(update={"absence_stay_wait": STAY_WAIT})
+
+
+@pytest.fixture(scope="session")
+async def absence_app(absence_settings: Settings, orders_app, worker, bridge):
+    app = build_absence(absence_settings)
+    async with app.router.lifespan_context(app):
+        await declare_queues(absence_settings, app.state.consumers)
+        yield app
+
+
+@pytest.fixture
+async def absence_http(absence_app) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=absence_app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://absence") as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+async def billing_app(settings: Settings, orders_app, worker):
+    """The billing service, its consumer's queue declared before any test sends an event."""
+    app = build_billing(settings)
+    async with app.router.lifespan_context(app):
+        await declare_queues(settings, app.state.consumers)
+        yield app
+
+
+@pytest.fixture(scope="session")
+async def messaging_app(settings: Settings):
+    app = build_messaging(settings)
+    async with app.router.lifespan_context(app):
+        await declare_queues(settings, app.state.consumers)
+        yield app

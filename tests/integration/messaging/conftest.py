@@ -5,35 +5,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-import aio_pika
 import httpx
 import pytest
 
-from services.common.bus import declare_queue
 from services.common.settings import Settings
-from services.messaging.main import build as build_messaging
 from tests.integration.conftest import wait_for
 from tests.integration.helpers import new_unit
 from tests.integration.messaging.helpers import People
-
-
-@pytest.fixture(scope="session")
-async def messaging_app(settings: Settings):
-    app = build_messaging(settings)
-    async with app.router.lifespan_context(app):
-        await _declare_queues(app, settings)
-        yield app
-
-
-async def _declare_queues(app, settings: Settings) -> None:
-    """Declare the consumer's queue before the tests start, so it misses no event after it."""
-    connection = await aio_pika.connect_robust(str(settings.amqp_url))
-    async with connection:
-        channel = await connection.channel()
-        for consumer in app.state.consumers:
-            await declare_queue(
-                channel, consumer.queue_name, sorted(consumer.handlers), expires=consumer.expires
-            )
 
 
 @pytest.fixture

@@ -25,15 +25,7 @@ from services.common.migrations import upgrade_all
 from services.common.settings import Settings
 from services.messaging.main import build as build_messaging
 from services.orders.main import build as build_orders
-from tests.integration.absence.conftest import _declare_queues as declare_queues
-from tests.integration.absence.conftest import (  # noqa: F401  (fixtures reused here)
-    absence_app,
-    absence_settings,
-    bridge,
-)
-from tests.integration.billing.conftest import billing_app  # noqa: F401  (fixtures reused)
-from tests.integration.conftest import SERVER_DSN, Tokens
-from tests.integration.messaging.conftest import messaging_app  # noqa: F401
+from tests.integration.conftest import SERVER_DSN, Tokens, declare_queues
 from tests.integration.security.routes import World, build_world
 from tests.integration.serving import free_socket, serving, url_of
 from workflows.activities import OrderActivities
@@ -52,9 +44,9 @@ BUILDERS = {
 async def served(
     service_sockets,
     orders_app,
-    absence_app,  # noqa: F811  (the fixtures imported above)
-    billing_app,  # noqa: F811
-    messaging_app,  # noqa: F811
+    absence_app,
+    billing_app,
+    messaging_app,
 ) -> AsyncIterator[dict[str, str]]:
     """The session's four apps over HTTP at the URLs in `settings`: base URL by service."""
     apps = {
