@@ -11,7 +11,7 @@ from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
 from services.absence.events import ABSENCE_EVENTS, ABSENCE_REMOVED, AbsenceChanged
-from services.billing.events import INVOICE_ISSUED, InvoiceEvent
+from services.billing.events import FINAL_INVOICE_ROUTE, INVOICE_ISSUED, InvoiceEvent
 from services.common.bus import Event, EventConsumer
 from services.common.settings import Settings
 from workflows.models import AbsenceChange, InvoiceIssued, lifecycle_id
@@ -44,6 +44,8 @@ class AbsenceBridge(EventConsumer):
                 INVOICE_ISSUED: self._invoice_issued,
             },
             expires=settings.queue_expires,
+            # of the month's invoices only those that end a stay, not every customer's
+            bindings=[*(f"{type}.#" for type in sorted(ABSENCE_EVENTS)), FINAL_INVOICE_ROUTE],
         )
         self.client = client
         self.skipped = 0

@@ -9,10 +9,13 @@ import asyncpg
 from pydantic import BaseModel
 
 from services.billing import repository
-from services.common.bus import Event, Handler
+from services.common.bus import Event, Handler, by_type
 
 INVOICE_ISSUED = "invoice.issued"
 INVOICE_HELD = "invoice.held"
+# An issued invoice that covers the last month of an ended stay is published under this
+# longer routing key: the lifecycle bridge binds it alone, not the month's other invoices.
+FINAL_INVOICE_ROUTE = f"{INVOICE_ISSUED}.final"
 NOTIFICATION_REQUESTED = "notification.requested"
 FEE_ADMINS = "group:avgifter"
 
@@ -36,6 +39,13 @@ async def publish_invoices(conn: asyncpg.Connection, invoice_ids: list[uuid.UUID
             notification_type=NOTIFICATION_REQUESTED,
             fee_admins=FEE_ADMINS,
         )
+
+
+def route(event: Event) -> str:
+    """The routing key of billing's events: the type, `.final` for an invoice ending a stay."""
+    if event.type == INVOICE_ISSUED and event.data.get("final_order_ids"):
+        return FINAL_INVOICE_ROUTE
+    return by_type(event)
 
 
 class InvoiceEvent(BaseModel):

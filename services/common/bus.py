@@ -129,8 +129,10 @@ async def declare_queue(
     bindings: list[str],
     *,
     expires: timedelta | None = None,
+    retired: list[str] | None = None,
 ) -> aio_pika.abc.AbstractQueue:
-    """A durable quorum queue bound to the events, with its dead-letter queue `<name>.dead`."""
+    """A durable quorum queue bound to the events, with its dead-letter queue `<name>.dead`;
+    the `retired` bindings an earlier version made are removed."""
     exchange = await declare_topology(channel)
     dlx = await channel.get_exchange(DEAD_LETTER_EXCHANGE)
     lifetime = {"x-expires": int(expires.total_seconds() * 1000)} if expires else {}
@@ -151,7 +153,20 @@ async def declare_queue(
     )
     for key in bindings:
         await queue.bind(exchange, routing_key=key)
+    for key in retired or []:
+        if key not in bindings:
+            await queue.unbind(exchange, routing_key=key)  # a no-op if it was never bound
     return queue
+
+
+Route = Callable[[Event], str]
+
+
+def by_type(event: Event) -> str:
+    """The routing key of an event: its type. A service may qualify some of its events with
+    more words (`invoice.issued.final`), so that a consumer that acts only on those binds to
+    them alone; every consumer of the type binds `<type>.#`, which matches them all."""
+    return event.type
 
 
 async def keep_running(name: str, connected: Callable[[], Awaitable[None]]) -> None:
@@ -169,11 +184,20 @@ async def keep_running(name: str, connected: Callable[[], Awaitable[None]]) -> N
 class OutboxRelay:
     """Publishes a schema's outbox rows in order, in batches awaited together, then marks them."""
 
-    def __init__(self, pool: asyncpg.Pool, *, schema: str, amqp_url: str, batch: int = 200) -> None:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        *,
+        schema: str,
+        amqp_url: str,
+        batch: int = 200,
+        route: Route = by_type,
+    ) -> None:
         self.pool = pool
         self.schema = schema
         self.amqp_url = amqp_url
         self.batch = batch
+        self.route = route
         self._wake = asyncio.Event()
         self.published = 0
 
@@ -240,7 +264,7 @@ class OutboxRelay:
                 delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
                 timestamp=event.occurred_at,
             ),
-            routing_key=event.type,
+            routing_key=self.route(event),
         )
 
 
@@ -260,12 +284,17 @@ class EventConsumer:
         handlers: dict[str, Handler],
         prefetch: int = 50,
         expires: timedelta | None = None,
+        bindings: list[str] | None = None,
     ) -> None:
         self.pool = pool
         self.schema = schema
         self.amqp_url = amqp_url
         self.queue_name = queue
         self.handlers = handlers
+        # every event of the handled types, qualified or not, unless the consumer says less
+        self.bindings = bindings or [f"{type}.#" for type in sorted(handlers)]
+        # queues declared before routing keys could be qualified were bound by exact type
+        self.retired_bindings = sorted(handlers)
         self.prefetch = prefetch
         self.expires = expires
         self.dead_lettered = 0
@@ -279,14 +308,22 @@ class EventConsumer:
         try:
             channel = await connection.channel()
             await channel.set_qos(prefetch_count=self.prefetch)
-            queue = await declare_queue(
-                channel, self.queue_name, sorted(self.handlers), expires=self.expires
-            )
+            queue = await self.declare(channel)
             async with queue.iterator() as messages:
                 async for message in messages:
                     await self.handle(message)
         finally:
             await connection.close()
+
+    async def declare(self, channel: AbstractChannel) -> aio_pika.abc.AbstractQueue:
+        """The consumer's queue with its bindings (and its dead-letter queue)."""
+        return await declare_queue(
+            channel,
+            self.queue_name,
+            self.bindings,
+            expires=self.expires,
+            retired=self.retired_bindings,
+        )
 
     async def handle(self, message: AbstractIncomingMessage) -> None:
         """Apply one message at most once; a failing one is retried, then dead-lettered."""

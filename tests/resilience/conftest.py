@@ -21,7 +21,6 @@ from fastapi import FastAPI
 from temporalio.testing import WorkflowEnvironment
 
 from lifecare.cli import SERVICES
-from services.common.bus import declare_queue
 from services.common.migrations import upgrade_all
 from services.common.settings import Settings
 from tests.integration.conftest import (  # noqa: F401  (fixtures reused here)
@@ -91,9 +90,7 @@ async def declare_consumer_queues(app: FastAPI, amqp_url: str) -> None:
     async with connection:
         channel = await connection.channel()
         for consumer in app.state.consumers:
-            await declare_queue(
-                channel, consumer.queue_name, sorted(consumer.handlers), expires=consumer.expires
-            )
+            await consumer.declare(channel)
 
 
 def client_of(app: FastAPI, name: str) -> httpx.AsyncClient:

@@ -17,6 +17,7 @@ from services.common.bus import (
     OutboxRelay,
     add_to_outbox,
     bus_tables_sql,
+    declare_queue,
 )
 from tests.integration.conftest import wait_for
 
@@ -210,3 +211,67 @@ async def test_poison_message_is_dead_lettered_and_the_queue_keeps_flowing(
 
 async def _count(items: list, n: int) -> bool:
     return len(items) >= n
+
+
+async def test_a_qualified_routing_key_reaches_its_type_s_consumers_and_those_bound_to_it_alone(
+    pool, schema, settings, channel
+):
+    kind = f"test.{schema}"
+    qualified = f"{kind}.final"
+
+    def route(event: Event) -> str:
+        return qualified if event.data.get("final") else event.type
+
+    async def note(conn, event: Event) -> None:
+        pass  # not consumed here: the queues' contents are what is checked
+
+    every = EventConsumer(
+        pool,
+        schema=schema,
+        amqp_url=str(settings.amqp_url),
+        queue=f"{settings.queue_prefix}{schema}.every",
+        handlers={kind: note},
+        expires=settings.queue_expires,
+    )
+    # a queue an earlier version bound by exact type: declaring it anew retires that binding
+    narrow_name = f"{settings.queue_prefix}{schema}.final-only"
+    await declare_queue(channel, narrow_name, [kind], expires=settings.queue_expires)
+    narrow = EventConsumer(
+        pool,
+        schema=schema,
+        amqp_url=str(settings.amqp_url),
+        queue=narrow_name,
+        handlers={kind: note},
+        expires=settings.queue_expires,
+        bindings=[qualified],
+    )
+    for consumer in (every, narrow):
+        await consumer.declare(channel)
+
+    async with pool.acquire() as conn, conn.transaction():
+        for n in range(4):
+            await add_to_outbox(conn, schema=schema, type=kind, data={"n": n, "final": n == 2})
+    relay = OutboxRelay(pool, schema=schema, amqp_url=str(settings.amqp_url), route=route)
+
+    async def published() -> bool:
+        return relay.published == 4
+
+    async with running(relay.run()):
+        await wait_for(published)
+
+    # confirmed publishes are in their queues already
+    every_got = await _drain(channel, every.queue_name)
+    narrow_got = await _drain(channel, narrow_name)
+    assert sorted(n for n, _ in every_got) == [0, 1, 2, 3]
+    assert narrow_got == [(2, qualified)]
+
+
+async def _drain(channel, queue_name: str) -> list[tuple[int, str]]:
+    """(n, routing key) of every message waiting in the queue, acknowledged."""
+    queue = await channel.declare_queue(queue_name, passive=True)
+    got = []
+    while (message := await queue.get(fail=False)) is not None:
+        event = Event.model_validate_json(message.body)
+        got.append((event.data["n"], message.routing_key))
+        await message.ack()
+    return got
