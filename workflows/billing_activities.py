@@ -83,6 +83,7 @@ class BillingActivities:
             )
             await events.publish_invoices(conn, ids)
             await repository.audit_invoices(conn, invoice_ids=ids)
+            await repository.count_batch(conn, id=command.run_id, totals=totals)
         return BatchResult(**totals)
 
     @activity.defn(name="billing_close_run")

@@ -233,12 +233,7 @@ async def list_fee_decisions(
 
 _RUN_COLUMNS = """
     r.id, r.period, r.workflow_id, r.status, r.requested_by, r.started_at, r.completed_at,
-    r.error,
-    count(i.id) AS invoices,
-    count(i.id) FILTER (WHERE i.status = 'issued') AS issued,
-    count(i.id) FILTER (WHERE i.status = 'held') AS held,
-    count(i.id) FILTER (WHERE i.kind = 'correction') AS correction_invoices,
-    coalesce(sum(i.total), 0)::bigint AS total
+    r.error, r.invoices, r.issued, r.held, r.correction_invoices, r.total
 """
 
 
@@ -274,6 +269,22 @@ async def finish_run(
     )
 
 
+async def count_batch(conn: asyncpg.Connection, *, id: uuid.UUID, totals: Row) -> None:
+    """Add a batch's invoices to its run's counts (last in the batch's transaction: the
+    batches side by side wait for each other on the run's row only from here)."""
+    await conn.execute(
+        """UPDATE billing.billing_runs
+              SET invoices = invoices + $2 + $3, issued = issued + $2, held = held + $3,
+                  correction_invoices = correction_invoices + $4, total = total + $5
+            WHERE id = $1""",
+        id,
+        totals["issued"],
+        totals["held"],
+        totals["correction_invoices"],
+        totals["total"],
+    )
+
+
 async def previous_run_closed(
     conn: asyncpg.Connection, *, workflow_id: str, excluding: uuid.UUID | None
 ) -> bool:
@@ -291,9 +302,7 @@ async def previous_run_closed(
 async def get_run(conn: asyncpg.Connection, *, id: uuid.UUID) -> Row | None:
     return _row(
         await conn.fetchrow(
-            f"""SELECT {_RUN_COLUMNS} FROM billing.billing_runs r
-                LEFT JOIN billing.invoices i ON i.run_id = r.id
-                WHERE r.id = $1 GROUP BY r.id""",
+            f"""SELECT {_RUN_COLUMNS} FROM billing.billing_runs r WHERE r.id = $1""",
             id,
         )
     )
@@ -371,16 +380,22 @@ async def export_rows(conn: asyncpg.Connection, *, period: Period) -> list[Row]:
 async def issue_held_invoice(
     conn: asyncpg.Connection, *, id: uuid.UUID, issued_on: date, released_by: str
 ) -> None:
-    """Give a held invoice the next number of the year and issue it."""
+    """Give a held invoice the next number of the year and issue it; its run counts it
+    issued from now on."""
     await conn.execute(
         """WITH number AS (
                INSERT INTO billing.invoice_numbers AS n (year, last) VALUES ($2, 1)
                ON CONFLICT (year) DO UPDATE SET last = n.last + 1
-               RETURNING last)
-           UPDATE billing.invoices
-              SET status = 'issued', number_year = $2, number_seq = (SELECT last FROM number),
-                  issued_on = $3, released_by = $4, released_at = now()
-            WHERE id = $1 AND status = 'held'""",
+               RETURNING last),
+           released AS (
+               UPDATE billing.invoices
+                  SET status = 'issued', number_year = $2,
+                      number_seq = (SELECT last FROM number),
+                      issued_on = $3, released_by = $4, released_at = now()
+                WHERE id = $1 AND status = 'held'
+                RETURNING run_id)
+           UPDATE billing.billing_runs r SET issued = r.issued + 1, held = r.held - 1
+             FROM released WHERE r.id = released.run_id""",
         id,
         issued_on.year,
         issued_on,

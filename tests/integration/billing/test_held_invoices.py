@@ -28,9 +28,10 @@ async def test_no_fee_decision_holds_the_invoice_until_it_is_released(
     customer = stay["customer"]
     await known_customer(pool, customer["id"])
 
-    await run_month(billing, as_, month)
+    run = await run_month(billing, as_, month)
     [held] = await invoices_of(billing, as_, customer["id"])
     assert held["status"] == "held" and held["hold_reasons"] == ["no_fee_decision"]
+    assert run["held"] >= 1 and run["invoices"] == run["issued"] + run["held"]
     assert held["number"] is None and held["issued_on"] is None
     assert [line["kind"] for line in held["lines"]] == ["food"]  # no care fee without a decision
     assert ore(held["total"]) == FOOD
@@ -61,6 +62,10 @@ async def test_no_fee_decision_holds_the_invoice_until_it_is_released(
     assert issued["status"] == "issued" and issued["number"] and issued["issued_on"]
     assert issued["lines"] == held["lines"] and issued["total"] == held["total"]
     await wait_for(events_of(events, "invoice.issued", invoice_id=held["id"]))
+    # the run that made it counts it issued now
+    after = (await billing.get(f"/billing-runs/{run['id']}", headers=as_("admin"))).json()
+    assert (after["issued"], after["held"]) == (run["issued"] + 1, run["held"] - 1)
+    assert (after["invoices"], after["total"]) == (run["invoices"], run["total"])
 
     again = await billing.post(f"/invoices/{held['id']}/release", headers=as_("fee_admin"))
     assert again.status_code == 409
