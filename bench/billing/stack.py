@@ -53,6 +53,22 @@ def ensure_vhost(name: str) -> str:
     return name
 
 
+def delete_queues(vhost: str, *, prefix: str) -> None:
+    """Delete a run's queues: left behind, they would keep taking the next runs' events (a
+    queue expires only 30 minutes after its last consumer)."""
+    ctl = shutil.which("rabbitmqctl")
+    if ctl is None:
+        return
+    listed = subprocess.run(
+        [ctl, "list_queues", "-q", "-p", vhost, "name"], capture_output=True, text=True, check=False
+    )
+    for name in listed.stdout.split():
+        if name.startswith(prefix):
+            subprocess.run(
+                [ctl, "delete_queue", "-p", vhost, name], capture_output=True, check=False
+            )
+
+
 @dataclass
 class Stack:
     """Child processes of the bench, and the settings they share through the environment."""
@@ -148,6 +164,7 @@ class Stack:
         self.children.clear()
         self.names.clear()
         self.temporal_db.unlink(missing_ok=True)
+        delete_queues(self.vhost, prefix=f"{self.database}.")
 
     def pids(self) -> dict[str, int]:
         """The children's process ids by name (Temporal, the worker, the billing service)."""

@@ -265,6 +265,9 @@ class OutboxRelay:
                 timestamp=event.occurred_at,
             ),
             routing_key=self.route(event),
+            # an event no queue is bound to is dropped by the broker, as publish-subscribe
+            # means (it stays in the outbox); mandatory would send each one back to the relay
+            mandatory=False,
         )
 
 
