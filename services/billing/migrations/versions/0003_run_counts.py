@@ -3,7 +3,8 @@
 `GET /billing-runs/{id}` is polled while a run bills (by people and tools watching it):
 counting the run's invoices on each read cost about 70 ms of database time for a month of
 100 000 customers, taken from the run itself. Each batch adds its counts in its own
-transaction, and a release moves one invoice from held to issued.
+transaction, and a release moves one invoice from held to issued. The index that found a
+run's invoices served only that count: each run wrote it 100 000 times for nothing.
 
 Revision ID: 0003
 Revises: 0002
@@ -34,4 +35,5 @@ def upgrade() -> None:
                    coalesce(sum(total), 0) AS total
               FROM billing.invoices GROUP BY run_id) c
      WHERE c.run_id = r.id;
+    DROP INDEX billing.invoices_run;
     """)
