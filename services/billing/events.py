@@ -9,7 +9,7 @@ import asyncpg
 from pydantic import BaseModel
 
 from services.billing import repository
-from services.common.bus import Event, Handler, by_type
+from services.common.bus import Event, Handler
 
 INVOICE_ISSUED = "invoice.issued"
 INVOICE_HELD = "invoice.held"
@@ -41,11 +41,10 @@ async def publish_invoices(conn: asyncpg.Connection, invoice_ids: list[uuid.UUID
         )
 
 
-def route(event: Event) -> str:
-    """The routing key of billing's events: the type, `.final` for an invoice ending a stay."""
-    if event.type == INVOICE_ISSUED and event.data.get("final_order_ids"):
-        return FINAL_INVOICE_ROUTE
-    return by_type(event)
+# the routing key of billing's events: the type, `.final` for an invoice ending a stay
+ROUTING_KEY = repository.routing_key_sql(
+    issued_type=INVOICE_ISSUED, final_route=FINAL_INVOICE_ROUTE
+)
 
 
 class InvoiceEvent(BaseModel):

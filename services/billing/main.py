@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from services.billing.api import router
-from services.billing.events import READ_MODEL_HANDLERS, route
+from services.billing.events import READ_MODEL_HANDLERS, ROUTING_KEY
 from services.common.app import ServiceSpec, create_app, event_consumer
 from services.common.bus import EventConsumer
 from services.common.settings import Settings
@@ -24,7 +24,7 @@ SPEC = ServiceSpec(
     router=router,
     consumers=_consumers,
     uses_temporal=True,
-    route=route,
+    routing_key=ROUTING_KEY,
 )
 
 

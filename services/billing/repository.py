@@ -756,6 +756,15 @@ _EMIT_EVENTS = f"""WITH inv AS (
     FROM inv WHERE inv.status = 'held'"""
 
 
+def routing_key_sql(*, issued_type: str, final_route: str) -> str:
+    """The routing key of an outbox row, as the relay selects it: `final_route` for an issued
+    invoice that names the orders whose stay it ends, the type otherwise (a held invoice
+    ends nothing until it is released and issued)."""
+    return f"""CASE WHEN type = '{issued_type}'
+                     AND coalesce(data -> 'final_order_ids', '[]'::jsonb) <> '[]'::jsonb
+                THEN '{final_route}' ELSE type END"""
+
+
 async def emit_invoice_events(
     conn: asyncpg.Connection,
     *,

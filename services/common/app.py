@@ -19,7 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from temporalio.service import RPCError
 
 from services.common import temporal
-from services.common.bus import EventConsumer, Handler, OutboxRelay, Route, by_type
+from services.common.bus import BY_TYPE, EventConsumer, Handler, OutboxRelay
 from services.common.db import create_pool
 from services.common.errors import LifecareError
 from services.common.settings import Settings, get_settings
@@ -49,7 +49,8 @@ class ServiceSpec:
     router: APIRouter
     consumers: Callable[[FastAPI], list[EventConsumer]] = field(default=lambda app: [])
     uses_temporal: bool = False
-    route: Route = by_type  # the routing key each of its events is published under
+    # the routing key each of its events is published under, SQL over its outbox row
+    routing_key: str = BY_TYPE
 
 
 class PathOnlyAccessLog(logging.Filter):
@@ -82,7 +83,7 @@ def create_app(spec: ServiceSpec, settings: Settings | None = None) -> FastAPI:
             schema=spec.name,
             amqp_url=str(settings.amqp_url),
             batch=settings.relay_batch,
-            route=spec.route,
+            routing_key=spec.routing_key,
         )
         app.state.consumers = spec.consumers(app)
         tasks = [asyncio.create_task(app.state.relay.run(), name=f"{spec.name}-relay")]

@@ -14,6 +14,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 import aio_pika
+import aiormq
+import aiormq.abc
 import asyncpg
 from aio_pika.abc import AbstractChannel, AbstractExchange, AbstractIncomingMessage
 from prometheus_client import Counter
@@ -159,14 +161,11 @@ async def declare_queue(
     return queue
 
 
-Route = Callable[[Event], str]
-
-
-def by_type(event: Event) -> str:
-    """The routing key of an event: its type. A service may qualify some of its events with
-    more words (`invoice.issued.final`), so that a consumer that acts only on those binds to
-    them alone; every consumer of the type binds `<type>.#`, which matches them all."""
-    return event.type
+# The routing key each event is published under, as SQL over its outbox row: its type. A
+# service may qualify some of its events with more words (`invoice.issued.final`), so that a
+# consumer that acts only on those binds to them alone; every consumer of the type binds
+# `<type>.#`, which matches them all.
+BY_TYPE = "type"
 
 
 async def keep_running(name: str, connected: Callable[[], Awaitable[None]]) -> None:
@@ -191,13 +190,13 @@ class OutboxRelay:
         schema: str,
         amqp_url: str,
         batch: int = 200,
-        route: Route = by_type,
+        routing_key: str = BY_TYPE,
     ) -> None:
         self.pool = pool
         self.schema = schema
         self.amqp_url = amqp_url
         self.batch = batch
-        self.route = route
+        self.routing_key = routing_key
         self._wake = asyncio.Event()
         self.published = 0
 
@@ -211,10 +210,10 @@ class OutboxRelay:
         try:
             await listener.add_listener(NOTIFY_CHANNEL, self._on_notify)
             channel = await connection.channel(publisher_confirms=True)
-            exchange = await declare_topology(channel)
+            await declare_topology(channel)
             while True:
                 self._wake.clear()
-                if await self.publish_pending(exchange) < self.batch:
+                if await self.publish_pending(channel) < self.batch:
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._wake.wait(), timeout=1.0)
         finally:
@@ -227,18 +226,27 @@ class OutboxRelay:
         if payload == self.schema:
             self._wake.set()
 
-    async def publish_pending(self, exchange: AbstractExchange) -> int:
-        """Publish one batch of unsent events; return how many were sent."""
+    async def publish_pending(self, channel: AbstractChannel) -> int:
+        """Publish one batch of unsent events; return how many were sent.
+
+        The envelope is written by the database (the JSON of an `Event`), and the messages go
+        to the channel under aio-pika's `Exchange.publish`: at 100 000 events of a billing run
+        the Python work per message is what the relay costs."""
         async with self.pool.acquire() as conn, conn.transaction():
             rows = await conn.fetch(
-                f"""SELECT id, type, occurred_at, data FROM {self.schema}.outbox
+                f"""SELECT id, type, occurred_at, {self.routing_key} AS routing_key,
+                           json_build_object('id', id, 'type', type, 'occurred_at', occurred_at,
+                                             'source', $2::text, 'data', data)::text AS body
+                    FROM {self.schema}.outbox
                     WHERE published_at IS NULL ORDER BY seq LIMIT $1
                     FOR UPDATE SKIP LOCKED""",
                 self.batch,
+                self.schema,
             )
             if not rows:
                 return 0
-            await asyncio.gather(*(self._publish(exchange, row) for row in rows))
+            underlay = await channel.get_underlay_channel()
+            await asyncio.gather(*(self._publish(underlay, row) for row in rows))
             await conn.execute(
                 f"UPDATE {self.schema}.outbox SET published_at = now() WHERE id = ANY($1)",
                 [row["id"] for row in rows],
@@ -247,24 +255,20 @@ class OutboxRelay:
         PUBLISHED.labels(self.schema).inc(len(rows))
         return len(rows)
 
-    async def _publish(self, exchange: AbstractExchange, row: asyncpg.Record) -> None:
-        event = Event(
-            id=row["id"],
-            type=row["type"],
-            occurred_at=row["occurred_at"],
-            source=self.schema,
-            data=row["data"],
-        )
-        await exchange.publish(
-            aio_pika.Message(
-                event.model_dump_json().encode(),
-                message_id=str(event.id),
-                type=event.type,
+    @staticmethod
+    async def _publish(channel: aiormq.abc.AbstractChannel, row: asyncpg.Record) -> None:
+        """One persistent message to the events exchange, awaited until the broker confirms it."""
+        await channel.basic_publish(
+            row["body"].encode(),
+            exchange=EXCHANGE,
+            routing_key=row["routing_key"],
+            properties=aiormq.spec.Basic.Properties(
                 content_type="application/json",
-                delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
-                timestamp=event.occurred_at,
+                delivery_mode=int(aio_pika.DeliveryMode.PERSISTENT),
+                message_id=str(row["id"]),
+                message_type=row["type"],
+                timestamp=row["occurred_at"],
             ),
-            routing_key=self.route(event),
             # an event no queue is bound to is dropped by the broker, as publish-subscribe
             # means (it stays in the outbox); mandatory would send each one back to the relay
             mandatory=False,
