@@ -25,23 +25,7 @@ READERS = (Role.provider, Role.fee_admin)
 STAY_POLL_INTERVAL = 0.1
 
 
-async def _audit(
-    conn: asyncpg.Connection,
-    caller: Principal,
-    request_id: str,
-    action: str,
-    resource: str,
-    rows: list[dict[str, Any]],
-) -> None:
-    await audit.record(
-        conn,
-        schema="absence",
-        principal=caller,
-        action=action,
-        resource=resource,
-        customer_ids=list(dict.fromkeys(row["customer_id"] for row in rows)),
-        request_id=request_id,
-    )
+_audit = audit.AuditLog("absence").rows
 
 
 def _absence(row: dict[str, Any]) -> Absence:

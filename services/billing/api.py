@@ -28,7 +28,7 @@ from services.billing.schemas import (
     TariffIn,
 )
 from services.common import audit
-from services.common.auth import Principal, Role
+from services.common.auth import Role
 from services.common.db import transaction
 from services.common.deps import AppSettings, Caller, Pool, RequestId, Temporal
 from services.common.errors import Conflict, Invalid, NotFound
@@ -40,24 +40,7 @@ READERS = (Role.fee_admin, Role.admin)
 StatusFilter = Annotated[str | None, Query(pattern="^(issued|held)$")]
 
 
-async def _audit(
-    conn: asyncpg.Connection,
-    caller: Principal,
-    request_id: str,
-    action: str,
-    resource: str,
-    rows: list[dict[str, Any]],
-) -> None:
-    """Who read or changed which customers' fees or invoices (billing's audit log)."""
-    await audit.record_rows(
-        conn,
-        schema="billing",
-        principal=caller,
-        action=action,
-        resource=resource,
-        rows=rows,
-        request_id=request_id,
-    )
+_audit = audit.AuditLog("billing").rows
 
 
 def _period(text: str | None) -> Period | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -79,27 +80,45 @@ async def record(
     )
 
 
-async def record_rows(
-    conn: asyncpg.Connection,
-    *,
-    schema: str,
-    principal: Principal,
-    action: str,
-    resource: str,
-    rows: list[dict[str, Any]],
-    request_id: str | None,
-    key: str = "customer_id",
-) -> None:
-    """One audit row per customer among `rows` (each names its customer under `key`)."""
-    await record(
-        conn,
-        schema=schema,
-        principal=principal,
-        action=action,
-        resource=resource,
-        customer_ids=list(dict.fromkeys(row[key] for row in rows)),
-        request_id=request_id,
-    )
+@dataclass(frozen=True)
+class AuditLog:
+    """One service's audit log, its schema's `audit` table, as its routes write it."""
+
+    schema: str
+
+    async def rows(
+        self,
+        conn: asyncpg.Connection,
+        caller: Principal,
+        request_id: str,
+        action: str,
+        resource: str,
+        rows: list[dict[str, Any]],
+        key: str = "customer_id",
+    ) -> None:
+        """One audit row per customer among `rows` (each names its customer under `key`)."""
+        await self.customers(conn, caller, request_id, action, resource, [r[key] for r in rows])
+
+    async def customers(
+        self,
+        conn: asyncpg.Connection,
+        caller: Principal,
+        request_id: str,
+        action: str,
+        resource: str,
+        customer_ids: list[uuid.UUID | None],
+    ) -> None:
+        """One audit row per customer named, once each; what concerns no known customer
+        (None) is not audited."""
+        await record(
+            conn,
+            schema=self.schema,
+            principal=caller,
+            action=action,
+            resource=resource,
+            customer_ids=list(dict.fromkeys(c for c in customer_ids if c is not None)),
+            request_id=request_id,
+        )
 
 
 async def trail(

@@ -54,24 +54,7 @@ async def _seen(conn: asyncpg.Connection, caller: Principal) -> None:
     )
 
 
-async def _audit(
-    conn: asyncpg.Connection,
-    caller: Principal,
-    request_id: str,
-    action: str,
-    resource: str,
-    customer_ids: list[uuid.UUID | None],
-) -> None:
-    """Audit what concerns a known customer; a message about nobody in particular is not."""
-    await audit.record(
-        conn,
-        schema="messaging",
-        principal=caller,
-        action=action,
-        resource=resource,
-        customer_ids=list(dict.fromkeys(c for c in customer_ids if c is not None)),
-        request_id=request_id,
-    )
+_audit = audit.AuditLog("messaging").customers
 
 
 async def _readable(conn: asyncpg.Connection, caller: Principal, message_id: uuid.UUID) -> Envelope:

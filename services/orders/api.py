@@ -51,24 +51,7 @@ ALL_ROLES = tuple(Role)
 StatusFilter = Annotated[str | None, Query(pattern="^(unconfirmed|confirmed|ended|withdrawn)$")]
 
 
-async def _audit(
-    conn: asyncpg.Connection,
-    caller: Principal,
-    request_id: str,
-    action: str,
-    resource: str,
-    rows: list[dict],
-    key: str = "customer_id",
-) -> None:
-    await audit.record(
-        conn,
-        schema="orders",
-        principal=caller,
-        action=action,
-        resource=resource,
-        customer_ids=list(dict.fromkeys(row[key] for row in rows)),
-        request_id=request_id,
-    )
+_audit = audit.AuditLog("orders").rows
 
 
 def _actor(caller: Principal, request_id: str) -> Actor:
