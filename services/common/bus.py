@@ -423,3 +423,13 @@ class EventConsumer:
 def event_json(event: Event) -> str:
     """The envelope as JSON text (for tests and tools)."""
     return json.dumps(event.model_dump(mode="json"))
+
+
+async def declare_queues(amqp_url: str, consumers: list[EventConsumer]) -> None:
+    """Declare the consumers' queues now, before they run: an event published from here on
+    waits in its queue even if no consumer has started yet (tests and tools use it)."""
+    connection = await aio_pika.connect_robust(amqp_url)
+    async with connection:
+        channel = await connection.channel()
+        for consumer in consumers:
+            await consumer.declare(channel)

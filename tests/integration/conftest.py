@@ -22,6 +22,7 @@ from temporalio.testing import WorkflowEnvironment
 from lifecare.cli import SERVICES
 from services.absence.main import build as build_absence
 from services.billing.main import build as build_billing
+from services.common import bus
 from services.common.auth import issue_token
 from services.common.bus import EXCHANGE, EventConsumer
 from services.common.db import create_pool
@@ -207,11 +208,7 @@ STAY_WAIT = timedelta(seconds=3)
 
 async def declare_queues(settings: Settings, consumers: list[EventConsumer]) -> None:
     """Declare the consumers' queues before any test runs, so they miss no event after it."""
-    connection = await aio_pika.connect_robust(str(settings.amqp_url))
-    async with connection:
-        channel = await connection.channel()
-        for consumer in consumers:
-            await consumer.declare(channel)
+    await bus.declare_queues(str(settings.amqp_url), consumers)
 
 
 @pytest.fixture(scope="session")

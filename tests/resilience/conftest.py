@@ -13,7 +13,6 @@ import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import aio_pika
 import asyncpg
 import httpx
 import pytest
@@ -21,6 +20,7 @@ from fastapi import FastAPI
 from temporalio.testing import WorkflowEnvironment
 
 from lifecare.cli import SERVICES
+from services.common.bus import declare_queues
 from services.common.migrations import upgrade_all
 from services.common.settings import Settings
 from tests.integration.conftest import (  # noqa: F401  (fixtures reused here)
@@ -86,11 +86,7 @@ def log_dir(tmp_path: Path) -> Path:
 
 async def declare_consumer_queues(app: FastAPI, amqp_url: str) -> None:
     """Declare an app's consumer queues before any event is sent, so none is missed."""
-    connection = await aio_pika.connect_robust(amqp_url)
-    async with connection:
-        channel = await connection.channel()
-        for consumer in app.state.consumers:
-            await consumer.declare(channel)
+    await declare_queues(amqp_url, app.state.consumers)
 
 
 def client_of(app: FastAPI, name: str) -> httpx.AsyncClient:
