@@ -229,9 +229,9 @@ class OutboxRelay:
     async def publish_pending(self, channel: AbstractChannel) -> int:
         """Publish one batch of unsent events; return how many were sent.
 
-        The envelope is written by the database (the JSON of an `Event`), and the messages go
-        to the channel under aio-pika's `Exchange.publish`: at 100 000 events of a billing run
-        the Python work per message is what the relay costs."""
+        The database writes each envelope (the JSON of an `Event`) and routing key, and the
+        messages go straight to aiormq's channel beneath aio-pika's `Exchange.publish`: at the
+        100 000 events of a billing run, the Python work per message is what the relay costs."""
         async with self.pool.acquire() as conn, conn.transaction():
             rows = await conn.fetch(
                 f"""SELECT id, type, occurred_at, {self.routing_key} AS routing_key,
