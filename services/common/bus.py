@@ -9,7 +9,7 @@ import contextlib
 import json
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
@@ -17,7 +17,11 @@ import aio_pika
 import aiormq
 import aiormq.abc
 import asyncpg
+import pamqp.frame
 from aio_pika.abc import AbstractChannel, AbstractExchange, AbstractIncomingMessage
+from aiormq.abc import ChannelFrame
+from pamqp.body import ContentBody
+from pamqp.header import ContentHeader
 from prometheus_client import Counter
 from pydantic import BaseModel, Field, ValidationError
 
@@ -230,8 +234,8 @@ class OutboxRelay:
         """Publish one batch of unsent events; return how many were sent.
 
         The database writes each envelope (the JSON of an `Event`) and routing key, and the
-        messages go straight to aiormq's channel beneath aio-pika's `Exchange.publish`: at the
-        100 000 events of a billing run, the Python work per message is what the relay costs."""
+        whole batch goes to the broker in one write (`publish_confirmed`): at the 100 000
+        events of a billing run, the Python work per message is what the relay costs."""
         async with self.pool.acquire() as conn, conn.transaction():
             rows = await conn.fetch(
                 f"""SELECT id, type, occurred_at, {self.routing_key} AS routing_key,
@@ -246,7 +250,9 @@ class OutboxRelay:
             if not rows:
                 return 0
             underlay = await channel.get_underlay_channel()
-            await asyncio.gather(*(self._publish(underlay, row) for row in rows))
+            if not isinstance(underlay, aiormq.Channel):  # what publish_confirmed relies on
+                raise TypeError(f"the relay needs an aiormq channel, not {type(underlay)}")
+            await publish_confirmed(underlay, rows)
             await conn.execute(
                 f"UPDATE {self.schema}.outbox SET published_at = now() WHERE id = ANY($1)",
                 [row["id"] for row in rows],
@@ -255,13 +261,29 @@ class OutboxRelay:
         PUBLISHED.labels(self.schema).inc(len(rows))
         return len(rows)
 
-    @staticmethod
-    async def _publish(channel: aiormq.abc.AbstractChannel, row: asyncpg.Record) -> None:
-        """One persistent message to the events exchange, awaited until the broker confirms it."""
-        await channel.basic_publish(
-            row["body"].encode(),
-            exchange=EXCHANGE,
-            routing_key=row["routing_key"],
+
+async def publish_confirmed(channel: aiormq.Channel, rows: Sequence[asyncpg.Record]) -> None:
+    """Publish outbox rows (id, type, occurred_at, routing_key, body) as persistent messages
+    to the events exchange in one write, and wait until the broker has confirmed every one.
+
+    aiormq's `basic_publish` sends one message per call, each its own write to the socket
+    and its own task to await; that was two thirds of the relay's CPU per event. Here the
+    frames of the whole batch are marshalled together, under the channel's lock and on its
+    own count of delivery tags, and each message gets a confirmation in the channel's own
+    table, so acknowledgements, refusals and a closed channel reach us as they reach
+    `basic_publish`. No `mandatory` flag: an event no queue is bound to is dropped by the
+    broker, as publish-subscribe means (it stays in the outbox)."""
+    messages: list[bytes] = []
+    method_frames: dict[str, bytes] = {}  # the same for every message with that routing key
+    for row in rows:
+        key = row["routing_key"]
+        if key not in method_frames:
+            method_frames[key] = pamqp.frame.marshal(
+                aiormq.spec.Basic.Publish(exchange=EXCHANGE, routing_key=key), channel.number
+            )
+        body = row["body"].encode()
+        header = ContentHeader(
+            body_size=len(body),
             properties=aiormq.spec.Basic.Properties(
                 content_type="application/json",
                 delivery_mode=int(aio_pika.DeliveryMode.PERSISTENT),
@@ -269,10 +291,32 @@ class OutboxRelay:
                 message_type=row["type"],
                 timestamp=row["occurred_at"],
             ),
-            # an event no queue is bound to is dropped by the broker, as publish-subscribe
-            # means (it stays in the outbox); mandatory would send each one back to the relay
-            mandatory=False,
         )
+        frames = [method_frames[key], pamqp.frame.marshal(header, channel.number)]
+        for start in range(0, len(body), channel.max_content_size):
+            chunk = ContentBody(body[start : start + channel.max_content_size])
+            frames.append(pamqp.frame.marshal(chunk, channel.number))
+        messages.append(b"".join(frames))
+    confirmations = [channel.create_future() for _ in messages]
+    async with channel.lock:
+        first = channel.delivery_tag + 1
+        for tag, confirmation in enumerate(confirmations, start=first):
+            channel.confirmations[tag] = confirmation
+        channel.delivery_tag += len(messages)
+        try:
+            await channel.write_queue.put(
+                ChannelFrame(payload=b"".join(messages), should_close=False)
+            )
+        except BaseException:  # not sent: the broker never counted these tags
+            channel.delivery_tag -= len(messages)
+            for tag in range(first, first + len(messages)):
+                channel.confirmations.pop(tag, None)
+            for confirmation in confirmations:
+                confirmation.cancel()
+            raise
+    for frame in await asyncio.gather(*confirmations):
+        if not isinstance(frame, aiormq.spec.Basic.Ack):
+            raise aiormq.exceptions.DeliveryError(None, frame)
 
 
 Handler = Callable[[asyncpg.Connection, Event], Awaitable[None]]
