@@ -237,6 +237,11 @@ class OutboxRelay:
         whole batch goes to the broker in one write (`publish_confirmed`): at the 100 000
         events of a billing run, the Python work per message is what the relay costs."""
         async with self.pool.acquire() as conn, conn.transaction():
+            # the oldest unsent rows by the partial index, in order, and nothing else: a
+            # planner that thinks the backlog small (no statistics yet, or from before a
+            # billing run's 100 000 events) would otherwise read all of it, build every
+            # envelope and sort them, for each batch (50 ms instead of 1 at 20 000 unsent)
+            await conn.execute("SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off")
             rows = await conn.fetch(
                 f"""SELECT id, type, occurred_at, {self.routing_key} AS routing_key,
                            json_build_object('id', id, 'type', type, 'occurred_at', occurred_at,
