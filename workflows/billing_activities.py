@@ -68,9 +68,10 @@ class BillingActivities:
 
     @activity.defn(name="billing_bill_batch")
     async def bill_batch(self, command: BatchCommand) -> BatchResult:
-        """Invoice one batch in one transaction, with its events; a retry bills nobody twice."""
+        """Invoice one batch in one transaction, with its events and audit rows; a retry bills
+        nobody twice."""
         async with self.pool.acquire() as conn, conn.transaction():
-            ids, totals = await repository.bill_batch(
+            totals = await repository.bill_batch(
                 conn,
                 run_id=command.run_id,
                 period=Period.parse(command.period),
@@ -80,9 +81,8 @@ class BillingActivities:
                 long_absence_days=domain.LONG_ABSENCE_DAYS,
                 days_per_month=domain.DAYS_PER_MONTH,
                 issued_on=command.issued_on,
+                events=events.INVOICE_EVENTS,
             )
-            await events.publish_invoices(conn, ids)
-            await repository.audit_invoices(conn, invoice_ids=ids)
             await repository.count_batch(conn, id=command.run_id, totals=totals)
         return BatchResult(**totals)
 

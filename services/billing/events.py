@@ -27,18 +27,20 @@ ABSENCE_UPDATED = "absence.updated"
 ABSENCE_REMOVED = "absence.removed"
 
 
+# what the invoice events are called, and whom a held invoice is told to
+INVOICE_EVENTS = repository.InvoiceEvents(
+    issued=INVOICE_ISSUED,
+    held=INVOICE_HELD,
+    notification=NOTIFICATION_REQUESTED,
+    fee_admins=FEE_ADMINS,
+)
+
+
 async def publish_invoices(conn: asyncpg.Connection, invoice_ids: list[uuid.UUID]) -> None:
     """`invoice.issued`/`invoice.held` for each invoice, and the fee administrators' notice
-    of each held one, in the caller's transaction."""
+    of each held one, in the caller's transaction (a billing run's batch writes its own)."""
     if invoice_ids:
-        await repository.emit_invoice_events(
-            conn,
-            invoice_ids=invoice_ids,
-            issued_type=INVOICE_ISSUED,
-            held_type=INVOICE_HELD,
-            notification_type=NOTIFICATION_REQUESTED,
-            fee_admins=FEE_ADMINS,
-        )
+        await repository.emit_invoice_events(conn, invoice_ids=invoice_ids, events=INVOICE_EVENTS)
 
 
 # the routing key of billing's events: the type, `.final` for an invoice ending a stay

@@ -7,6 +7,7 @@ whatever the batch's size (`bill_batch`), never a query per customer.
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -410,6 +411,17 @@ _KRONOR = """(CASE WHEN {0} < 0 THEN '-' ELSE '' END || (abs({0}) / 100)::text |
               || lpad((abs({0}) % 100)::text, 2, '0'))"""
 _NUMBER = "(i.number_year::text || '-' || lpad(i.number_seq::text, 6, '0'))"
 
+
+@dataclass(frozen=True)
+class InvoiceEvents:
+    """The types of billing's invoice events, and whom a held invoice is told to."""
+
+    issued: str
+    held: str
+    notification: str
+    fee_admins: str
+
+
 # Open ends of a batch's id range: customer ids are uuid4, never all ones.
 FIRST_ID = uuid.UUID(int=0)
 PAST_LAST_ID = uuid.UUID(int=2**128 - 1)
@@ -624,12 +636,13 @@ async def bill_batch(
     long_absence_days: int,
     days_per_month: int,
     issued_on: date,
-) -> tuple[list[uuid.UUID], Row]:
+    events: InvoiceEvents,
+) -> Row:
     """Invoice every customer of the batch not yet invoiced for the month, with corrections
-    of earlier months; number the issued invoices; consume the rechecks.
+    of earlier months; number the issued invoices; consume the rechecks; write each
+    invoice's event (and the fee administrators' notice of a held one) and audit row.
 
-    Returns the new invoices' ids, and how many were issued, held and corrections, with
-    their total.
+    Returns how many invoices were issued, held and corrections, with their total.
 
     The batch is the customers with `lo <= id < hi`; None is an open end.
     """
@@ -675,8 +688,20 @@ async def bill_batch(
                   WHERE seq IS NOT NULL) c
            WHERE r.customer_id = c.customer_id AND r.period = c.period AND r.seq = c.seq"""
     )
+    # the run (request id: its id; actor: who asked for it, or `schedule`) changed each
+    # customer's bills: one audit row per invoice
+    await conn.execute(
+        """INSERT INTO billing.audit
+               (request_id, actor_sub, actor_role, actor_unit, action, customer_id, resource)
+           SELECT r.id::text, r.requested_by, 'billing_run', NULL,
+                  CASE b.status WHEN 'held' THEN 'invoice.hold' ELSE 'invoice.issue' END,
+                  b.customer_id, 'invoice:' || b.id
+           FROM bill_invoices b JOIN billing.billing_runs r ON r.id = $1""",
+        run_id,
+    )
     # numbers last: the year's counter is locked from here to the commit, and batches that
-    # run side by side wait for each other only this long
+    # run side by side wait for each other only while the invoices and their events are
+    # written (what needs no number is written above)
     issued = await conn.fetchval("SELECT count(*) FROM bill_invoices WHERE status = 'issued'")
     base = 0
     if issued:
@@ -687,7 +712,7 @@ async def bill_batch(
             issued_on.year,
             issued,
         )
-    ids = await conn.fetch(
+    await conn.execute(
         """INSERT INTO billing.invoices
                (id, customer_id, customer_number, period, kind, status, number_year,
                 number_seq, issued_on, hold_reasons, hold_note, total, run_id)
@@ -696,13 +721,22 @@ async def bill_batch(
                   CASE WHEN status = 'issued' THEN $3 + rn END,
                   CASE WHEN status = 'issued' THEN $4::date END,
                   hold_reasons, hold_note, total, $5
-           FROM bill_invoices ORDER BY status, rn
-           RETURNING id""",
+           FROM bill_invoices ORDER BY status, rn""",
         period.first_day,
         issued_on.year,
         base,
         issued_on,
         run_id,
+    )
+    await conn.execute(
+        _EMIT_BATCH_EVENTS,
+        events.issued,
+        events.held,
+        events.notification,
+        events.fee_admins,
+        period.first_day,
+        issued_on.year,
+        base,
     )
     totals = await conn.fetchrow(
         """SELECT count(*) FILTER (WHERE status = 'issued') AS issued,
@@ -712,13 +746,15 @@ async def bill_batch(
            FROM bill_invoices"""
     )
     await conn.execute("DROP TABLE bill_lines, bill_invoices")  # a next batch in this transaction
-    return [r["id"] for r in ids], dict(totals)
+    return dict(totals)
 
 
-# $1 the invoices, $2/$3 the issued/held event types, $4 notification.requested, $5 whom
-_EMIT_EVENTS = f"""WITH inv AS (
-        SELECT i.*, {_NUMBER} AS number FROM billing.invoices i
-        WHERE i.id = ANY($1::uuid[])),
+def _invoice_events_sql(invoices: str) -> str:
+    """The statement that writes `invoice.issued`/`invoice.held` for each of `invoices` (a
+    query of invoices with their number), names the stays each issued one ends, and tells
+    the fee administrators why each held one waits. $1/$2 the issued/held event types, $3
+    notification.requested, $4 whom; the invoices' own parameters come after."""
+    return f"""WITH inv AS ({invoices}),
     told AS (
         UPDATE billing.stays s SET final_invoice_id = inv.id FROM inv
         WHERE inv.status = 'issued' AND s.customer_id = inv.customer_id
@@ -731,7 +767,7 @@ _EMIT_EVENTS = f"""WITH inv AS (
     invoice_events AS (
         INSERT INTO billing.outbox (id, type, data)
         SELECT gen_random_uuid(),
-               CASE inv.status WHEN 'issued' THEN $2 ELSE $3 END,
+               CASE inv.status WHEN 'issued' THEN $1 ELSE $2 END,
                jsonb_build_object(
                    'invoice_id', inv.id, 'number', inv.number,
                    'customer_id', inv.customer_id,
@@ -743,8 +779,8 @@ _EMIT_EVENTS = f"""WITH inv AS (
         FROM inv LEFT JOIN finals f ON f.invoice_id = inv.id
         ORDER BY inv.number_seq NULLS LAST, inv.customer_number)
     INSERT INTO billing.outbox (id, type, data)
-    SELECT gen_random_uuid(), $4, jsonb_build_object(
-               'to', jsonb_build_array($5::text),
+    SELECT gen_random_uuid(), $3, jsonb_build_object(
+               'to', jsonb_build_array($4::text),
                'subject', 'Faktura hålls för granskning: kund ' || inv.customer_number
                           || ', ' || to_char(inv.period, 'YYYY-MM'),
                'body', 'Fakturan för kund ' || inv.customer_number || ' för '
@@ -754,6 +790,25 @@ _EMIT_EVENTS = f"""WITH inv AS (
                'kind', 'invoice.held', 'customer_id', inv.customer_id,
                'customer_number', inv.customer_number)
     FROM inv WHERE inv.status = 'held'"""
+
+
+# the stored invoices $5, with their numbers
+_EMIT_EVENTS = _invoice_events_sql(
+    f"""SELECT i.id, i.customer_id, i.customer_number, i.period, i.kind, i.status, i.total,
+               i.hold_reasons, i.hold_note, i.number_seq, {_NUMBER} AS number
+        FROM billing.invoices i WHERE i.id = ANY($5::uuid[])"""
+)
+
+# a batch's invoices as bill_invoices has them, in the month $5, numbered in the year $6
+# after the number $7, as the batch stores them (so nothing is read back)
+_EMIT_BATCH_EVENTS = _invoice_events_sql(
+    """SELECT b.id, b.customer_id, b.customer_number, $5::date AS period,
+              b.invoice_kind AS kind, b.status, b.total::bigint, b.hold_reasons, b.hold_note,
+              n.seq AS number_seq, $6::int::text || '-' || lpad(n.seq::text, 6, '0') AS number
+       FROM bill_invoices b
+       CROSS JOIN LATERAL (SELECT CASE WHEN b.status = 'issued' THEN $7::bigint + b.rn END)
+           AS n (seq)"""
+)
 
 
 def routing_key_sql(*, issued_type: str, final_route: str) -> str:
@@ -766,13 +821,7 @@ def routing_key_sql(*, issued_type: str, final_route: str) -> str:
 
 
 async def emit_invoice_events(
-    conn: asyncpg.Connection,
-    *,
-    invoice_ids: list[uuid.UUID],
-    issued_type: str,
-    held_type: str,
-    notification_type: str,
-    fee_admins: str,
+    conn: asyncpg.Connection, *, invoice_ids: list[uuid.UUID], events: InvoiceEvents
 ) -> None:
     """Publish `invoice.issued` or `invoice.held` for each invoice, and tell the fee
     administrators why each held one waits.
@@ -782,24 +831,9 @@ async def emit_invoice_events(
     """
     await conn.execute(
         _EMIT_EVENTS,
-        invoice_ids,
-        issued_type,
-        held_type,
-        notification_type,
-        fee_admins,
-    )
-
-
-async def audit_invoices(conn: asyncpg.Connection, *, invoice_ids: list[uuid.UUID]) -> None:
-    """One audit row per invoice a billing run made: the run (request id: its id; actor:
-    who asked for it, or `schedule`) changed the customer's bills."""
-    await conn.execute(
-        """INSERT INTO billing.audit
-               (request_id, actor_sub, actor_role, actor_unit, action, customer_id, resource)
-           SELECT r.id::text, r.requested_by, 'billing_run', NULL,
-                  CASE i.status WHEN 'held' THEN 'invoice.hold' ELSE 'invoice.issue' END,
-                  i.customer_id, 'invoice:' || i.id
-           FROM billing.invoices i JOIN billing.billing_runs r ON r.id = i.run_id
-           WHERE i.id = ANY($1::uuid[])""",
+        events.issued,
+        events.held,
+        events.notification,
+        events.fee_admins,
         invoice_ids,
     )

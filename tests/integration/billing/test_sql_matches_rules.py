@@ -14,7 +14,7 @@ from datetime import date, timedelta
 import asyncpg
 import pytest
 
-from services.billing import domain, repository
+from services.billing import domain, events, repository
 from services.billing.domain import Absence, FeeDecision, Period, Span
 from services.common.db import create_pool
 from services.common.migrations import upgrade_all
@@ -142,7 +142,7 @@ async def _record_absence(conn, customer, absence_id, absence: Absence, *, revis
 async def _bill(conn: asyncpg.Connection, period: Period) -> None:
     run_id = uuid.uuid4()
     await repository.open_run(conn, id=run_id, period=period, workflow_id="t", requested_by="t")
-    ids, _totals = await repository.bill_batch(
+    await repository.bill_batch(
         conn,
         run_id=run_id,
         period=period,
@@ -152,14 +152,7 @@ async def _bill(conn: asyncpg.Connection, period: Period) -> None:
         long_absence_days=domain.LONG_ABSENCE_DAYS,
         days_per_month=domain.DAYS_PER_MONTH,
         issued_on=ISSUED_ON,
-    )
-    await repository.emit_invoice_events(
-        conn,
-        invoice_ids=ids,
-        issued_type="invoice.issued",
-        held_type="invoice.held",
-        notification_type="notification.requested",
-        fee_admins="group:avgifter",
+        events=events.INVOICE_EVENTS,
     )
 
 
