@@ -713,23 +713,7 @@ async def bill_batch(
             issued,
         )
     await conn.execute(
-        """INSERT INTO billing.invoices
-               (id, customer_id, customer_number, period, kind, status, number_year,
-                number_seq, issued_on, hold_reasons, hold_note, total, run_id)
-           SELECT id, customer_id, customer_number, $1, invoice_kind, status,
-                  CASE WHEN status = 'issued' THEN $2::int END,
-                  CASE WHEN status = 'issued' THEN $3 + rn END,
-                  CASE WHEN status = 'issued' THEN $4::date END,
-                  hold_reasons, hold_note, total, $5
-           FROM bill_invoices ORDER BY status, rn""",
-        period.first_day,
-        issued_on.year,
-        base,
-        issued_on,
-        run_id,
-    )
-    await conn.execute(
-        _EMIT_BATCH_EVENTS,
+        _STORE_BATCH_INVOICES,
         events.issued,
         events.held,
         events.notification,
@@ -737,6 +721,8 @@ async def bill_batch(
         period.first_day,
         issued_on.year,
         base,
+        issued_on,
+        run_id,
     )
     totals = await conn.fetchrow(
         """SELECT count(*) FILTER (WHERE status = 'issued') AS issued,
@@ -751,9 +737,9 @@ async def bill_batch(
 
 def _invoice_events_sql(invoices: str) -> str:
     """The statement that writes `invoice.issued`/`invoice.held` for each of `invoices` (a
-    query of invoices with their number), names the stays each issued one ends, and tells
-    the fee administrators why each held one waits. $1/$2 the issued/held event types, $3
-    notification.requested, $4 whom; the invoices' own parameters come after."""
+    query, or an INSERT … RETURNING, of `_EVENT_COLUMNS`), names the stays each issued one
+    ends, and tells the fee administrators why each held one waits. $1/$2 the issued/held
+    event types, $3 notification.requested, $4 whom; the invoices' own parameters after."""
     return f"""WITH inv AS ({invoices}),
     told AS (
         UPDATE billing.stays s SET final_invoice_id = inv.id FROM inv
@@ -792,22 +778,29 @@ def _invoice_events_sql(invoices: str) -> str:
     FROM inv WHERE inv.status = 'held'"""
 
 
-# the stored invoices $5, with their numbers
+# what the event statement reads of each invoice (as `i`)
+_EVENT_COLUMNS = f"""i.id, i.customer_id, i.customer_number, i.period, i.kind, i.status, i.total,
+    i.hold_reasons, i.hold_note, i.number_seq, {_NUMBER} AS number"""
+
+# the stored invoices $5
 _EMIT_EVENTS = _invoice_events_sql(
-    f"""SELECT i.id, i.customer_id, i.customer_number, i.period, i.kind, i.status, i.total,
-               i.hold_reasons, i.hold_note, i.number_seq, {_NUMBER} AS number
-        FROM billing.invoices i WHERE i.id = ANY($5::uuid[])"""
+    f"SELECT {_EVENT_COLUMNS} FROM billing.invoices i WHERE i.id = ANY($5::uuid[])"
 )
 
-# a batch's invoices as bill_invoices has them, in the month $5, numbered in the year $6
-# after the number $7, as the batch stores them (so nothing is read back)
-_EMIT_BATCH_EVENTS = _invoice_events_sql(
-    """SELECT b.id, b.customer_id, b.customer_number, $5::date AS period,
-              b.invoice_kind AS kind, b.status, b.total::bigint, b.hold_reasons, b.hold_note,
-              n.seq AS number_seq, $6::int::text || '-' || lpad(n.seq::text, 6, '0') AS number
-       FROM bill_invoices b
-       CROSS JOIN LATERAL (SELECT CASE WHEN b.status = 'issued' THEN $7::bigint + b.rn END)
-           AS n (seq)"""
+# a batch's invoices, stored as they are numbered and announced in one statement, so nothing
+# is read back: bill_invoices in the month $5, numbered in the year $6 after the number $7,
+# issued on $8, by the run $9
+_STORE_BATCH_INVOICES = _invoice_events_sql(
+    f"""INSERT INTO billing.invoices AS i
+            (id, customer_id, customer_number, period, kind, status, number_year,
+             number_seq, issued_on, hold_reasons, hold_note, total, run_id)
+        SELECT id, customer_id, customer_number, $5, invoice_kind, status,
+               CASE WHEN status = 'issued' THEN $6::int END,
+               CASE WHEN status = 'issued' THEN $7 + rn END,
+               CASE WHEN status = 'issued' THEN $8::date END,
+               hold_reasons, hold_note, total, $9
+        FROM bill_invoices ORDER BY status, rn
+        RETURNING {_EVENT_COLUMNS}"""
 )
 
 
