@@ -17,16 +17,11 @@ import asyncpg
 import httpx
 from pydantic import ValidationError
 
+from services.common import registry
 from services.common.auth import Role, issue_token
 from services.common.migrations import upgrade_all
 from services.common.settings import Settings, get_settings
 
-SERVICES = {
-    "orders": ("services.orders.main", 8001),
-    "absence": ("services.absence.main", 8002),
-    "billing": ("services.billing.main", 8003),
-    "messaging": ("services.messaging.main", 8004),
-}
 TEMPORAL_UI_PORT = 8233
 CODEC_SERVER_PORT = 8089  # the Temporal UI decrypts payloads through it
 # The dev server's SQLite file in write-ahead-log mode: a commit appends to the log instead
@@ -37,6 +32,7 @@ DEV_SERVER_PRAGMAS = [
     *("--sqlite-pragma", "synchronous=normal"),
 ]
 STATE_DIR = Path(".lifecare")
+ORDERS_URL = f"http://127.0.0.1:{registry.service('orders').port}"
 
 
 def _say(message: str) -> None:
@@ -88,7 +84,7 @@ async def ensure_database(settings: Settings) -> None:
 async def migrate(settings: Settings) -> None:
     """Create the database if needed and bring every service's schema up to date."""
     await ensure_database(settings)
-    await upgrade_all(list(SERVICES), settings.database_dsn)
+    await upgrade_all(registry.schemas(), settings.database_dsn)
 
 
 # --- processes -----------------------------------------------------------------------------
@@ -133,9 +129,7 @@ def up(settings: Settings) -> int:
         for problem in problems:
             _say(f"lifecare up: {problem}")
         return 1
-    busy = [
-        f"{name} ({port})" for name, (_m, port) in SERVICES.items() if _port_open("127.0.0.1", port)
-    ]
+    busy = [f"{s.name} ({s.port})" for s in registry.SERVICES if _port_open("127.0.0.1", s.port)]
     if busy:
         _say(
             f"lifecare up: these ports are taken already: {', '.join(busy)}; "
@@ -180,24 +174,22 @@ def up(settings: Settings) -> int:
         asyncio.run(migrate(settings))
         _say("migrations: up to date")
         children.append(_spawn(["worker"]))
-        for name, (_module, service_port) in SERVICES.items():
-            children.append(_spawn(["serve", name, "--port", str(service_port)]))
-        for name, (_module, service_port) in SERVICES.items():
+        for entry in registry.SERVICES:
+            children.append(_spawn(["serve", entry.name, "--port", str(entry.port)]))
+        for entry in registry.SERVICES:
             _wait_for(
-                f"the {name} service",
-                lambda p=service_port: _healthy(f"http://127.0.0.1:{p}/health"),
+                f"the {entry.name} service",
+                lambda p=entry.port: _healthy(f"http://127.0.0.1:{p}/health"),
             )
         tokens = sample_tokens(settings)
         from lifecare import demo
 
-        if demo.seed(
-            "http://127.0.0.1:8001", admin=tokens["admin"], caseworker=tokens["caseworker"]
-        ):
+        if demo.seed(ORDERS_URL, admin=tokens["admin"], caseworker=tokens["caseworker"]):
             _say("demo data: two units, five customers, one unconfirmed order")
         try:
             demo.seed_billing(
-                f"http://127.0.0.1:{SERVICES['billing'][1]}",
-                "http://127.0.0.1:8001",
+                f"http://127.0.0.1:{registry.service('billing').port}",
+                ORDERS_URL,
                 admin=tokens["admin"],
                 fee_admin=tokens["fee_admin"],
             )
@@ -211,7 +203,7 @@ def up(settings: Settings) -> int:
         _print_welcome(tokens)
         _wait_until_interrupted(children)
     finally:
-        _stop(children)
+        stop(children)
     return 0
 
 
@@ -236,7 +228,7 @@ def _wait_until_interrupted(children: list[subprocess.Popen[bytes]]) -> None:
     _say("\nstopping…")
 
 
-def _stop(children: list[subprocess.Popen[bytes]]) -> None:
+def stop(children: list[subprocess.Popen[bytes]]) -> None:
     """Stop in reverse order of start: services, then the worker, then Temporal."""
     for child in reversed(children):
         if child.poll() is None:
@@ -267,8 +259,8 @@ def sample_tokens(settings: Settings) -> dict[str, str]:
 
 def _print_welcome(tokens: dict[str, str]) -> None:
     _say("\nLifecare is up. Ctrl-C stops everything.\n")
-    for name, (_module, port) in SERVICES.items():
-        _say(f"  {name:<10} http://127.0.0.1:{port}/docs")
+    for entry in registry.SERVICES:
+        _say(f"  {entry.name:<10} http://127.0.0.1:{entry.port}/docs")
     _say(
         f"  {'temporal':<10} http://127.0.0.1:{TEMPORAL_UI_PORT}  "
         "(workflows: order-<order id>, billing-run-<YYYY-MM>)"
@@ -286,10 +278,8 @@ def _print_welcome(tokens: dict[str, str]) -> None:
 def serve(name: str, host: str, port: int | None) -> int:
     import uvicorn
 
-    module, default_port = SERVICES[name]
-    uvicorn.run(
-        f"{module}:build", factory=True, host=host, port=port or default_port, log_level="info"
-    )
+    entry = registry.service(name)
+    uvicorn.run(entry.app, factory=True, host=host, port=port or entry.port, log_level="info")
     return 0
 
 
@@ -305,7 +295,7 @@ def codec_server(settings: Settings, host: str, port: int) -> int:
 def worker() -> int:
     import logging
 
-    from workflows import worker as worker_module
+    from lifecare import worker as worker_module
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     asyncio.run(worker_module.run())
@@ -323,7 +313,7 @@ def main(argv: list[str] | None = None) -> None:
     token.add_argument("--sub", default="dev")
     token.add_argument("--name", default="Developer")
     serve_cmd = commands.add_parser("serve", help="run one service")
-    serve_cmd.add_argument("service", choices=sorted(SERVICES))
+    serve_cmd.add_argument("service", choices=sorted(registry.names()))
     serve_cmd.add_argument("--host", default="127.0.0.1")
     serve_cmd.add_argument("--port", type=int)
     commands.add_parser("worker", help="run the Temporal worker")

@@ -10,9 +10,9 @@ import asyncpg
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
-from services.absence.events import ABSENCE_EVENTS, ABSENCE_REMOVED, AbsenceChanged
 from services.billing.events import FINAL_INVOICE_ROUTE, INVOICE_ISSUED, InvoiceEvent
 from services.common.bus import Event, EventConsumer
+from services.common.contracts.absence import ABSENCE_CHANGES, AbsenceChanged, AbsenceRemoved
 from services.common.settings import Settings
 from workflows.models import AbsenceChange, InvoiceIssued, lifecycle_id
 from workflows.order_lifecycle import OrderLifecycle
@@ -20,6 +20,7 @@ from workflows.order_lifecycle import OrderLifecycle
 log = logging.getLogger(__name__)
 
 QUEUE = "workflows.bridge"
+ABSENCE_EVENTS = tuple(sorted(change.TYPE for change in ABSENCE_CHANGES))
 TEMPORAL_DOWN = (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED)
 
 
@@ -70,10 +71,12 @@ class AbsenceBridge(EventConsumer):
                 event_id=event.id,
                 absence_id=absence.absence_id,
                 revision=absence.revision,
-                reason=absence.reason.value,
+                reason=absence.reason,
+                reason_label=absence.reason_label,
+                escalate_after_days=absence.escalate_after_days,
                 from_date=absence.from_date,
                 to_date=absence.to_date,
-                removed=event.type == ABSENCE_REMOVED,
+                removed=event.type == AbsenceRemoved.TYPE,
             ),
             event,
         )

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from temporalio import workflow
+from pydantic import BaseModel, Field
+from temporalio import activity, workflow
 from temporalio.client import (
     Schedule,
     ScheduleActionStartWorkflow,
@@ -14,16 +15,31 @@ from temporalio.client import (
 )
 from temporalio.common import RetryPolicy
 
-with workflow.unsafe.imports_passed_through():
-    from workflows.messaging_activities import (
-        MessagingActivities,
-        RetentionRequest,
-        RetentionResult,
-    )
-
 SCHEDULE_ID = "message-retention"
 # every night at 03:30 in Stockholm, when nobody reads their inbox
 DAILY = ScheduleSpec(cron_expressions=["30 3 * * *"], time_zone_name="Europe/Stockholm")
+
+
+class RetentionRequest(BaseModel):
+    """Delete what is older than `older_than` seconds; without it, the configured retention."""
+
+    older_than: float | None = Field(
+        default=None, description="seconds; None: LIFECARE_MESSAGE_RETENTION"
+    )
+
+
+class RetentionResult(BaseModel):
+    """How many messages and files the run removed, and the retention it applied."""
+
+    messages: int
+    files: int
+    retention_seconds: float
+
+
+@activity.defn(name="delete_old_messages")
+async def delete_old_messages(request: RetentionRequest) -> RetentionResult:
+    """Delete older messages and the files only they carried (services.messaging.activities)."""
+    raise NotImplementedError("an interface: the worker runs the messaging service's activity")
 
 
 @workflow.defn
@@ -32,8 +48,8 @@ class MessageRetention:
 
     @workflow.run
     async def run(self, request: RetentionRequest) -> RetentionResult:
-        return await workflow.execute_activity_method(
-            MessagingActivities.delete_old_messages,
+        return await workflow.execute_activity(
+            delete_old_messages,
             request,
             start_to_close_timeout=timedelta(minutes=10),
             retry_policy=RetryPolicy(maximum_interval=timedelta(minutes=5)),

@@ -8,8 +8,6 @@ from datetime import date, datetime
 from pydantic import BaseModel, Field
 from temporalio.common import SearchAttributeKey
 
-TASK_QUEUE = "lifecare"
-
 CUSTOMER_NUMBER = SearchAttributeKey.for_keyword("CustomerNumber")
 UNIT_ID = SearchAttributeKey.for_keyword("UnitId")
 ORDER_STATUS = SearchAttributeKey.for_keyword("OrderStatus")
@@ -48,6 +46,8 @@ class AbsenceEntry(BaseModel):
     escalated: bool = False
     removed: bool = False
     revision: int = 0  # of the last change applied; an older one arriving late is dropped
+    reason_label: str | None = None  # the reason as the fee administrators read it
+    escalate_after_days: int = 30  # the absence service's rule, from its events
 
 
 class LifecycleState(BaseModel):
@@ -160,6 +160,8 @@ class AbsenceChange(BaseModel):
     from_date: date
     to_date: date | None = None
     removed: bool = False
+    reason_label: str | None = None
+    escalate_after_days: int = 30
 
 
 class AbsenceEscalation(BaseModel):

@@ -11,10 +11,10 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from services.absence import domain as absence_rules
+    from services.common import dates
     from services.common.errors import LifecareError
-    from services.orders import domain
-    from workflows.activities import OrderActivities
+    from workflows import lifecycle_activities as activities
+    from workflows import order_rules as domain
     from workflows.models import (
         ORDER_STATUS,
         AbsenceChange,
@@ -97,14 +97,14 @@ class OrderLifecycle:
         """The provider confirms the order with the day the customer moves in; if that day
         has come, the execution starts with the confirmation."""
         previous = self.s.status
-        start = workflow.patched(CONFIRM_STARTS) and workflow.now() >= domain.start_of_day(
+        start = workflow.patched(CONFIRM_STARTS) and workflow.now() >= dates.start_of_day(
             request.start_date
         )
         self._set_status(domain.OrderStatus.ongoing if start else domain.OrderStatus.confirmed)
         self.s.start_date = request.start_date
         try:
             result = await self._write(
-                OrderActivities.confirm_order,
+                activities.confirm_order,
                 ConfirmCommand(
                     order_id=self.s.order_id,
                     start_date=request.start_date,
@@ -135,7 +135,7 @@ class OrderLifecycle:
         self._set_status(domain.OrderStatus.withdrawn)
         try:
             return await self._write(
-                OrderActivities.withdraw_order,
+                activities.withdraw_order,
                 WithdrawCommand(
                     order_id=self.s.order_id, reason=request.reason, actor=request.actor
                 ),
@@ -157,7 +157,7 @@ class OrderLifecycle:
         self.s.end_date = request.end_date
         try:
             return await self._write(
-                OrderActivities.end_execution,
+                activities.end_execution,
                 EndCommand(
                     order_id=self.s.order_id,
                     end_date=request.end_date,
@@ -211,6 +211,8 @@ class OrderLifecycle:
         entry.from_date = change.from_date
         entry.to_date = change.to_date
         entry.removed = change.removed
+        entry.reason_label = change.reason_label
+        entry.escalate_after_days = change.escalate_after_days
         self._changed = True
 
     # --- the work the workflow does by itself -----------------------------------------------
@@ -223,7 +225,7 @@ class OrderLifecycle:
             if not self.s.ivo_notified and now >= self._ivo_due():
                 await self._notify_ivo()
         elif self.s.status == domain.OrderStatus.confirmed and self.s.start_date is not None:
-            if now >= domain.start_of_day(self.s.start_date):
+            if now >= dates.start_of_day(self.s.start_date):
                 await self._start_execution()
         for absence in list(self.s.absences):
             due = self._escalation_due(absence)
@@ -264,11 +266,11 @@ class OrderLifecycle:
 
     async def _escalate(self, absence: AbsenceEntry) -> None:
         """Tell the fee administrators of an absence over 30 days: one event, one message."""
-        last = absence_rules.last_day(absence.to_date, self.s.end_date)
-        through = absence_rules.counted_through(last, domain.today_in_stockholm(workflow.now()))
-        days = absence_rules.whole_days(absence.from_date, through)
-        await workflow.execute_activity_method(
-            OrderActivities.escalate_absence,
+        last = dates.last_day(absence.to_date, self.s.end_date)
+        through = dates.counted_through(last, dates.today_in_stockholm(workflow.now()))
+        days = dates.whole_days(absence.from_date, through)
+        await workflow.execute_activity(
+            activities.escalate_absence,
             AbsenceEscalation(
                 event_id=self._event_id(f"absence-escalated-{absence.absence_id}"),
                 absence_id=absence.absence_id,
@@ -286,7 +288,7 @@ class OrderLifecycle:
             retry_policy=BACKGROUND_RETRY,
         )
         months = ", ".join(
-            f"{month}: {n}" for month, n in absence_rules.days_by_month(absence.from_date, through)
+            f"{month}: {n}" for month, n in dates.days_by_month(absence.from_date, through)
         )
         await self._notify(
             kind="absence.escalated",
@@ -295,7 +297,7 @@ class OrderLifecycle:
             subject=f"Frånvaro över 30 dagar, kund {self.s.customer_number}",
             body=(
                 f"Kund {self.s.customer_number} är frånvarande "
-                f"({absence_rules.REASON_LABELS.get(absence.reason, absence.reason)}) från "
+                f"({absence.reason_label or absence.reason}) från "
                 f"{absence.from_date} till {last or 'vidare, frånvaron pågår'}: {days} hela "
                 f"dagar utan kost{'' if last else ' hittills'} (per månad {months}). "
                 "Frånvaro över 30 dagar: avdraget hanteras manuellt av avgiftshandläggare. "
@@ -305,8 +307,8 @@ class OrderLifecycle:
         absence.escalated = True
 
     async def _notify(self, *, kind: str, key: str, to: list[str], subject: str, body: str) -> None:
-        await workflow.execute_activity_method(
-            OrderActivities.request_notification,
+        await workflow.execute_activity(
+            activities.request_notification,
             NotificationCommand(
                 event_id=self._event_id(key),
                 to=to,
@@ -323,7 +325,7 @@ class OrderLifecycle:
 
     async def _start_execution(self) -> None:
         await self._write(
-            OrderActivities.start_execution,
+            activities.start_execution,
             StartCommand(order_id=self.s.order_id),
             BACKGROUND_RETRY,
         )
@@ -336,10 +338,10 @@ class OrderLifecycle:
         """One short write to the orders schema: a local activity in histories that began
         after the patch (no round trip through the task queue), a regular one before it."""
         if workflow.patched(CONFIRM_STARTS) or workflow.patched(LOCAL_WRITES):
-            return await workflow.execute_local_activity_method(
+            return await workflow.execute_local_activity(
                 activity, command, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=retry
             )
-        return await workflow.execute_activity_method(
+        return await workflow.execute_activity(
             activity, command, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=retry
         )
 
@@ -354,8 +356,8 @@ class OrderLifecycle:
 
     def _ivo_due(self) -> datetime:
         # saturates: a decision dated at the calendar's end has no IVO day, not an overflow
-        return domain.later(
-            domain.start_of_day(self.s.decision_date),
+        return dates.later(
+            dates.start_of_day(self.s.decision_date),
             timedelta(seconds=self.s.durations.ivo_after),
         )
 
@@ -370,7 +372,7 @@ class OrderLifecycle:
                 due.append(self._ivo_due())
             return min(due)
         if self.s.status == domain.OrderStatus.confirmed and self.s.start_date is not None:
-            return domain.start_of_day(self.s.start_date)
+            return dates.start_of_day(self.s.start_date)
         return None
 
     def _finished(self) -> bool:
@@ -389,10 +391,13 @@ class OrderLifecycle:
         """When the absence has lasted more than 30 days; None if it never will, or is done."""
         if absence.escalated or absence.removed:
             return None
-        day = absence_rules.escalation_day(
-            from_date=absence.from_date, to_date=absence.to_date, stay_end=self.s.end_date
+        day = dates.day_after_more_than(
+            absence.escalate_after_days,
+            from_date=absence.from_date,
+            to_date=absence.to_date,
+            stay_end=self.s.end_date,
         )
-        return None if day is None else domain.start_of_day(day)
+        return None if day is None else dates.start_of_day(day)
 
     def _first_time(self, event_id: uuid.UUID) -> bool:
         """Remember a signal's event id; False if it was seen before (redelivered)."""

@@ -22,7 +22,7 @@ from pathlib import Path
 import httpx
 
 from lifecare.cli import DEV_SERVER_PRAGMAS
-from lifecare.cli import _stop as stop_children
+from lifecare.cli import stop as stop_children
 
 SERVER_DSN = "postgresql://postgres@127.0.0.1:5432"
 VHOST = "lifecare-bench"

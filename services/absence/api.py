@@ -2,30 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from datetime import date
 from typing import Annotated, Any
 
-import asyncpg
 from fastapi import APIRouter, Query, Response
 
-from services.absence import domain, events, repository
+from services.absence import domain, service
 from services.absence.schemas import Absence, AbsenceChange, AbsenceIn
 from services.common import audit
-from services.common.auth import Principal, Role
-from services.common.dates import today_in_stockholm
-from services.common.db import transaction
 from services.common.deps import AppSettings, Caller, Pool, RequestId
-from services.common.errors import NotFound
-from services.common.settings import Settings
 
 router = APIRouter(tags=["absence"])
-READERS = (Role.provider, Role.fee_admin)
-STAY_POLL_INTERVAL = 0.1
-
-
-_audit = audit.AuditLog("absence").rows
 
 
 def _absence(row: dict[str, Any]) -> Absence:
@@ -34,80 +22,22 @@ def _absence(row: dict[str, Any]) -> Absence:
     return Absence(**row, days_without_meals=days)
 
 
-def _unit(caller: Principal) -> str:
-    caller.require(Role.provider)
-    assert caller.unit is not None  # a provider's token always names its unit
-    return caller.unit
-
-
-async def _stays_at_unit(
-    pool: asyncpg.Pool, settings: Settings, customer_id: uuid.UUID, unit: str
-) -> list[domain.Stay]:
-    """The customer's stays at the unit, waiting briefly for one to become known.
-
-    Event lag: the absence service learns a stay from `order.confirmed`, a moment after the
-    provider confirmed. We chose to WAIT rather than answer "retry later": a registration
-    made right after a confirmation polls the read model for up to `absence_stay_wait`
-    (5 s by default; the lag is normally well under a second), so the provider never sees a
-    refusal caused by the lag. Only when no stay at the unit shows up within that time is
-    the answer 404 (another unit's customer, or an order not confirmed). A known stay is
-    never waited for.
-    """
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + settings.absence_stay_wait.total_seconds()
-    while True:
-        async with pool.acquire() as conn:
-            found = await repository.stays(conn, customer_id=customer_id, unit=unit)
-        if found or loop.time() >= deadline:
-            return found
-        await asyncio.sleep(STAY_POLL_INTERVAL)
-
-
-async def _locked_absence(
-    conn: asyncpg.Connection, caller: Principal, absence_id: uuid.UUID
-) -> dict[str, Any]:
-    """The caller's unit's absence, its customer locked against concurrent changes."""
-    row = await repository.get_absence(conn, id=absence_id, unit=_unit(caller))
-    if row is not None:
-        await repository.lock_customer(conn, customer_id=row["customer_id"])
-        # read again under the lock: a change that held it may have committed meanwhile
-        row = await repository.get_absence(conn, id=absence_id, unit=_unit(caller))
-    if row is None:
-        raise NotFound("no such absence", code="absence_not_found")
-    return row
-
-
 @router.post("/absences", status_code=201, response_model=Absence)
 async def register_absence(
     body: AbsenceIn, caller: Caller, pool: Pool, settings: AppSettings, request_id: RequestId
 ) -> Absence:
     """Register a customer's absence at the caller's unit (provider); late registration is fine."""
-    unit = _unit(caller)
-    domain.check_dates(from_date=body.from_date, to_date=body.to_date)
-    domain.check_stays_known(await _stays_at_unit(pool, settings, body.customer_id, unit))
-    async with transaction(pool) as conn:
-        await repository.lock_customer(conn, customer_id=body.customer_id)
-        stay = domain.check_absence(
-            from_date=body.from_date,
-            to_date=body.to_date,
-            stays=await repository.stays(conn, customer_id=body.customer_id, unit=unit),
-            others=await repository.other_absences(
-                conn, customer_id=body.customer_id, excluding=None
-            ),
-        )
-        row = await repository.insert_absence(
-            conn,
-            id=uuid.uuid4(),
-            customer_id=body.customer_id,
-            stay=stay,
-            reason=body.reason.value,
-            description=body.description,
-            from_date=body.from_date,
-            to_date=body.to_date,
-            registered_by=caller.sub,
-        )
-        await events.emit(conn, events.ABSENCE_REGISTERED, row)
-        await _audit(conn, caller, request_id, "absence.register", f"absence:{row['id']}", [row])
+    row = await service.register(
+        pool,
+        settings,
+        caller,
+        request_id,
+        customer_id=body.customer_id,
+        reason=body.reason.value,
+        description=body.description,
+        from_date=body.from_date,
+        to_date=body.to_date,
+    )
     return _absence(row)
 
 
@@ -123,18 +53,15 @@ async def list_absences(
 ) -> list[Absence]:
     """Absences: `current=true` those of today (the home screen's box), by customer, or those
     touching the period `from`–`to`. A provider sees its unit's; a fee administrator all."""
-    caller.require(*READERS)
-    domain.check_period(first=period_from, last=period_to)
-    async with transaction(pool) as conn:
-        rows = await repository.list_absences(
-            conn,
-            unit=caller.provider_unit,
-            customer_id=customer_id,
-            current_on=today_in_stockholm() if current else None,
-            period_from=period_from,
-            period_to=period_to,
-        )
-        await _audit(conn, caller, request_id, "absence.list", "absences", rows)
+    rows = await service.list_absences(
+        pool,
+        caller,
+        request_id,
+        current=current,
+        customer_id=customer_id,
+        period_from=period_from,
+        period_to=period_to,
+    )
     return [_absence(row) for row in rows]
 
 
@@ -142,13 +69,7 @@ async def list_absences(
 async def get_absence(
     absence_id: uuid.UUID, caller: Caller, pool: Pool, request_id: RequestId
 ) -> Absence:
-    caller.require(*READERS)
-    async with transaction(pool) as conn:
-        row = await repository.get_absence(conn, id=absence_id, unit=caller.provider_unit)
-        if row is None:
-            raise NotFound("no such absence", code="absence_not_found")
-        await _audit(conn, caller, request_id, "absence.read", f"absence:{absence_id}", [row])
-    return _absence(row)
+    return _absence(await service.read(pool, caller, request_id, absence_id))
 
 
 @router.patch("/absences/{absence_id}", response_model=Absence)
@@ -156,26 +77,7 @@ async def change_absence(
     absence_id: uuid.UUID, body: AbsenceChange, caller: Caller, pool: Pool, request_id: RequestId
 ) -> Absence:
     """ "Ändra": give the absence its last day when the customer is back (provider)."""
-    unit = _unit(caller)
-    async with transaction(pool) as conn:
-        row = await _locked_absence(conn, caller, absence_id)
-        if row["to_date"] == body.to_date:  # nothing changes, nothing is published
-            await _audit(conn, caller, request_id, "absence.read", f"absence:{absence_id}", [row])
-            return _absence(row)
-        stays = await repository.stays(conn, customer_id=row["customer_id"], unit=unit)
-        domain.check_absence(
-            from_date=row["from_date"],
-            to_date=body.to_date,
-            stays=[s for s in stays if s.execution_id == row["execution_id"]],
-            others=await repository.other_absences(
-                conn, customer_id=row["customer_id"], excluding=absence_id
-            ),
-        )
-        row = await repository.set_to_date(
-            conn, id=absence_id, to_date=body.to_date, updated_by=caller.sub
-        )
-        await events.emit(conn, events.ABSENCE_UPDATED, row)
-        await _audit(conn, caller, request_id, "absence.update", f"absence:{absence_id}", [row])
+    row = await service.change_end(pool, caller, request_id, absence_id, to_date=body.to_date)
     return _absence(row)
 
 
@@ -184,11 +86,7 @@ async def remove_absence(
     absence_id: uuid.UUID, caller: Caller, pool: Pool, request_id: RequestId
 ) -> Response:
     """Remove an absence registered by mistake (provider); the audit log keeps it."""
-    async with transaction(pool) as conn:
-        row = await _locked_absence(conn, caller, absence_id)
-        revision = await repository.remove_absence(conn, id=absence_id, removed_by=caller.sub)
-        await events.emit(conn, events.ABSENCE_REMOVED, {**row, "revision": revision})
-        await _audit(conn, caller, request_id, "absence.remove", f"absence:{absence_id}", [row])
+    await service.remove(pool, caller, request_id, absence_id)
     return Response(status_code=204)
 
 

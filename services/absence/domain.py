@@ -11,9 +11,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from enum import StrEnum
 
+from services.common.dates import counted_through as counted_through
+from services.common.dates import day_after_more_than, last_day
+from services.common.dates import days_by_month as days_by_month
+from services.common.dates import whole_days as whole_days
 from services.common.errors import Conflict, Invalid, NotFound
 
 # An absence that lasts more than this many whole days goes to the fee administrators.
@@ -61,13 +65,6 @@ class Absence:
     @property
     def last_day(self) -> date | None:
         return last_day(self.to_date, self.stay_end)
-
-
-def last_day(to_date: date | None, stay_end: date | None) -> date | None:
-    """The last day absent: the absence's own, or the stay's end for an open absence."""
-    if to_date is None:
-        return stay_end
-    return to_date if stay_end is None else min(to_date, stay_end)
 
 
 def check_dates(*, from_date: date, to_date: date | None) -> None:
@@ -152,39 +149,12 @@ def check_stays_known(stays: Iterable[Stay]) -> None:
         )
 
 
-def whole_days(from_date: date, last: date) -> int:
-    """Whole days without meals from `from_date` through `last`, both included."""
-    return max((last - from_date).days + 1, 0)
-
-
-def counted_through(last: date | None, today: date) -> date:
-    """The last day to count: the absence's last day, or yesterday while it is still open."""
-    return today - timedelta(days=1) if last is None else last
-
-
-def days_by_month(from_date: date, last: date) -> list[tuple[str, int]]:
-    """Whole days without meals in each calendar month (`YYYY-MM`) of the period."""
-    result: list[tuple[str, int]] = []
-    day = from_date
-    while day <= last:
-        next_month = (day.replace(day=1) + timedelta(days=32)).replace(day=1)
-        month_last = min(last, next_month - timedelta(days=1))
-        result.append((day.strftime("%Y-%m"), whole_days(day, month_last)))
-        day = next_month
-    return result
-
-
 def escalation_day(*, from_date: date, to_date: date | None, stay_end: date | None) -> date | None:
     """The day at whose start the absence has lasted more than 30 whole days, or None.
 
-    That is `from_date` + 31: the days from `from_date` through `from_date` + 30 (31 whole
-    days) lie behind. An open absence reaches it unless its stay ends before; a closed one
-    when it has 31 days or more. The day may lie in the past (a late registration): then
-    the absence is escalated at once.
+    That is `from_date` + 31; an open absence reaches it unless its stay ends before. The
+    lifecycle learns the 30 from the absence events (`escalate_after_days`).
     """
-    end = last_day(to_date, stay_end)
-    if end is not None and whole_days(from_date, end) <= ESCALATE_AFTER_DAYS:
-        return None
-    if from_date > date.max - timedelta(days=ESCALATE_AFTER_DAYS + 1):
-        return None  # a day past the calendar's end never comes
-    return from_date + timedelta(days=ESCALATE_AFTER_DAYS + 1)
+    return day_after_more_than(
+        ESCALATE_AFTER_DAYS, from_date=from_date, to_date=to_date, stay_end=stay_end
+    )

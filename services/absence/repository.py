@@ -32,33 +32,6 @@ def _row(record: asyncpg.Record | None) -> Row | None:
 # --- the read model of stays ---------------------------------------------------------------
 
 
-async def record_stay(
-    conn: asyncpg.Connection,
-    *,
-    execution_id: uuid.UUID,
-    order_id: uuid.UUID,
-    customer_id: uuid.UUID,
-    unit_id: str,
-    start_date: date,
-    end_date: date | None,
-) -> None:
-    """Learn a stay or its end; in whichever order order.confirmed and execution.ended come."""
-    await conn.execute(
-        """INSERT INTO absence.stays
-               (execution_id, order_id, customer_id, unit_id, start_date, end_date)
-           VALUES ($1, $2, $3, $4, $5, $6)
-           ON CONFLICT (execution_id) DO UPDATE
-              SET end_date = COALESCE(EXCLUDED.end_date, absence.stays.end_date),
-                  updated_at = now()""",
-        execution_id,
-        order_id,
-        customer_id,
-        unit_id,
-        start_date,
-        end_date,
-    )
-
-
 async def stays(
     conn: asyncpg.Connection, *, customer_id: uuid.UUID, unit: str
 ) -> list[domain.Stay]:

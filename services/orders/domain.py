@@ -4,31 +4,20 @@ from __future__ import annotations
 
 import calendar
 import re
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from enum import StrEnum
+from datetime import date, timedelta
 
 # re-exported: callers took the Stockholm calendar from here before services/common/dates.py
 from services.common.dates import STOCKHOLM as STOCKHOLM
+from services.common.dates import later as later
 from services.common.dates import start_of_day as start_of_day
 from services.common.dates import today_in_stockholm as today_in_stockholm
-from services.common.errors import Conflict, Invalid
-
-
-class OrderStatus(StrEnum):
-    unconfirmed = "unconfirmed"
-    confirmed = "confirmed"
-    ongoing = "ongoing"
-    ended = "ended"
-    withdrawn = "withdrawn"
-
-
-class EndReason(StrEnum):
-    deceased = "deceased"
-    moved_other_housing = "moved_other_housing"
-    moved_home = "moved_home"
-    other = "other"
-
+from services.common.errors import Invalid
+from workflows.order_rules import EndReason as EndReason
+from workflows.order_rules import OrderStatus as OrderStatus
+from workflows.order_rules import ReminderPlan as ReminderPlan
+from workflows.order_rules import check_confirm as check_confirm
+from workflows.order_rules import check_end as check_end
+from workflows.order_rules import check_withdraw as check_withdraw
 
 # A list filter `confirmed` shows every order that has been confirmed and not ended.
 STATUS_FILTER: dict[str, tuple[OrderStatus, ...]] = {
@@ -112,51 +101,6 @@ def looks_like_personnummer(query: str) -> bool:
 # --- order transitions --------------------------------------------------------------------
 
 
-def _wrong_state(action: str, status: str) -> Conflict:
-    return Conflict(f"cannot {action} an order that is {status}", code=f"order_{status}")
-
-
-def check_confirm(*, status: str, decision_date: date, start_date: date) -> None:
-    """A provider confirms an unconfirmed order once, from the decision date on."""
-    if status != OrderStatus.unconfirmed:
-        raise _wrong_state("confirm", status)
-    if start_date < decision_date:
-        raise Invalid(
-            f"the start date {start_date} is before the decision date {decision_date}",
-            code="start_before_decision",
-        )
-
-
-def check_withdraw(*, status: str) -> None:
-    """A caseworker withdraws an order only while it is unconfirmed."""
-    if status != OrderStatus.unconfirmed:
-        raise _wrong_state("withdraw", status)
-
-
-def check_end(*, status: str, start_date: date, end_date: date, sure: bool) -> None:
-    """A provider ends a confirmed execution on or after its start date, and must be sure."""
-    if status not in (OrderStatus.confirmed, OrderStatus.ongoing):
-        raise Conflict(f"cannot end an execution that is {status}", code=f"execution_{status}")
-    if not sure:
-        raise Invalid(
-            "tick that you are sure you want to end the execution (confirmed: true)",
-            code="end_not_confirmed",
-        )
-    if end_date < start_date:
-        raise Invalid(
-            f"the end date {end_date} is before the start date {start_date}",
-            code="end_before_start",
-        )
-
-
-def later(moment: datetime, delay: timedelta) -> datetime:
-    """`moment` + `delay`, or the last moment of the calendar when that lies beyond it."""
-    try:
-        return moment + delay
-    except OverflowError:
-        return datetime.max.replace(tzinfo=moment.tzinfo)
-
-
 def check_new_order(*, decision_date: date, planned_start_date: date | None) -> None:
     """A planned start cannot come before the decision."""
     if planned_start_date is not None and planned_start_date < decision_date:
@@ -187,15 +131,3 @@ def unexecuted_cutoff(today: date) -> date:
     while ivo_reportable_since(cutoff + timedelta(days=1)) <= today:
         cutoff += timedelta(days=1)
     return cutoff
-
-
-@dataclass(frozen=True)
-class ReminderPlan:
-    """When the lifecycle nudges the unit about an unconfirmed order."""
-
-    first_after: timedelta
-    every: timedelta
-
-    def due_at(self, created_at: datetime, sent: int) -> datetime:
-        """When reminder number `sent + 1` is due."""
-        return created_at + self.first_after + self.every * sent

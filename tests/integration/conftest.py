@@ -19,10 +19,10 @@ import httpx
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from lifecare.cli import SERVICES
+from lifecare.worker import build_worker
 from services.absence.main import build as build_absence
 from services.billing.main import build as build_billing
-from services.common import bus
+from services.common import bus, registry
 from services.common.auth import issue_token
 from services.common.bus import EXCHANGE, EventConsumer
 from services.common.db import create_pool
@@ -33,11 +33,8 @@ from services.messaging.main import build as build_messaging
 from services.orders.main import build as build_orders
 from tests.integration import personal_data
 from tests.integration.serving import free_socket, url_of
-from workflows.activities import OrderActivities
 from workflows.bridge import AbsenceBridge
-from workflows.messaging_activities import MessagingActivities
 from workflows.models import SEARCH_ATTRIBUTES
-from workflows.worker import build_worker
 
 TEMPORAL_CLI = Path(sys.executable).parent / "temporal"
 SERVER_DSN = "postgresql://postgres@127.0.0.1:5432"
@@ -64,7 +61,7 @@ async def database() -> AsyncIterator[str]:
     await admin.execute(f'CREATE DATABASE "{name}"')
     dsn = f"{SERVER_DSN}/{name}"
     try:
-        await upgrade_all(list(SERVICES), dsn)
+        await upgrade_all(registry.schemas(), dsn)
         yield dsn
     finally:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -75,7 +72,7 @@ async def database() -> AsyncIterator[str]:
 def service_sockets() -> Iterator[dict[str, socket.socket]]:
     """A socket of 127.0.0.1 per service, bound, not served: their URLs are in `settings`,
     and tests that need the services over real HTTP serve the apps on them (serving.py)."""
-    sockets = {name: free_socket() for name in SERVICES}
+    sockets = {name: free_socket() for name in registry.names()}
     yield sockets
     for sock in sockets.values():
         sock.close()
@@ -132,8 +129,7 @@ async def pool(settings: Settings) -> AsyncIterator[asyncpg.Pool]:
 
 @pytest.fixture(scope="session")
 async def worker(temporal: WorkflowEnvironment, settings: Settings, pool: asyncpg.Pool):
-    messaging = MessagingActivities(pool, retention=settings.message_retention)
-    async with build_worker(temporal.client, settings, OrderActivities(pool), messaging) as running:
+    async with build_worker(temporal.client, settings, pool) as running:
         yield running
 
 

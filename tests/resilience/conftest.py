@@ -19,7 +19,7 @@ import pytest
 from fastapi import FastAPI
 from temporalio.testing import WorkflowEnvironment
 
-from lifecare.cli import SERVICES
+from services.common import registry
 from services.common.bus import declare_queues
 from services.common.migrations import upgrade_all
 from services.common.settings import Settings
@@ -41,7 +41,7 @@ async def database() -> AsyncIterator[str]:
         admin = await asyncpg.connect(f"{SERVER_DSN}/postgres")
         await admin.execute(f'CREATE DATABASE "{name}"')
         try:
-            await upgrade_all(list(SERVICES), f"{SERVER_DSN}/{name}")
+            await upgrade_all(registry.schemas(), f"{SERVER_DSN}/{name}")
             yield f"{SERVER_DSN}/{name}"
         finally:
             await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -54,7 +54,7 @@ async def database() -> AsyncIterator[str]:
         await admin.execute("CREATE DATABASE lifecare")
         await admin.close()
         dsn = server.dsn.rsplit("/", 1)[0] + "/lifecare"
-        await upgrade_all(list(SERVICES), dsn)
+        await upgrade_all(registry.schemas(), dsn)
         yield dsn
     finally:
         server.remove()

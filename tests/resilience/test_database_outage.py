@@ -16,7 +16,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from lifecare.cli import SERVICES
+from services.common import registry
 from services.common.bus import EXCHANGE, Event
 from services.common.migrations import upgrade_all
 from tests.integration import helpers, personal_data
@@ -74,10 +74,10 @@ async def test_services_answer_503_while_postgres_is_down_and_recover_by_themsel
         await admin.execute("CREATE DATABASE lifecare")
         await admin.close()
         dsn = postgres.dsn.rsplit("/", 1)[0] + "/lifecare"
-        await upgrade_all(list(SERVICES), dsn)
+        await upgrade_all(registry.schemas(), dsn)
         private = settings.model_copy(update={"database_url": dsn})
-        ports = {name: free_port() for name in SERVICES}
-        for name in SERVICES:
+        ports = {name: free_port() for name in registry.names()}
+        for name in registry.names():
             process = LifecareProcess(
                 private, ["serve", name, "--port", str(ports[name])], log_dir, name
             )
@@ -94,7 +94,7 @@ async def test_services_answer_503_while_postgres_is_down_and_recover_by_themsel
             except httpx.TransportError:
                 return False
 
-        for name in SERVICES:
+        for name in registry.names():
             await _wait(lambda n=name: healthy(n), f"the {name} service", 60)
         unit = f"unit-{uuid.uuid4().hex[:8]}"
         created = await clients["orders"].post(
@@ -133,7 +133,7 @@ async def test_services_answer_503_while_postgres_is_down_and_recover_by_themsel
 
         postgres.start()
         back_at = time.monotonic()
-        for name in SERVICES:
+        for name in registry.names():
             await _wait(lambda n=name: healthy(n), f"the {name} service back", 60)
         healthy_after = time.monotonic() - back_at
         written = await _customer(clients["orders"], as_)

@@ -11,11 +11,11 @@ from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from lifecare.worker import ensure_search_attributes
 from services.common.settings import Settings
 from services.common.temporal import data_converter
 from tests.workflows.fakes import TEST_SERVER, FakeOrderActivities
 from workflows.order_lifecycle import OrderLifecycle
-from workflows.worker import ensure_search_attributes
 
 
 @pytest.fixture(scope="session")

@@ -19,6 +19,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from lifecare.worker import ensure_search_attributes
 from services.orders.domain import today_in_stockholm
 from tests.workflows.fakes import TEST_SERVER, FakeOrderActivities, start_lifecycle
 from workflows.models import (
@@ -30,7 +31,6 @@ from workflows.models import (
     WithdrawRequest,
 )
 from workflows.order_lifecycle import OrderLifecycle
-from workflows.worker import ensure_search_attributes
 
 HISTORIES = Path(__file__).parent / "histories"
 PROVIDER = Actor(sub="anna", role="provider", unit="solbacken")

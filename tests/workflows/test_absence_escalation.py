@@ -12,6 +12,7 @@ from typing import TypeVar
 from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
+from services.absence.domain import ESCALATE_AFTER_DAYS, REASON_LABELS
 from services.common.dates import STOCKHOLM, today_in_stockholm
 from tests.workflows.fakes import FakeOrderActivities, start_lifecycle
 from workflows.models import (
@@ -53,11 +54,15 @@ async def _stay(
 
 
 def _absence(first: date, last: date | None = None, **changes) -> AbsenceChange:
+    """A change as the bridge signals it, with the label and rule the absence event carries."""
+    reason = changes.pop("reason", "hospital")
     return AbsenceChange(
         event_id=uuid.uuid4(),
         absence_id=changes.pop("absence_id", uuid.uuid4()),
         revision=changes.pop("revision", 1),
-        reason=changes.pop("reason", "hospital"),
+        reason=reason,
+        reason_label=REASON_LABELS[reason],
+        escalate_after_days=ESCALATE_AFTER_DAYS,
         from_date=first,
         to_date=last,
         **changes,

@@ -7,8 +7,7 @@ import uuid
 from temporalio import activity
 from temporalio.worker import Worker
 
-from workflows.message_retention import MessageRetention
-from workflows.messaging_activities import RetentionRequest, RetentionResult
+from workflows.message_retention import MessageRetention, RetentionRequest, RetentionResult
 
 
 async def test_the_run_deletes_with_the_retention_asked_for_and_returns_the_counts(env):

@@ -1,10 +1,20 @@
 """One contract per event type: the pydantic model of its data and its version.
 
 The publisher validates its data with the contract before it goes into the outbox, and
-every consumer reads the data with the same contract. Each publishing service's events
-are in the module named after it; this package is the one place a consumer imports.
+every consumer reads the data with the same contract. Each publisher's events are in the
+module named after it; importing this package registers them all.
 """
 
-from services.common.contracts.base import CONTRACTS, Contract, contract_of, register
+from services.common.contracts import absence, notifications, orders
+from services.common.contracts.base import CONTRACTS, Contract, contract_of, register, write
 
-__all__ = ["CONTRACTS", "Contract", "contract_of", "register"]
+__all__ = [
+    "CONTRACTS",
+    "Contract",
+    "absence",
+    "contract_of",
+    "notifications",
+    "orders",
+    "register",
+    "write",
+]

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import ClassVar, TypeVar
 
+import asyncpg
 from pydantic import BaseModel, ConfigDict
+
+from services.common.bus import add_to_outbox
 
 CONTRACTS: dict[str, type[Contract]] = {}
 
@@ -37,3 +41,12 @@ def register(cls: C) -> C:
 def contract_of(type_: str) -> type[Contract]:
     """The contract of an event type (KeyError for a type without one)."""
     return CONTRACTS[type_]
+
+
+async def write(
+    conn: asyncpg.Connection, *, schema: str, event: Contract, event_id: uuid.UUID | None = None
+) -> uuid.UUID:
+    """Write `event` into `schema`'s outbox in the caller's transaction, under its type."""
+    return await add_to_outbox(
+        conn, schema=schema, type=event.TYPE, data=event.payload(), event_id=event_id
+    )

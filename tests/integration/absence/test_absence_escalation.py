@@ -7,8 +7,8 @@ import json
 import uuid
 from datetime import timedelta
 
-from services.absence.events import AbsenceChanged
 from services.common.bus import Event
+from services.common.contracts.absence import AbsenceChanged
 from tests.integration.absence.helpers import publish, register
 from tests.integration.conftest import wait_for
 from tests.integration.helpers import new_customer, new_order, new_unit

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from temporalio.client import WorkflowExecutionStatus
 
+from lifecare.worker import ensure_schedule
 from services.billing.domain import STOCKHOLM
 from tests.integration.billing.helpers import (
     decide_fee,
@@ -20,7 +21,6 @@ from tests.integration.billing.helpers import (
 from tests.integration.conftest import wait_for
 from workflows.billing_models import BILLING_SCHEDULE_ID
 from workflows.billing_schedule import billing_schedule
-from workflows.worker import ensure_schedule
 
 
 async def test_the_worker_creates_monthly_billing_for_2_am_on_the_first_in_stockholm(

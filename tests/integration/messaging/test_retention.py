@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import uuid
 
+from lifecare.worker import ensure_schedule
 from services.common.settings import Settings
 from tests.integration.conftest import wait_for
 from tests.integration.messaging.helpers import inbox, send, upload
 from tests.unit.messaging.files import PDF
-from workflows.message_retention import SCHEDULE_ID, retention_schedule
-from workflows.messaging_activities import RetentionResult
-from workflows.worker import ensure_schedule
+from workflows.message_retention import SCHEDULE_ID, RetentionResult, retention_schedule
 
 
 async def test_the_retention_schedule_removes_an_old_message_and_its_file(

@@ -16,9 +16,10 @@ import pytest
 from fastapi import FastAPI
 from temporalio.testing import WorkflowEnvironment
 
-from lifecare.cli import SERVICES
+from lifecare.worker import build_worker
 from services.absence.main import build as build_absence
 from services.billing.main import build as build_billing
+from services.common import registry
 from services.common.auth import issue_token
 from services.common.db import create_pool
 from services.common.migrations import upgrade_all
@@ -28,9 +29,6 @@ from services.orders.main import build as build_orders
 from tests.integration.conftest import SERVER_DSN, Tokens, declare_queues
 from tests.integration.security.routes import World, build_world
 from tests.integration.serving import free_socket, serving, url_of
-from workflows.activities import OrderActivities
-from workflows.messaging_activities import MessagingActivities
-from workflows.worker import build_worker
 
 BUILDERS = {
     "orders": build_orders,
@@ -83,7 +81,7 @@ async def fuzz_stack(settings: Settings, temporal: WorkflowEnvironment) -> Async
     name = f"lifecare_fuzz_{uuid.uuid4().hex[:10]}"
     admin = await asyncpg.connect(f"{SERVER_DSN}/postgres")
     await admin.execute(f'CREATE DATABASE "{name}"')
-    sockets = {service: free_socket() for service in SERVICES}
+    sockets = {service: free_socket() for service in registry.names()}
     fuzz_settings = settings.model_copy(
         update={
             "database_url": f"{SERVER_DSN}/{name}",
@@ -99,14 +97,11 @@ async def fuzz_stack(settings: Settings, temporal: WorkflowEnvironment) -> Async
         }
     )
     try:
-        await upgrade_all(list(SERVICES), fuzz_settings.database_dsn)
+        await upgrade_all(registry.schemas(), fuzz_settings.database_dsn)
         async with AsyncExitStack() as stack:
             pool = await create_pool(fuzz_settings.database_dsn, max_size=3)
             stack.push_async_callback(pool.close)
-            messaging = MessagingActivities(pool, retention=fuzz_settings.message_retention)
-            await stack.enter_async_context(
-                build_worker(temporal.client, fuzz_settings, OrderActivities(pool), messaging)
-            )
+            await stack.enter_async_context(build_worker(temporal.client, fuzz_settings, pool))
             urls = {}
             for service, build in BUILDERS.items():
                 app: FastAPI = build(fuzz_settings)

@@ -1,20 +1,22 @@
-"""Activities: the lifecycle's writes to the orders schema, each with its outbox event."""
+"""The orders service's activities: the lifecycle's writes to the orders schema, each with
+its outbox event (interfaces in workflows/lifecycle_activities.py)."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
+from typing import Any
 
 import asyncpg
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from services.absence.events import ABSENCE_ESCALATED
 from services.common import audit
 from services.common.auth import Principal, Role
-from services.common.bus import add_to_outbox
+from services.common.contracts import notifications, orders
+from services.common.settings import Settings
 from services.orders import events, repository
 from workflows.models import (
-    AbsenceEscalation,
     Actor,
     ChangeResult,
     ConfirmCommand,
@@ -62,13 +64,14 @@ class OrderActivities:
             assert order is not None
             await events.emit(
                 conn,
-                events.ORDER_CONFIRMED,
-                order_id=command.order_id,
-                execution_id=execution_id,
-                customer_id=order["customer_id"],
-                unit_id=order["unit_id"],
-                service=order["service"],
-                start_date=command.start_date,
+                orders.OrderConfirmed(
+                    order_id=command.order_id,
+                    execution_id=execution_id,
+                    customer_id=order["customer_id"],
+                    unit_id=order["unit_id"],
+                    service=order["service"],
+                    start_date=command.start_date,
+                ),
             )
             await self._audit(conn, command.actor, "order.confirm", command.order_id, order)
             if command.start:
@@ -94,10 +97,11 @@ class OrderActivities:
                 raise _refused("the order cannot be withdrawn")
             await events.emit(
                 conn,
-                events.ORDER_WITHDRAWN,
-                order_id=command.order_id,
-                customer_id=order["customer_id"],
-                unit_id=order["unit_id"],
+                orders.OrderWithdrawn(
+                    order_id=command.order_id,
+                    customer_id=order["customer_id"],
+                    unit_id=order["unit_id"],
+                ),
             )
             await self._audit(conn, command.actor, "order.withdraw", command.order_id, order)
         return ChangeResult(order_id=command.order_id, status="withdrawn")
@@ -120,14 +124,15 @@ class OrderActivities:
                 raise _refused("the execution cannot be ended")
             await events.emit(
                 conn,
-                events.EXECUTION_ENDED,
-                execution_id=ended["id"],
-                order_id=command.order_id,
-                customer_id=ended["customer_id"],
-                unit_id=ended["unit_id"],
-                start_date=ended["start_date"],
-                end_date=command.end_date,
-                reason=command.reason,
+                orders.ExecutionEnded(
+                    execution_id=ended["id"],
+                    order_id=command.order_id,
+                    customer_id=ended["customer_id"],
+                    unit_id=ended["unit_id"],
+                    start_date=ended["start_date"],
+                    end_date=command.end_date,
+                    reason=command.reason,
+                ),
             )
             await self._audit(conn, command.actor, "execution.end", command.order_id, ended)
         return ChangeResult(
@@ -153,24 +158,11 @@ class OrderActivities:
     @activity.defn(name="request_notification")
     async def request_notification(self, command: NotificationCommand) -> None:
         """Publish `notification.requested` once per event id, however often retried."""
-        await self._publish_once(events.NOTIFICATION_REQUESTED, command)
-
-    @activity.defn(name="escalate_absence")
-    async def escalate_absence(self, command: AbsenceEscalation) -> None:
-        """Publish `absence.escalated` (more than 30 days) once per event id."""
-        await self._publish_once(ABSENCE_ESCALATED, command)
-
-    async def _publish_once(
-        self, type: str, command: NotificationCommand | AbsenceEscalation
-    ) -> None:
+        event = notifications.NotificationRequested.model_validate(
+            command.model_dump(exclude={"event_id"})
+        )
         async with self.pool.acquire() as conn, conn.transaction():
-            await add_to_outbox(
-                conn,
-                schema="orders",
-                type=type,
-                event_id=command.event_id,
-                data=command.model_dump(mode="json", exclude={"event_id"}),
-            )
+            await events.emit(conn, event, event_id=command.event_id)
 
     async def _audit(
         self, conn: asyncpg.Connection, actor: Actor, action: str, order_id: uuid.UUID, row: dict
@@ -203,11 +195,24 @@ async def _start(conn: asyncpg.Connection, order_id: uuid.UUID) -> bool:
         return False
     await events.emit(
         conn,
-        events.EXECUTION_STARTED,
-        execution_id=started["id"],
-        order_id=order_id,
-        customer_id=started["customer_id"],
-        unit_id=started["unit_id"],
-        start_date=started["start_date"],
+        orders.ExecutionStarted(
+            execution_id=started["id"],
+            order_id=order_id,
+            customer_id=started["customer_id"],
+            unit_id=started["unit_id"],
+            start_date=started["start_date"],
+        ),
     )
     return True
+
+
+def activities(pool: asyncpg.Pool, settings: Settings) -> list[Callable[..., Any]]:
+    """The orders service's activities, for the worker (services/common/registry.py)."""
+    orders = OrderActivities(pool)
+    return [
+        orders.confirm_order,
+        orders.withdraw_order,
+        orders.end_execution,
+        orders.start_execution,
+        orders.request_notification,
+    ]

@@ -1,5 +1,5 @@
-"""The worker of task queue `lifecare`: every workflow and activity of the platform, and the
-event bridge that signals absence events to the lifecycles."""
+"""The worker, the composition root of the workflows: every workflow of `workflows/`, the
+activities each service implements, and the event bridge, all named by the registry."""
 
 from __future__ import annotations
 
@@ -7,8 +7,10 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Sequence
+from collections.abc import Callable
+from typing import Any
 
+import asyncpg
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.client import Client, Schedule, ScheduleAlreadyRunningError
@@ -16,23 +18,35 @@ from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
-from services.common import temporal
+from services.common import registry, temporal
 from services.common.db import create_pool
 from services.common.settings import Settings, get_settings
-from workflows.activities import OrderActivities
-from workflows.billing_activities import BillingActivities
-from workflows.billing_models import BILLING_SCHEDULE_ID
-from workflows.billing_run import BillingRun
-from workflows.billing_schedule import billing_schedule
-from workflows.bridge import AbsenceBridge
-from workflows.message_retention import SCHEDULE_ID, MessageRetention, retention_schedule
-from workflows.messaging_activities import MessagingActivities
-from workflows.models import SEARCH_ATTRIBUTES
-from workflows.order_lifecycle import OrderLifecycle
 
 log = logging.getLogger(__name__)
 
-WORKFLOWS: Sequence[type] = (OrderLifecycle, MessageRetention)
+SEARCH_ATTRIBUTES = registry.load(registry.WORKER.search_attributes)
+
+
+def workflows() -> list[type]:
+    """Every workflow the worker runs."""
+    return [registry.load(path) for path in registry.WORKER.workflows]
+
+
+def activities(pool: asyncpg.Pool, settings: Settings) -> list[Callable[..., Any]]:
+    """Every service's activities, each on the shared pool (one database, a schema each)."""
+    found: list[Callable[..., Any]] = []
+    for service in registry.SERVICES:
+        if service.activities:
+            found.extend(registry.load(service.activities)(pool, settings))
+    return found
+
+
+async def ensure_schedules(client: Client, task_queue: str) -> None:
+    """Create every schedule of the registry that is missing."""
+    for schedule_id, factory in registry.WORKER.schedules:
+        await ensure_schedule(
+            client, registry.load(schedule_id), registry.load(factory)(task_queue)
+        )
 
 
 async def connect(settings: Settings) -> Client:
@@ -63,34 +77,13 @@ async def ensure_schedule(client: Client, schedule_id: str, schedule: Schedule) 
         pass
 
 
-def build_worker(
-    client: Client,
-    settings: Settings,
-    activities: OrderActivities,
-    messaging: MessagingActivities | None = None,
-) -> Worker:
+def build_worker(client: Client, settings: Settings, pool: asyncpg.Pool) -> Worker:
     """A worker for the platform's task queue."""
-    # billing's activities share the pool: one database, each service its own schema
-    billing = BillingActivities(
-        activities.pool,
-        care_reasons=settings.care_absence_reasons,
-        batch_size=settings.billing_batch_size,
-        parallel=settings.billing_parallel,
-    )
     return Worker(
         client,
         task_queue=settings.task_queue,
-        workflows=[*WORKFLOWS, BillingRun],
-        activities=[
-            activities.confirm_order,
-            activities.withdraw_order,
-            activities.end_execution,
-            activities.start_execution,
-            activities.request_notification,
-            activities.escalate_absence,
-            *billing.all(),
-            *([messaging.delete_old_messages] if messaging else []),
-        ],
+        workflows=workflows(),
+        activities=activities(pool, settings),
         # more concurrent polls than the SDK's default 5, and sticky queues polled as often
         # as the shared one: with updates that a person waits for, a task must not sit
         # queued behind a busy poller (bench/README.md has the figures)
@@ -112,13 +105,12 @@ async def run(settings: Settings | None = None) -> None:
         loop.add_signal_handler(sig, stop.set)
     client = await connect(settings)
     await ensure_search_attributes(client, settings.temporal_namespace)
-    await ensure_schedule(client, BILLING_SCHEDULE_ID, billing_schedule(settings.task_queue))
-    await ensure_schedule(client, SCHEDULE_ID, retention_schedule(settings.task_queue))
+    await ensure_schedules(client, settings.task_queue)
     pool = await create_pool(settings.database_dsn, max_size=settings.db_pool_max)
-    bridge = asyncio.create_task(AbsenceBridge(client, settings, pool).run(), name="bridge")
+    bridge_type = registry.load(registry.WORKER.bridge)
+    bridge = asyncio.create_task(bridge_type(client, settings, pool).run(), name="bridge")
     try:
-        messaging = MessagingActivities(pool, retention=settings.message_retention)
-        async with build_worker(client, settings, OrderActivities(pool), messaging):
+        async with build_worker(client, settings, pool):
             log.info("worker polling task queue %s", settings.task_queue)
             await stop.wait()
             log.info("worker stopping")

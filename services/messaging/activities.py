@@ -1,32 +1,20 @@
-"""Activities on the messaging schema: the retention of the inbox, and their inputs."""
+"""The messaging service's activity: the retention of the inbox (interface in
+workflows/message_retention.py)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 import asyncpg
-from pydantic import BaseModel, Field
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from services.common.errors import LifecareError
+from services.common.settings import Settings
 from services.messaging import domain, repository
-
-
-class RetentionRequest(BaseModel):
-    """Delete what is older than `older_than` seconds; without it, the configured retention."""
-
-    older_than: float | None = Field(
-        default=None, description="seconds; None: LIFECARE_MESSAGE_RETENTION"
-    )
-
-
-class RetentionResult(BaseModel):
-    """How many messages and files the run removed, and the retention it applied."""
-
-    messages: int
-    files: int
-    retention_seconds: float
+from workflows.message_retention import RetentionRequest, RetentionResult
 
 
 class MessagingActivities:
@@ -54,3 +42,8 @@ class MessagingActivities:
         return RetentionResult(
             messages=messages, files=files, retention_seconds=retention.total_seconds()
         )
+
+
+def activities(pool: asyncpg.Pool, settings: Settings) -> list[Callable[..., Any]]:
+    """The messaging service's activities, for the worker (services/common/registry.py)."""
+    return [MessagingActivities(pool, retention=settings.message_retention).delete_old_messages]

@@ -1,0 +1,34 @@
+"""The absence service's activity: the escalation event the order lifecycle decides on
+(interface in workflows/lifecycle_activities.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import asyncpg
+from temporalio import activity
+
+from services.common import contracts
+from services.common.contracts.absence import AbsenceEscalated
+from services.common.settings import Settings
+from workflows.models import AbsenceEscalation
+
+
+class AbsenceActivities:
+    """Holds the pool; each method is one transaction and safe to retry."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+
+    @activity.defn(name="escalate_absence")
+    async def escalate_absence(self, command: AbsenceEscalation) -> None:
+        """Publish `absence.escalated` (more than 30 days) once per event id."""
+        event = AbsenceEscalated.model_validate(command.model_dump(exclude={"event_id"}))
+        async with self.pool.acquire() as conn, conn.transaction():
+            await contracts.write(conn, schema="absence", event=event, event_id=command.event_id)
+
+
+def activities(pool: asyncpg.Pool, settings: Settings) -> list[Callable[..., Any]]:
+    """The absence service's activities, for the worker (services/common/registry.py)."""
+    return [AbsenceActivities(pool).escalate_absence]

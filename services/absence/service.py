@@ -1,0 +1,189 @@
+"""The absence service's use cases: each owns its transaction, its audit row and its outbox
+event. Routes (api.py) call these; the rules are in domain.py."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import date
+from typing import Any
+
+import asyncpg
+
+from services.absence import domain, events, repository
+from services.common import audit
+from services.common.auth import Principal, Role
+from services.common.dates import today_in_stockholm
+from services.common.db import transaction
+from services.common.errors import NotFound
+from services.common.settings import Settings
+
+READERS = (Role.provider, Role.fee_admin)
+STAY_POLL_INTERVAL = 0.1
+
+_audit = audit.AuditLog("absence").rows
+
+
+def _unit(caller: Principal) -> str:
+    caller.require(Role.provider)
+    assert caller.unit is not None  # a provider's token always names its unit
+    return caller.unit
+
+
+async def _stays_at_unit(
+    pool: asyncpg.Pool, settings: Settings, customer_id: uuid.UUID, unit: str
+) -> list[domain.Stay]:
+    """The customer's stays at the unit, waiting briefly for one to become known.
+
+    Event lag: the absence service learns a stay from `order.confirmed`, a moment after the
+    provider confirmed. We chose to WAIT rather than answer "retry later": a registration
+    made right after a confirmation polls the read model for up to `absence_stay_wait`
+    (5 s by default; the lag is normally well under a second), so the provider never sees a
+    refusal caused by the lag. Only when no stay at the unit shows up within that time is
+    the answer 404 (another unit's customer, or an order not confirmed). A known stay is
+    never waited for.
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + settings.absence_stay_wait.total_seconds()
+    while True:
+        async with pool.acquire() as conn:
+            found = await repository.stays(conn, customer_id=customer_id, unit=unit)
+        if found or loop.time() >= deadline:
+            return found
+        await asyncio.sleep(STAY_POLL_INTERVAL)
+
+
+async def _locked_absence(
+    conn: asyncpg.Connection, caller: Principal, absence_id: uuid.UUID
+) -> dict[str, Any]:
+    """The caller's unit's absence, its customer locked against concurrent changes."""
+    row = await repository.get_absence(conn, id=absence_id, unit=_unit(caller))
+    if row is not None:
+        await repository.lock_customer(conn, customer_id=row["customer_id"])
+        # read again under the lock: a change that held it may have committed meanwhile
+        row = await repository.get_absence(conn, id=absence_id, unit=_unit(caller))
+    if row is None:
+        raise NotFound("no such absence", code="absence_not_found")
+    return row
+
+
+async def register(
+    pool: asyncpg.Pool,
+    settings: Settings,
+    caller: Principal,
+    request_id: str,
+    *,
+    customer_id: uuid.UUID,
+    reason: str,
+    description: str,
+    from_date: date,
+    to_date: date | None,
+) -> dict[str, Any]:
+    """Register a customer's absence at the caller's unit (provider); late is fine."""
+    unit = _unit(caller)
+    domain.check_dates(from_date=from_date, to_date=to_date)
+    domain.check_stays_known(await _stays_at_unit(pool, settings, customer_id, unit))
+    async with transaction(pool) as conn:
+        await repository.lock_customer(conn, customer_id=customer_id)
+        stay = domain.check_absence(
+            from_date=from_date,
+            to_date=to_date,
+            stays=await repository.stays(conn, customer_id=customer_id, unit=unit),
+            others=await repository.other_absences(conn, customer_id=customer_id, excluding=None),
+        )
+        row = await repository.insert_absence(
+            conn,
+            id=uuid.uuid4(),
+            customer_id=customer_id,
+            stay=stay,
+            reason=reason,
+            description=description,
+            from_date=from_date,
+            to_date=to_date,
+            registered_by=caller.sub,
+        )
+        await events.emit(conn, events.AbsenceRegistered, row)
+        await _audit(conn, caller, request_id, "absence.register", f"absence:{row['id']}", [row])
+    return row
+
+
+async def list_absences(
+    pool: asyncpg.Pool,
+    caller: Principal,
+    request_id: str,
+    *,
+    current: bool,
+    customer_id: uuid.UUID | None,
+    period_from: date | None,
+    period_to: date | None,
+) -> list[dict[str, Any]]:
+    """Today's absences, a customer's, or those touching a period; a provider its unit's."""
+    caller.require(*READERS)
+    domain.check_period(first=period_from, last=period_to)
+    async with transaction(pool) as conn:
+        rows = await repository.list_absences(
+            conn,
+            unit=caller.provider_unit,
+            customer_id=customer_id,
+            current_on=today_in_stockholm() if current else None,
+            period_from=period_from,
+            period_to=period_to,
+        )
+        await _audit(conn, caller, request_id, "absence.list", "absences", rows)
+    return rows
+
+
+async def read(
+    pool: asyncpg.Pool, caller: Principal, request_id: str, absence_id: uuid.UUID
+) -> dict[str, Any]:
+    """One absence (another unit's is a 404)."""
+    caller.require(*READERS)
+    async with transaction(pool) as conn:
+        row = await repository.get_absence(conn, id=absence_id, unit=caller.provider_unit)
+        if row is None:
+            raise NotFound("no such absence", code="absence_not_found")
+        await _audit(conn, caller, request_id, "absence.read", f"absence:{absence_id}", [row])
+    return row
+
+
+async def change_end(
+    pool: asyncpg.Pool,
+    caller: Principal,
+    request_id: str,
+    absence_id: uuid.UUID,
+    *,
+    to_date: date | None,
+) -> dict[str, Any]:
+    """ "Ändra": give the absence its last day when the customer is back (provider)."""
+    unit = _unit(caller)
+    async with transaction(pool) as conn:
+        row = await _locked_absence(conn, caller, absence_id)
+        if row["to_date"] == to_date:  # nothing changes, nothing is published
+            await _audit(conn, caller, request_id, "absence.read", f"absence:{absence_id}", [row])
+            return row
+        stays = await repository.stays(conn, customer_id=row["customer_id"], unit=unit)
+        domain.check_absence(
+            from_date=row["from_date"],
+            to_date=to_date,
+            stays=[s for s in stays if s.execution_id == row["execution_id"]],
+            others=await repository.other_absences(
+                conn, customer_id=row["customer_id"], excluding=absence_id
+            ),
+        )
+        row = await repository.set_to_date(
+            conn, id=absence_id, to_date=to_date, updated_by=caller.sub
+        )
+        await events.emit(conn, events.AbsenceUpdated, row)
+        await _audit(conn, caller, request_id, "absence.update", f"absence:{absence_id}", [row])
+    return row
+
+
+async def remove(
+    pool: asyncpg.Pool, caller: Principal, request_id: str, absence_id: uuid.UUID
+) -> None:
+    """Remove an absence registered by mistake (provider); the audit log keeps it."""
+    async with transaction(pool) as conn:
+        row = await _locked_absence(conn, caller, absence_id)
+        revision = await repository.remove_absence(conn, id=absence_id, removed_by=caller.sub)
+        await events.emit(conn, events.AbsenceRemoved, {**row, "revision": revision})
+        await _audit(conn, caller, request_id, "absence.remove", f"absence:{absence_id}", [row])

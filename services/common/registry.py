@@ -1,0 +1,121 @@
+"""The platform registry: one description of every service and of what the worker runs.
+
+The CLI (`up`, `serve`, `migrate`), the worker, the test fixtures and the benches read it;
+adding a service means its folder under `services/` and one entry here. Code is named by
+dotted path ("module:attribute") and imported only by the composition root, so this
+module, at the bottom of the layers, imports no service.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Service:
+    """A service: its HTTP app, its port, its schema and what it gives the worker."""
+
+    name: str
+    port: int
+    app: str  # a factory `build(settings=None) -> FastAPI`; its lifespan starts its consumers
+    schema: str | None = None  # its PostgreSQL schema, migrated from services/<name>/migrations
+    # `activities(pool, settings) -> list` of the Temporal activities it implements
+    activities: str | None = None
+    consumers: tuple[str, ...] = ()  # the purposes of its event consumers (queue names)
+
+
+@dataclass(frozen=True)
+class Worker:
+    """What the worker process runs beside the services' activities."""
+
+    workflows: tuple[str, ...]
+    # `(its id, factory(task_queue) -> Schedule)`: created by the worker when missing
+    schedules: tuple[tuple[str, str], ...]
+    bridge: str  # the consumer that turns bus events into signals to the lifecycles
+    search_attributes: str
+
+
+SERVICES: tuple[Service, ...] = (
+    Service(
+        name="orders",
+        port=8001,
+        app="services.orders.main:build",
+        schema="orders",
+        activities="services.orders.activities:activities",
+    ),
+    Service(
+        name="absence",
+        port=8002,
+        app="services.absence.main:build",
+        schema="absence",
+        activities="services.absence.activities:activities",
+        consumers=("stays",),
+    ),
+    Service(
+        name="billing",
+        port=8003,
+        app="services.billing.main:build",
+        schema="billing",
+        activities="services.billing.activities:activities",
+        consumers=("events",),
+    ),
+    Service(
+        name="messaging",
+        port=8004,
+        app="services.messaging.main:build",
+        schema="messaging",
+        activities="services.messaging.activities:activities",
+        consumers=("events",),
+    ),
+)
+
+WORKER = Worker(
+    workflows=(
+        "workflows.order_lifecycle:OrderLifecycle",
+        "workflows.billing_run:BillingRun",
+        "workflows.message_retention:MessageRetention",
+    ),
+    schedules=(
+        (
+            "workflows.billing_models:BILLING_SCHEDULE_ID",
+            "workflows.billing_schedule:billing_schedule",
+        ),
+        (
+            "workflows.message_retention:SCHEDULE_ID",
+            "workflows.message_retention:retention_schedule",
+        ),
+    ),
+    bridge="workflows.bridge:AbsenceBridge",
+    search_attributes="workflows.models:SEARCH_ATTRIBUTES",
+)
+
+_BY_NAME = {service.name: service for service in SERVICES}
+
+
+def service(name: str) -> Service:
+    """The entry of one service (KeyError names the known ones)."""
+    try:
+        return _BY_NAME[name]
+    except KeyError:
+        raise KeyError(f"no service {name!r}; the platform has {', '.join(_BY_NAME)}") from None
+
+
+def names() -> list[str]:
+    """Every service's name, in the order they start."""
+    return [s.name for s in SERVICES]
+
+
+def schemas() -> list[str]:
+    """The services whose schemas are migrated, in order."""
+    return [s.name for s in SERVICES if s.schema]
+
+
+def load(path: str) -> Any:
+    """The object a dotted path "module:attribute" names."""
+    module, _, attribute = path.partition(":")
+    return getattr(importlib.import_module(module), attribute)
+
+
+__all__ = ["SERVICES", "WORKER", "Service", "Worker", "load", "names", "schemas", "service"]

@@ -1,0 +1,357 @@
+"""The orders service's use cases: each owns its transaction, its audit row and its outbox
+event. Routes (api.py) and the CLI call these; the rules are in domain.py."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime
+
+import asyncpg
+from temporalio.client import Client
+
+from services.common import audit
+from services.common.auth import Principal, Role
+from services.common.contracts import orders as contracts
+from services.common.db import transaction
+from services.common.errors import Invalid, NotFound
+from services.common.settings import Settings
+from services.orders import domain, events, repository
+from workflows import lifecycle_client as lifecycle
+
+_audit = audit.AuditLog("orders").rows
+
+
+def actor(caller: Principal, request_id: str) -> lifecycle.Actor:
+    """Who asks the lifecycle for a change, as its audit row will name them."""
+    return lifecycle.Actor(
+        sub=caller.sub, role=caller.role.value, unit=caller.unit, request_id=request_id
+    )
+
+
+def search_terms(q: str | None) -> tuple[str | None, str | None]:
+    """The free text and, if it reads as one, the personnummer in its stored form."""
+    if not q or not q.strip():
+        return None, None
+    text = q.strip()
+    if domain.looks_like_personnummer(text):
+        try:
+            return text, domain.normalize_personnummer(text)
+        except Invalid:
+            return text, None
+    return text, None
+
+
+# --- units ---------------------------------------------------------------------------------
+
+
+async def create_unit(pool: asyncpg.Pool, caller: Principal, *, id: str, name: str) -> dict:
+    """Add a provider unit (admin), announced as `unit.created`."""
+    caller.require(Role.admin)
+    async with transaction(pool) as conn:
+        unit = await repository.insert_unit(conn, id=id, name=name)
+        await events.emit(conn, contracts.UnitCreated(id=unit["id"], name=unit["name"]))
+    return unit
+
+
+# --- customers -----------------------------------------------------------------------------
+
+
+async def create_customer(
+    pool: asyncpg.Pool,
+    caller: Principal,
+    request_id: str,
+    *,
+    personnummer: str,
+    first_name: str,
+    last_name: str,
+) -> dict:
+    """Register a customer (caseworker); the personnummer is stored as 12 digits."""
+    caller.require(Role.caseworker)
+    normalized = domain.normalize_personnummer(personnummer)
+    async with transaction(pool) as conn:
+        customer = await repository.insert_customer(
+            conn,
+            id=uuid.uuid4(),
+            personnummer=normalized,
+            first_name=first_name.strip(),
+            last_name=last_name.strip(),
+        )
+        await events.emit(
+            conn,
+            contracts.CustomerCreated(
+                customer_id=customer["id"], customer_number=customer["customer_number"]
+            ),
+        )
+        await _audit(
+            conn,
+            caller,
+            request_id,
+            "customer.create",
+            f"customer:{customer['id']}",
+            [customer],
+            key="id",
+        )
+    return customer
+
+
+async def search_customers(
+    pool: asyncpg.Pool, caller: Principal, request_id: str, *, q: str | None
+) -> list[dict]:
+    """Customers by name, personnummer in any format, or customer number."""
+    text, personnummer = search_terms(q)
+    async with transaction(pool) as conn:
+        rows = await repository.search_customers(
+            conn, text=text, personnummer=personnummer, unit=caller.provider_unit
+        )
+        await _audit(conn, caller, request_id, "customer.search", "customers", rows, key="id")
+    return rows
+
+
+async def read_customer(
+    pool: asyncpg.Pool, caller: Principal, request_id: str, customer_id: uuid.UUID
+) -> dict:
+    """One customer (404 for a provider whose unit has no order of theirs)."""
+    async with transaction(pool) as conn:
+        row = await repository.get_customer(conn, id=customer_id, unit=caller.provider_unit)
+        if row is None:
+            raise NotFound("no such customer", code="customer_not_found")
+        await _audit(
+            conn, caller, request_id, "customer.read", f"customer:{customer_id}", [row], key="id"
+        )
+    return row
+
+
+async def customer_executions(
+    pool: asyncpg.Pool, caller: Principal, request_id: str, customer_id: uuid.UUID
+) -> list[dict]:
+    """The customer's executions (at the caller's unit, for a provider)."""
+    async with transaction(pool) as conn:
+        if await repository.get_customer(conn, id=customer_id, unit=caller.provider_unit) is None:
+            raise NotFound("no such customer", code="customer_not_found")
+        rows = await repository.customer_executions(
+            conn, customer_id=customer_id, unit=caller.provider_unit
+        )
+        await _audit(
+            conn,
+            caller,
+            request_id,
+            "execution.list",
+            f"customer:{customer_id}",
+            [{"customer_id": customer_id}],
+        )
+    return rows
+
+
+# --- orders --------------------------------------------------------------------------------
+
+
+async def create_order(
+    pool: asyncpg.Pool,
+    client: Client,
+    settings: Settings,
+    caller: Principal,
+    request_id: str,
+    *,
+    customer_id: uuid.UUID,
+    unit_id: str,
+    service: str,
+    decision_date: date,
+    planned_start_date: date | None,
+    text: str,
+) -> dict:
+    """Send an order to a provider unit (caseworker); its lifecycle workflow starts with it."""
+    caller.require(Role.caseworker)
+    domain.check_new_order(decision_date=decision_date, planned_start_date=planned_start_date)
+    order_id = uuid.uuid4()
+    async with transaction(pool) as conn:
+        customer = await repository.get_customer(conn, id=customer_id, unit=None)
+        if customer is None:
+            raise Invalid("customer_id names no customer", code="unknown_customer")
+        if not await repository.unit_exists(conn, id=unit_id):
+            raise Invalid("unit_id names no unit", code="unknown_unit")
+        await repository.insert_order(
+            conn,
+            id=order_id,
+            customer_id=customer_id,
+            unit_id=unit_id,
+            service=service,
+            decision_date=decision_date,
+            planned_start_date=planned_start_date,
+            text=text,
+            created_by=caller.sub,
+        )
+        await events.emit(
+            conn,
+            contracts.OrderCreated(
+                order_id=order_id,
+                customer_id=customer_id,
+                unit_id=unit_id,
+                service=service,
+                decision_date=decision_date,
+            ),
+        )
+        await _audit(
+            conn,
+            caller,
+            request_id,
+            "order.create",
+            f"order:{order_id}",
+            [{"customer_id": customer_id}],
+        )
+        # started inside the transaction: if the start fails nothing is written
+        await lifecycle.start(
+            client,
+            task_queue=settings.task_queue,
+            order_id=order_id,
+            customer_id=customer_id,
+            customer_number=customer["customer_number"],
+            unit_id=unit_id,
+            decision_date=decision_date,
+            created_at=datetime.now(UTC),
+            reminder_after=settings.reminder_after,
+            reminder_every=settings.reminder_every,
+            ivo_after=settings.ivo_after,
+        )
+        row = await repository.get_order(conn, id=order_id, unit=None)
+    assert row is not None  # written above, in this transaction
+    return row
+
+
+async def list_orders(
+    pool: asyncpg.Pool, caller: Principal, request_id: str, *, status: str | None, q: str | None
+) -> list[dict]:
+    """Orders by status (`confirmed` includes ongoing); a provider sees its unit's."""
+    text, personnummer = search_terms(q)
+    async with transaction(pool) as conn:
+        rows = await repository.list_orders(
+            conn,
+            statuses=list(domain.STATUS_FILTER[status]) if status else None,
+            text=text,
+            personnummer=personnummer,
+            unit=caller.provider_unit,
+        )
+        await _audit(conn, caller, request_id, "order.list", "orders", rows)
+    return rows
+
+
+async def read_order(
+    pool: asyncpg.Pool,
+    caller: Principal,
+    request_id: str,
+    order_id: uuid.UUID,
+    action: str = "order.read",
+) -> dict:
+    """One order, audited as `action` (another unit's is a 404)."""
+    async with transaction(pool) as conn:
+        row = await repository.get_order(conn, id=order_id, unit=caller.provider_unit)
+        if row is None:
+            raise NotFound("no such order", code="order_not_found")
+        await _audit(conn, caller, request_id, action, f"order:{order_id}", [row])
+    return row
+
+
+async def confirm_order(
+    pool: asyncpg.Pool,
+    client: Client,
+    caller: Principal,
+    request_id: str,
+    order_id: uuid.UUID,
+    *,
+    start_date: date,
+) -> dict:
+    """Confirm with the day the customer moves in (provider of the order's unit)."""
+    caller.require(Role.provider)
+    order = await read_order(pool, caller, request_id, order_id)
+    # answered here when the order is plainly past this step (its workflow may have
+    # completed); the workflow's validator applies the same rule to every open case
+    domain.check_confirm(
+        status=order["status"], decision_date=order["decision_date"], start_date=start_date
+    )
+    result = await lifecycle.confirm(
+        client, order_id, start_date=start_date, actor=actor(caller, request_id)
+    )
+    # the order as read above, with what the confirmation changed (no second read)
+    return {
+        **order,
+        "status": result.status,
+        "execution_id": result.execution_id,
+        "start_date": result.start_date,
+    }
+
+
+async def withdraw_order(
+    pool: asyncpg.Pool,
+    client: Client,
+    caller: Principal,
+    request_id: str,
+    order_id: uuid.UUID,
+    *,
+    reason: str,
+) -> dict:
+    """Withdraw an unconfirmed order (caseworker)."""
+    caller.require(Role.caseworker)
+    order = await read_order(pool, caller, request_id, order_id)
+    domain.check_withdraw(status=order["status"])
+    await lifecycle.withdraw(client, order_id, reason=reason, actor=actor(caller, request_id))
+    return await read_order(pool, caller, request_id, order_id)
+
+
+# --- executions ----------------------------------------------------------------------------
+
+
+async def read_execution(
+    pool: asyncpg.Pool, caller: Principal, request_id: str, execution_id: uuid.UUID
+) -> dict:
+    """One execution (another unit's is a 404)."""
+    async with transaction(pool) as conn:
+        row = await repository.get_execution(conn, id=execution_id, unit=caller.provider_unit)
+        if row is None:
+            raise NotFound("no such execution", code="execution_not_found")
+        await _audit(conn, caller, request_id, "execution.read", f"execution:{execution_id}", [row])
+    return row
+
+
+async def end_execution(
+    pool: asyncpg.Pool,
+    client: Client,
+    caller: Principal,
+    request_id: str,
+    execution_id: uuid.UUID,
+    *,
+    end_date: date,
+    reason: str,
+    confirmed: bool,
+) -> dict:
+    """End the execution with its last day, the reason and the provider's tick."""
+    caller.require(Role.provider)
+    execution = await read_execution(pool, caller, request_id, execution_id)
+    domain.check_end(
+        status=execution["status"],
+        start_date=execution["start_date"],
+        end_date=end_date,
+        sure=confirmed,
+    )
+    await lifecycle.end(
+        client,
+        execution["order_id"],
+        end_date=end_date,
+        reason=reason,
+        confirmed=confirmed,
+        actor=actor(caller, request_id),
+    )
+    return await read_execution(pool, caller, request_id, execution_id)
+
+
+# --- reports -------------------------------------------------------------------------------
+
+
+async def unexecuted_decisions(
+    pool: asyncpg.Pool, caller: Principal, request_id: str
+) -> list[dict]:
+    """Orders still unconfirmed three months after their decision date (IVO)."""
+    caller.require(Role.caseworker, Role.admin)
+    cutoff = domain.unexecuted_cutoff(domain.today_in_stockholm())
+    async with transaction(pool) as conn:
+        rows = await repository.unexecuted_decisions(conn, decided_on_or_before=cutoff)
+        await _audit(conn, caller, request_id, "report.unexecuted", "reports", rows)
+    return rows
