@@ -5,12 +5,10 @@ from __future__ import annotations
 import asyncpg
 
 from services.common.bus import Event, Handler
+from services.common.contracts.notifications import NotificationRequested
+from services.common.contracts.orders import UnitCreated
 from services.common.errors import LifecareError
 from services.messaging import domain, repository
-from services.messaging.schemas import NotificationRequested, UnitCreated
-
-UNIT_CREATED = "unit.created"
-NOTIFICATION_REQUESTED = "notification.requested"
 
 
 async def on_unit_created(conn: asyncpg.Connection, event: Event) -> None:
@@ -43,6 +41,6 @@ async def on_notification_requested(conn: asyncpg.Connection, event: Event) -> N
 
 
 HANDLERS: dict[str, Handler] = {
-    UNIT_CREATED: on_unit_created,
-    NOTIFICATION_REQUESTED: on_notification_requested,
+    UnitCreated.TYPE: on_unit_created,
+    NotificationRequested.TYPE: on_notification_requested,
 }

@@ -65,25 +65,3 @@ class Message(MessageSummary):
 
 class UnreadCount(BaseModel):
     unread: int
-
-
-# --- events the service consumes -----------------------------------------------------------
-
-
-class NotificationRequested(BaseModel):
-    """`notification.requested`: the platform asks for a notice in these mailboxes."""
-
-    to: list[str] = Field(min_length=1)
-    subject: str = Field(min_length=1)
-    body: str
-    kind: str = "notice"
-    order_id: uuid.UUID | None = None
-    customer_id: uuid.UUID | None = None
-    customer_number: str | None = None
-
-
-class UnitCreated(BaseModel):
-    """`unit.created` from the orders service."""
-
-    id: str = Field(min_length=1)
-    name: str = Field(min_length=1)
