@@ -5,17 +5,12 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Literal
 
-import asyncpg
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import HTMLResponse
 
 from services.common import audit
-from services.common.auth import Principal
-from services.common.db import transaction
 from services.common.deps import Caller, Pool, RequestId
-from services.common.errors import Invalid, NotFound
-from services.messaging import domain, printing, repository, uploads
-from services.messaging.domain import Envelope
+from services.messaging import printing, service, uploads
 from services.messaging.schemas import (
     Attachment,
     ForwardIn,
@@ -32,100 +27,6 @@ Folder = Annotated[Literal["inbox", "sent"], Query()]
 Limit = Annotated[int, Query(ge=1, le=500)]
 
 
-def _out(row: dict) -> dict:
-    """A message row as the API shows it."""
-    sub = row["sender_sub"]
-    return {
-        **row,
-        "sender": {"id": domain.personal_mailbox(sub) if sub else None, "name": row["sender_name"]},
-        "to": row["recipients"],
-        "unread": row.get("unread", False),
-    }
-
-
-async def _seen(conn: asyncpg.Connection, caller: Principal) -> None:
-    """Remember the caller in the directory, so others can write to them."""
-    await repository.record_person(
-        conn,
-        sub=caller.sub,
-        name=caller.name or caller.sub,
-        role=caller.role.value,
-        unit=caller.provider_unit,
-    )
-
-
-_audit = audit.AuditLog("messaging").customers
-
-
-async def _readable(conn: asyncpg.Connection, caller: Principal, message_id: uuid.UUID) -> Envelope:
-    """The message's envelope if the caller may read it; 404 for anyone else."""
-    envelope = await repository.envelope(conn, id=message_id)
-    if envelope is None or not domain.may_read(caller, envelope):
-        raise NotFound("no such message", code="message_not_found")
-    return envelope
-
-
-async def _open(
-    conn: asyncpg.Connection, caller: Principal, request_id: str, message_id: uuid.UUID, action: str
-) -> dict:
-    """Read a message: it is marked read in the caller's mailboxes that hold it."""
-    envelope = await _readable(conn, caller, message_id)
-    await repository.mark_read(
-        conn, message_id=message_id, mailboxes=domain.my_deliveries(caller, envelope)
-    )
-    message = await repository.get_message(conn, id=message_id)
-    assert message is not None  # its envelope was read in this transaction
-    await _audit(conn, caller, request_id, action, f"message:{message_id}", [envelope.customer_id])
-    return message
-
-
-async def _send(
-    conn: asyncpg.Connection,
-    caller: Principal,
-    *,
-    to: list[str],
-    subject: str,
-    body: str,
-    attachment_ids: list[uuid.UUID],
-    in_reply_to: uuid.UUID | None = None,
-    customer_id: uuid.UUID | None = None,
-) -> dict:
-    """Write the caller's message to the mailboxes of `to`; return it as the sender sees it.
-
-    `customer_id` names the customer it concerns, as the message it answers or forwards did:
-    every read of it is then audited too."""
-    await _seen(conn, caller)
-    mailboxes = domain.parse_recipients(to)
-    known = await repository.mailbox_names(conn, mailboxes=mailboxes)
-    message_id = uuid.uuid4()
-    await repository.insert_message(
-        conn,
-        id=message_id,
-        sender_sub=caller.sub,
-        sender_name=caller.name or caller.sub,
-        subject=subject,
-        body=body,
-        recipients=domain.name_recipients(mailboxes, known, strict=True),
-        attachment_ids=list(dict.fromkeys(attachment_ids)),
-        in_reply_to=in_reply_to,
-        customer_id=customer_id,
-    )
-    message = await repository.get_message(conn, id=message_id)
-    assert message is not None  # written above, in this transaction
-    return _out(message)
-
-
-def _quote(text: str, original: dict) -> str:
-    return domain.quoted(
-        text,
-        body=original["body"],
-        sender_name=original["sender_name"],
-        sent_at=original["sent_at"],
-        recipients=[r["name"] for r in original["recipients"]],
-        subject=original["subject"],
-    )
-
-
 # --- mailboxes -----------------------------------------------------------------------------
 
 
@@ -134,13 +35,7 @@ async def search_mailboxes(
     caller: Caller, pool: Pool, q: Annotated[str | None, Query(max_length=100)] = None
 ) -> list[dict]:
     """Recipients by name or id: the group mailboxes, provider units and people."""
-    text = q.strip() if q and q.strip() else None
-    groups = [
-        {"id": f"group:{g.key}", "name": g.name, "kind": "group"}
-        for g in domain.search_groups(text)
-    ]
-    async with pool.acquire() as conn:
-        return groups + await repository.search_mailboxes(conn, text=text, limit=50)
+    return await service.search_mailboxes(pool, q=q)
 
 
 # --- attachments ---------------------------------------------------------------------------
@@ -157,29 +52,13 @@ async def upload_attachment(request: Request, caller: Caller, pool: Pool) -> dic
     """Upload a file (multipart field `file`) to attach: at most 10 MB, PDF, DOCX, ODT, TXT,
     PNG or JPEG, judged by its content."""
     upload = await uploads.read_upload(request)
-    filename = domain.safe_filename(upload.filename)
-    kind = domain.check_attachment(filename, upload.data)
-    async with transaction(pool) as conn:
-        return await repository.insert_attachment(
-            conn,
-            id=uuid.uuid4(),
-            owner_sub=caller.sub,
-            filename=filename,
-            content_type=domain.CONTENT_TYPES[kind],
-            data=upload.data,
-        )
+    return await service.upload(pool, caller, filename=upload.filename, data=upload.data)
 
 
 @router.get("/attachments/{attachment_id}", response_class=Response, tags=["attachments"])
 async def download_attachment(attachment_id: uuid.UUID, caller: Caller, pool: Pool) -> Response:
     """The file, for its uploader and the readers of a message that carries it."""
-    async with transaction(pool) as conn:
-        row = await repository.get_attachment(conn, id=attachment_id)
-        carried_by = await repository.envelopes_carrying(conn, attachment_id=attachment_id)
-    if row is None or not domain.may_download(
-        caller, owner_sub=row["owner_sub"], carried_by=carried_by
-    ):
-        raise NotFound("no such attachment", code="attachment_not_found")
+    row = await service.download(pool, caller, attachment_id)
     return Response(
         row["data"],
         media_type=row["content_type"],
@@ -196,23 +75,14 @@ async def download_attachment(attachment_id: uuid.UUID, caller: Caller, pool: Po
 @router.post("/messages", status_code=201, response_model=Message, tags=["messages"])
 async def send_message(body: MessageIn, caller: Caller, pool: Pool) -> dict:
     """Send a message to one or several mailboxes, with files the caller uploaded."""
-    async with transaction(pool) as conn:
-        owned = await repository.owned_attachments(
-            conn, ids=body.attachment_ids, owner_sub=caller.sub
-        )
-        if missing := [str(a) for a in body.attachment_ids if a not in owned]:
-            raise Invalid(
-                f"no such attachment of yours: {', '.join(missing)}; upload it first",
-                code="unknown_attachment",
-            )
-        return await _send(
-            conn,
-            caller,
-            to=body.to,
-            subject=body.subject,
-            body=body.body,
-            attachment_ids=body.attachment_ids,
-        )
+    return await service.send(
+        pool,
+        caller,
+        to=body.to,
+        subject=body.subject,
+        body=body.body,
+        attachment_ids=body.attachment_ids,
+    )
 
 
 @router.get("/messages", response_model=list[MessageSummary], tags=["messages"])
@@ -220,29 +90,13 @@ async def list_messages(
     caller: Caller, pool: Pool, request_id: RequestId, folder: Folder = "inbox", limit: Limit = 100
 ) -> list[dict]:
     """The inbox (own, unit and group mailboxes; `unread` per message) or the sent folder."""
-    async with transaction(pool) as conn:
-        if folder == "sent":
-            rows = await repository.list_sent(conn, sub=caller.sub, limit=limit)
-        else:
-            await _seen(conn, caller)
-            rows = await repository.list_inbox(
-                conn, mailboxes=domain.inbox_of(caller), sub=caller.sub, limit=limit
-            )
-        await _audit(
-            conn, caller, request_id, "message.list", folder, [r["customer_id"] for r in rows]
-        )
-    return [_out(row) for row in rows]
+    return await service.list_folder(pool, caller, request_id, folder=folder, limit=limit)
 
 
 @router.get("/messages/unread-count", response_model=UnreadCount, tags=["messages"])
 async def unread_count(caller: Caller, pool: Pool) -> dict:
     """How many messages of the inbox are unread: the number on the badge."""
-    async with transaction(pool) as conn:
-        await _seen(conn, caller)
-        count = await repository.unread_count(
-            conn, mailboxes=domain.inbox_of(caller), sub=caller.sub
-        )
-    return {"unread": count}
+    return {"unread": await service.unread_count(pool, caller)}
 
 
 @router.get("/messages/{message_id}", response_model=Message, tags=["messages"])
@@ -250,8 +104,7 @@ async def read_message(
     message_id: uuid.UUID, caller: Caller, pool: Pool, request_id: RequestId
 ) -> dict:
     """Read a message; it is then read for every holder of the mailboxes it came through."""
-    async with transaction(pool) as conn:
-        return _out(await _open(conn, caller, request_id, message_id, "message.read"))
+    return await service.read(pool, caller, request_id, message_id)
 
 
 @router.get("/messages/{message_id}/print", response_class=HTMLResponse, tags=["messages"])
@@ -259,8 +112,7 @@ async def print_message(
     message_id: uuid.UUID, caller: Caller, pool: Pool, request_id: RequestId
 ) -> HTMLResponse:
     """The message as a printable HTML page."""
-    async with transaction(pool) as conn:
-        message = await _open(conn, caller, request_id, message_id, "message.print")
+    message = await service.read(pool, caller, request_id, message_id, "message.print")
     return HTMLResponse(printing.message_page(message))
 
 
@@ -271,33 +123,7 @@ async def reply(
     message_id: uuid.UUID, body: ReplyIn, caller: Caller, pool: Pool, request_id: RequestId
 ) -> dict:
     """Answer the sender, or with `all` the sender and every recipient."""
-    async with transaction(pool) as conn:
-        original = await _open(conn, caller, request_id, message_id, "message.read")
-        to = domain.reply_recipients(
-            caller,
-            sender_sub=original["sender_sub"],
-            recipients=[r["id"] for r in original["recipients"]],
-            all=body.all,
-        )
-        sent = await _send(
-            conn,
-            caller,
-            to=to,
-            subject=domain.reply_subject(original["subject"]),
-            body=_quote(body.body, original),
-            attachment_ids=[],
-            in_reply_to=message_id,
-            customer_id=original["customer_id"],
-        )
-        await _audit(
-            conn,
-            caller,
-            request_id,
-            "message.reply",
-            f"message:{sent['id']}",
-            [original["customer_id"]],
-        )
-        return sent
+    return await service.reply(pool, caller, request_id, message_id, body=body.body, all=body.all)
 
 
 @router.post(
@@ -307,26 +133,7 @@ async def forward(
     message_id: uuid.UUID, body: ForwardIn, caller: Caller, pool: Pool, request_id: RequestId
 ) -> dict:
     """Send the message on to other mailboxes, with its attachments."""
-    async with transaction(pool) as conn:
-        original = await _open(conn, caller, request_id, message_id, "message.read")
-        sent = await _send(
-            conn,
-            caller,
-            to=body.to,
-            subject=domain.forward_subject(original["subject"]),
-            body=_quote(body.body, original),
-            attachment_ids=[a["id"] for a in original["attachments"]],
-            customer_id=original["customer_id"],
-        )
-        await _audit(
-            conn,
-            caller,
-            request_id,
-            "message.forward",
-            f"message:{sent['id']}",
-            [original["customer_id"]],
-        )
-        return sent
+    return await service.forward(pool, caller, request_id, message_id, to=body.to, body=body.body)
 
 
 @router.delete("/messages/{message_id}", status_code=204, tags=["messages"])
@@ -335,22 +142,7 @@ async def delete_message(
 ) -> Response:
     """Delete the message from the caller's inbox (for the whole shared mailbox) and sent
     folder; once nobody holds it, it is gone with its files."""
-    async with transaction(pool) as conn:
-        envelope = await _readable(conn, caller, message_id)
-        await repository.delete_for(
-            conn,
-            message_id=message_id,
-            mailboxes=domain.my_deliveries(caller, envelope),
-            sender=domain.is_sender(caller, envelope),
-        )
-        await _audit(
-            conn,
-            caller,
-            request_id,
-            "message.delete",
-            f"message:{message_id}",
-            [envelope.customer_id],
-        )
+    await service.delete(pool, caller, request_id, message_id)
     return Response(status_code=204)
 
 
