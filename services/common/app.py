@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import asyncpg
 from fastapi import APIRouter, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.datastructures import Headers, MutableHeaders
@@ -21,6 +22,7 @@ from temporalio.service import RPCError
 from services.common import temporal
 from services.common.bus import BY_TYPE, EventConsumer, Handler, OutboxRelay
 from services.common.db import create_pool
+from services.common.edge import BodyGuard, SecurityHeaders, validation_failed
 from services.common.errors import LifecareError
 from services.common.settings import Settings, get_settings
 
@@ -105,7 +107,13 @@ def create_app(spec: ServiceSpec, settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.service = spec.name
 
+    # innermost first: the body guard's refusals carry the request id and the headers too
+    app.add_middleware(
+        BodyGuard, max_body=settings.max_body_bytes, max_upload_body=settings.max_upload_bytes
+    )
     app.add_middleware(RequestIdMiddleware)
+    app.add_middleware(SecurityHeaders)
+    app.add_exception_handler(RequestValidationError, validation_failed)  # type: ignore[arg-type]
 
     @app.exception_handler(LifecareError)
     async def lifecare_error(_request: Request, exc: LifecareError) -> JSONResponse:
