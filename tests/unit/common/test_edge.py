@@ -143,6 +143,19 @@ async def test_a_422_quotes_a_short_excerpt_of_a_long_value_only(services):
     assert len(response.content) < 1_000
 
 
+async def test_a_422_escapes_control_and_bidi_characters_it_quotes(services):
+    response = await services["messaging"].post(
+        "/messages",
+        json={"to": ["group:bosam"], "subject": "Faktura\u202egpj.exe", "body": ""},
+        headers=_token("provider"),
+    )
+    assert response.status_code == 422
+    [detail] = response.json()["detail"]
+    assert detail["loc"] == ["body", "subject"]
+    assert "bidirectional override (U+202E at position 8)" in detail["msg"]
+    assert detail["input"] == "Faktura\\u202egpj.exe"
+
+
 async def test_a_json_body_over_the_limit_is_a_413_judged_by_its_content_length(services):
     body = json.dumps({"body": "x" * SETTINGS.max_body_bytes}).encode()
     response = await services["messaging"].post(
