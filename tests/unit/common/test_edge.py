@@ -13,8 +13,11 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import HTMLResponse
+from google.protobuf import json_format
+from temporalio.api.common.v1 import Payload, Payloads
 
 from lifecare import codec_server
 from services.absence.main import build as build_absence
@@ -22,6 +25,7 @@ from services.billing.main import build as build_billing
 from services.common.app import ServiceSpec, create_app
 from services.common.auth import issue_token
 from services.common.edge import MAX_JSON_DEPTH, read_json
+from services.common.payload_codec import ENCODING, KEY_ID, key_id, read_key
 from services.common.settings import Settings
 from services.messaging.main import build as build_messaging
 from services.orders.main import build as build_orders
@@ -286,3 +290,35 @@ async def test_the_codec_server_has_a_body_limit():
         response = await codec.post("/decode", content=b"{" + b" " * size + b"}")
     assert response.status_code == 413
     assert response.json()["error"]["code"] == "payload_too_large"
+
+
+def _encrypted(data: bytes) -> dict:
+    kid = key_id(read_key(SETTINGS.payload_key.get_secret_value())).encode()
+    sealed = Payload(metadata={"encoding": ENCODING, KEY_ID: kid}, data=data)
+    return json_format.MessageToDict(Payloads(payloads=[sealed]))
+
+
+async def test_the_codec_server_answers_a_payload_too_short_for_its_nonce_with_a_400():
+    async with _client(codec_server.build(SETTINGS)) as codec:
+        for data in (b"", b"12345", b"x" * 27):
+            response = await codec.post("/decode", json=_encrypted(data))
+            assert response.status_code == 400, response.text
+            assert response.json()["error"] == {
+                "code": "malformed_payload",
+                "message": "an encrypted payload holds at least 28 bytes (nonce and tag), "
+                f"this one {len(data)}",
+            }
+
+
+async def test_the_codec_server_answers_a_decrypted_payload_that_is_no_payload_with_a_400():
+    key = read_key(SETTINGS.payload_key.get_secret_value())
+    kid = key_id(key).encode()
+    nonce = b"\x00" * 12
+    sealed = AESGCM(key).encrypt(nonce, b"\xff\xff\xff not protobuf", kid)
+    async with _client(codec_server.build(SETTINGS)) as codec:
+        response = await codec.post("/decode", json=_encrypted(nonce + sealed))
+    assert response.status_code == 400
+    assert response.json()["error"] == {
+        "code": "malformed_payload",
+        "message": "the decrypted payload is not a Temporal payload",
+    }
