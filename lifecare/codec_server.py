@@ -14,8 +14,9 @@ from google.protobuf import json_format
 from temporalio.api.common.v1 import Payloads
 
 from services.common.auth import Role, decode_token
+from services.common.edge import BodyGuard, SecurityHeaders
 from services.common.errors import Forbidden, LifecareError, Unauthorized
-from services.common.payload_codec import PayloadKeyError
+from services.common.payload_codec import MalformedPayload, PayloadKeyError
 from services.common.settings import Settings
 from services.common.temporal import payload_codec
 
@@ -51,6 +52,10 @@ def build(settings: Settings) -> FastAPI:
         allow_credentials=True,
     )
 
+    # bounded before it is read; the JSON is protobuf's, read and refused (400) by `_read`
+    size = settings.codec_max_body_bytes
+    app.add_middleware(BodyGuard, max_body=size, max_upload_body=size, strict_json=False)
+    app.add_middleware(SecurityHeaders)
     app.state.settings = settings
 
     @app.exception_handler(LifecareError)
@@ -69,6 +74,9 @@ def build(settings: Settings) -> FastAPI:
         payloads = await _read(request)
         try:
             return _answer(await codec.decode(payloads.payloads))
+        except MalformedPayload as exc:
+            log.warning("codec server: %s", exc)
+            return JSONResponse({"error": {"code": "malformed_payload", "message": str(exc)}}, 400)
         except PayloadKeyError as exc:
             log.warning("codec server: %s", exc)
             return JSONResponse({"error": {"code": "undecodable", "message": str(exc)}}, 422)
@@ -81,9 +89,15 @@ def build(settings: Settings) -> FastAPI:
 
 
 async def _read(request: Request) -> Payloads:
+    """The payloads of the body; a 400 for a body that is not UTF-8 or not protobuf JSON of
+    payloads (nesting too deep, a lone surrogate, a number where bytes belong included)."""
     try:
-        return json_format.Parse(await request.body(), Payloads())
-    except json_format.ParseError:
+        text = (await request.body()).decode("utf-8")
+    except UnicodeDecodeError:
+        raise LifecareError("the body is not UTF-8", code="bad_payloads") from None
+    try:
+        return json_format.Parse(text, Payloads())
+    except (json_format.ParseError, ValueError, RecursionError, TypeError):
         refusal = LifecareError('send {"payloads": [...]} in protobuf JSON', code="bad_payloads")
         raise refusal from None
 

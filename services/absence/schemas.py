@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field
 
 from services.absence.domain import Reason
+from services.common.text import Day, Description
 
 
 class Strict(BaseModel):
@@ -18,11 +18,9 @@ class Strict(BaseModel):
 class AbsenceIn(Strict):
     customer_id: uuid.UUID
     reason: Reason
-    description: Annotated[str, StringConstraints(strip_whitespace=True)] = Field(
-        min_length=1, max_length=500, examples=["Inlagd på Södersjukhuset"]
-    )
-    from_date: date = Field(description="The first whole day absent")
-    to_date: date | None = Field(
+    description: Description = Field(examples=["Inlagd på Södersjukhuset"])
+    from_date: Day = Field(description="The first whole day absent")
+    to_date: Day | None = Field(
         default=None, description="The last whole day absent; leave out while unknown"
     )
 
@@ -30,7 +28,7 @@ class AbsenceIn(Strict):
 class AbsenceChange(Strict):
     """ "Ändra": the last day absent (null opens the absence again)."""
 
-    to_date: date | None
+    to_date: Day | None
 
 
 class Absence(BaseModel):

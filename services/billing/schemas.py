@@ -12,6 +12,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from services.billing.domain import TariffKind, parse_kronor
 from services.common.errors import Invalid
+from services.common.text import Day
 
 
 def _ore(value: object) -> int:
@@ -42,7 +43,7 @@ class Strict(BaseModel):
 class TariffIn(Strict):
     kind: TariffKind
     monthly_amount: Kronor
-    valid_from: date = Field(description="The first of the month it applies from")
+    valid_from: Day = Field(description="The first of the month it applies from")
 
 
 class Tariff(BaseModel):
@@ -54,8 +55,8 @@ class Tariff(BaseModel):
 class FeeDecisionIn(Strict):
     customer_id: uuid.UUID
     care_monthly_amount: Kronor
-    valid_from: date
-    valid_to: date | None = None
+    valid_from: Day
+    valid_to: Day | None = None
 
 
 class FeeDecision(BaseModel):

@@ -32,7 +32,8 @@ async def get_temporal(request: Request) -> Client:
 
 
 async def get_request_id(request: Request) -> str:
-    return request.state.request_id
+    """The request's id as its audit rows store it: the server's, then the client's safe one."""
+    return request.state.audit_request_id
 
 
 async def current_principal(

@@ -12,16 +12,23 @@ from collections.abc import Iterable, Sequence
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from google.protobuf.message import DecodeError
 from temporalio.api.common.v1 import Payload
 from temporalio.converter import PayloadCodec
 
 ENCODING = b"binary/encrypted"
 KEY_ID = "encryption-key-id"
 NONCE_BYTES = 12
+TAG_BYTES = 16  # AES-GCM's authentication tag
 
 
 class PayloadKeyError(ValueError):
     """A payload that cannot be decrypted: unknown key, or tampered with."""
+
+
+class MalformedPayload(PayloadKeyError):
+    """An encrypted payload that is no such thing: too short to hold its nonce and tag, or
+    one whose plain text is not a payload."""
 
 
 def read_key(text: str) -> bytes:
@@ -72,8 +79,16 @@ class EncryptionCodec(PayloadCodec):
         key = self._keys.get(kid.decode(errors="replace"))
         if key is None:
             raise PayloadKeyError(f"no payload key with id {kid.decode(errors='replace')!r}")
+        if len(payload.data) < NONCE_BYTES + TAG_BYTES:
+            raise MalformedPayload(
+                f"an encrypted payload holds at least {NONCE_BYTES + TAG_BYTES} bytes "
+                f"(nonce and tag), this one {len(payload.data)}"
+            )
         try:
             plain = key.decrypt(payload.data[:NONCE_BYTES], payload.data[NONCE_BYTES:], kid)
         except InvalidTag:
             raise PayloadKeyError("payload fails authentication: tampered, or wrong key") from None
-        return Payload.FromString(plain)
+        try:
+            return Payload.FromString(plain)
+        except DecodeError:
+            raise MalformedPayload("the decrypted payload is not a Temporal payload") from None

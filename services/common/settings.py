@@ -116,6 +116,15 @@ class Settings(BaseSettings):
     # drop a consumer queue nobody has used for this long (tests); None keeps queues forever
     queue_expires: Duration | None = None
 
+    # the largest request body a route reads (413 over it, judged before reading): JSON
+    # bodies, and multipart uploads (a 10 MB file with room for the multipart framing; the
+    # upload route refuses a file over 10 MB itself)
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    max_upload_bytes: int = Field(default=10 * 1024 * 1024 + 256 * 1024, ge=1024)
+
+    # the codec server's limit: a batch of payloads as Temporal's gRPC messages carry them
+    codec_max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
+
     db_pool_min: int = 1
     db_pool_max: int = 10
     relay_batch: int = 200

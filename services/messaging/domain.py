@@ -212,6 +212,10 @@ def local_time(at: datetime) -> str:
     return at.astimezone(STOCKHOLM).strftime("%Y-%m-%d %H:%M")
 
 
+# how much of the original's body a reply or a forward quotes
+QUOTED_CHARS = 4_000
+
+
 def quoted(
     text: str,
     *,
@@ -221,7 +225,11 @@ def quoted(
     recipients: Iterable[str],
     subject: str,
 ) -> str:
-    """The new `text` followed by the original message, as a reply or forward carries it."""
+    """The new `text` followed by the original message, as a reply or forward carries it;
+    of the original's body only the first `QUOTED_CHARS` characters, so a thread's replies do
+    not grow without bound (the whole thread stays in the messages it is made of)."""
+    if len(body) > QUOTED_CHARS:
+        body = body[:QUOTED_CHARS].rstrip() + "\n[…]"
     original = (
         "----- Ursprungligt meddelande -----\n"
         f"Från: {sender_name}\nSkickat: {local_time(sent_at)}\n"

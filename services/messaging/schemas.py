@@ -8,6 +8,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from services.common.text import Body, Flag, Subject
+
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -31,19 +33,19 @@ class Attachment(BaseModel):
 
 class MessageIn(Strict):
     to: list[str] = Field(min_length=1, max_length=50, examples=[["group:bosam"]])
-    subject: str = Field(min_length=1, max_length=200)
-    body: str = Field(max_length=20_000)
+    subject: Subject
+    body: Body
     attachment_ids: list[uuid.UUID] = Field(default_factory=list, max_length=10)
 
 
 class ReplyIn(Strict):
-    body: str = Field(max_length=20_000)
-    all: bool = Field(False, description="Answer the sender and every recipient")
+    body: Body
+    all: Flag = Field(False, description="Answer the sender and every recipient")
 
 
 class ForwardIn(Strict):
     to: list[str] = Field(min_length=1, max_length=50)
-    body: str = Field("", max_length=20_000)
+    body: Body = ""
 
 
 class MessageSummary(BaseModel):

@@ -33,6 +33,10 @@ STATUS_FILTER: dict[str, tuple[OrderStatus, ...]] = {
 _PERSONNUMMER = re.compile(r"^(\d{2})?(\d{2})(\d{2})(\d{2})([-+]?)(\d{3})(\d)$", re.ASCII)
 
 
+# no one born before this year is alive (Skatteverket's oldest test numbers are from 1890)
+EARLIEST_BIRTH_YEAR = 1890
+
+
 def luhn_check_digit(nine_digits: str) -> int:
     """The check digit of a personnummer's first nine digits (YYMMDDNNN)."""
     total = 0
@@ -69,6 +73,11 @@ def normalize_personnummer(value: str, *, today: date | None = None) -> str:
         raise Invalid(f"{yy}{mm}{dd} is not a date of birth", code="invalid_personnummer") from exc
     if birth > today:
         raise Invalid("the date of birth lies in the future", code="invalid_personnummer")
+    if birth.year < EARLIEST_BIRTH_YEAR:
+        raise Invalid(
+            f"a date of birth before {EARLIEST_BIRTH_YEAR} is not a living person's",
+            code="invalid_personnummer",
+        )
     if luhn_check_digit(yy + mm + dd + serial) != int(check):
         raise Invalid(
             "the check digit is wrong; check the number for a typo", code="invalid_personnummer"

@@ -33,7 +33,9 @@ async def audit_trails(
     did not (by service name); the caller's token and request id go along."""
     async with httpx.AsyncClient(
         timeout=settings.peer_timeout.total_seconds(),
-        headers={"Authorization": authorization, "X-Request-ID": request_id},
+        # the server's own id (the first word of an audit row's request id): each peer keeps
+        # it as the correlation value of its own rows
+        headers={"Authorization": authorization, "X-Request-ID": request_id.split(" ")[0]},
     ) as client:
         urls = peer_urls(settings)
         answers = await asyncio.gather(

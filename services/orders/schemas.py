@@ -8,6 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from services.common.text import Day, Flag, FreeText, Name, Reason, UnitName
 from services.orders.domain import EndReason, OrderStatus
 
 
@@ -17,7 +18,7 @@ class Strict(BaseModel):
 
 class UnitIn(Strict):
     id: str = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_-]*$")
-    name: str = Field(min_length=1, max_length=200)
+    name: UnitName
 
 
 class Unit(BaseModel):
@@ -27,8 +28,8 @@ class Unit(BaseModel):
 
 class CustomerIn(Strict):
     personnummer: str = Field(min_length=1, max_length=20, examples=["19121212-1212"])
-    first_name: str = Field(min_length=1, max_length=100)
-    last_name: str = Field(min_length=1, max_length=100)
+    first_name: Name
+    last_name: Name
 
 
 class Customer(BaseModel):
@@ -43,9 +44,9 @@ class OrderIn(Strict):
     customer_id: uuid.UUID
     unit_id: str = Field(min_length=1)
     service: Literal["sol_boende"] = "sol_boende"
-    decision_date: date
-    planned_start_date: date | None = None
-    text: str = Field(min_length=1, max_length=20_000)
+    decision_date: Day
+    planned_start_date: Day | None = None
+    text: FreeText
 
 
 class Order(BaseModel):
@@ -70,17 +71,17 @@ class Order(BaseModel):
 
 
 class ConfirmIn(Strict):
-    start_date: date
+    start_date: Day
 
 
 class WithdrawIn(Strict):
-    reason: str = Field(min_length=1, max_length=2_000)
+    reason: Reason
 
 
 class EndIn(Strict):
-    end_date: date
+    end_date: Day
     reason: EndReason
-    confirmed: bool = Field(description="The provider ticks that they are sure")
+    confirmed: Flag = Field(description="The provider ticks that they are sure")
 
 
 class Execution(BaseModel):

@@ -187,14 +187,18 @@ async def test_an_admin_gets_every_services_rows_of_a_customer_in_one_call(world
     assert made["resource"] == f"invoice:{world.ids['invoice']}"
     assert ("messaging", "matrix-provider", "message.forward") in done
 
-    # reading the log is in it too, in every service, under the request's id
+    # reading the log is in it too, in every service, under the server's id of the request
+    # (the peers' rows name it as their correlation value); the client's id is beside it
+    server_id = answer.headers["X-Request-ID"]
+    assert answer.headers["X-Correlation-ID"] == "loggkontroll-1"
     again = await trail(world, customer)
     read = {
-        row["service"]
+        row["service"]: row["request_id"].split(" ")
         for row in again
-        if row["action"] == "audit.read" and row["request_id"] == "loggkontroll-1"
+        if row["action"] == "audit.read" and server_id in row["request_id"].split(" ")
     }
-    assert read == {"orders", "absence", "billing", "messaging"}
+    assert set(read) == {"orders", "absence", "billing", "messaging"}
+    assert read["orders"] == [server_id, "loggkontroll-1"]
 
 
 async def test_a_service_that_does_not_answer_makes_the_log_a_503_that_names_it(

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import uuid
+
 import asyncpg
 import httpx
+import pytest
 from fastapi import APIRouter
 
 from services.common.app import ServiceSpec, create_app
@@ -34,7 +37,9 @@ async def request_id(request_id: RequestId) -> dict[str, str]:
     return {"request_id": request_id}
 
 
-async def _get(path: str, headers: dict[str, str] | None = None) -> httpx.Response:
+async def _get(
+    path: str, headers: dict[str, str] | dict[str, bytes] | None = None
+) -> httpx.Response:
     app = create_app(ServiceSpec(name="test", title="Test", router=router), Settings(env="test"))
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
@@ -54,14 +59,34 @@ async def test_a_lost_connection_is_still_a_503() -> None:
     assert response.json()["error"]["code"] == "database_unavailable"
 
 
-async def test_every_answer_names_its_request_and_the_route_sees_the_same_id() -> None:
-    given = await _get("/request-id", headers={"X-Request-ID": "loggkontroll-7"})
-    assert given.headers["X-Request-ID"] == "loggkontroll-7"
-    assert given.json() == {"request_id": "loggkontroll-7"}
-
+async def test_every_answer_names_its_request_with_the_servers_own_id() -> None:
     fresh = await _get("/request-id")
-    assert fresh.json()["request_id"] == fresh.headers["X-Request-ID"]
-    assert len(fresh.headers["X-Request-ID"]) == 36  # a new uuid
+    server_id = fresh.headers["X-Request-ID"]
+    assert str(uuid.UUID(server_id)) == server_id  # a new uuid
+    assert fresh.json() == {"request_id": server_id}
+    assert "X-Correlation-ID" not in fresh.headers
 
     refused = await _get("/gone", headers={"X-Request-ID": "loggkontroll-8"})
-    assert refused.status_code == 503 and refused.headers["X-Request-ID"] == "loggkontroll-8"
+    assert refused.status_code == 503
+    assert refused.headers["X-Correlation-ID"] == "loggkontroll-8"
+
+
+async def test_a_clients_safe_request_id_is_kept_beside_the_servers_for_the_audit() -> None:
+    given = await _get("/request-id", headers={"X-Request-ID": "loggkontroll-7"})
+    server_id = given.headers["X-Request-ID"]
+    assert server_id != "loggkontroll-7"
+    assert given.headers["X-Correlation-ID"] == "loggkontroll-7"
+    # what the audit rows store: the server's id first, the client's as correlation
+    assert given.json() == {"request_id": f"{server_id} loggkontroll-7"}
+
+
+@pytest.mark.parametrize(
+    "unsafe",
+    ["<script>alert(1)</script>", "x" * 8_000, "a b", "id;drop", "", "ä-id", "x" * 65],
+)
+async def test_a_clients_unsafe_request_id_is_dropped(unsafe: str) -> None:
+    answer = await _get("/request-id", headers={"X-Request-ID": unsafe.encode()})
+    server_id = answer.headers["X-Request-ID"]
+    assert answer.json() == {"request_id": server_id}
+    assert str(uuid.UUID(server_id)) == server_id
+    assert "X-Correlation-ID" not in answer.headers
