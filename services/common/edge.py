@@ -231,7 +231,14 @@ class BodyGuard:
             chunks.append(chunk)
             more = message.get("more_body", False)
         body = b"".join(chunks)
-        if self.strict_json and body and (not content_type or _JSON_SUBTYPE.match(content_type)):
+        # without a content type FastAPI reads a body as JSON: check one that looks like it,
+        # and leave anything else (raw bytes to the upload route) to the route's own refusal
+        looks_json = body.lstrip()[:1] in (b"{", b"[", b'"')
+        if (
+            self.strict_json
+            and body
+            and (_JSON_SUBTYPE.match(content_type) if content_type else looks_json)
+        ):
             try:
                 read_json(body)
             except BodyRefused as exc:
