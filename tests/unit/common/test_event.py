@@ -1,4 +1,4 @@
-"""The event envelope (services/common/bus.py): reading an event's data as a model."""
+"""The event envelope (services/common/bus/envelope.py): reading an event's data as a model."""
 
 from __future__ import annotations
 
