@@ -108,7 +108,7 @@ async def run(settings: Settings | None = None) -> None:
     await ensure_schedules(client, settings.task_queue)
     pool = await create_pool(settings.database_dsn, max_size=settings.db_pool_max)
     bridge_type = registry.load(registry.WORKER.bridge)
-    bridge = asyncio.create_task(bridge_type(client, settings, pool).run(), name="bridge")
+    bridge = asyncio.create_task(bridge_type(client, settings).run(), name="bridge")
     try:
         async with build_worker(client, settings, pool):
             log.info("worker polling task queue %s", settings.task_queue)

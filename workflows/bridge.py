@@ -6,12 +6,11 @@ import logging
 import uuid
 from typing import Any
 
-import asyncpg
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
 from services.billing.events import FINAL_INVOICE_ROUTE, INVOICE_ISSUED, InvoiceEvent
-from services.common.bus import Event, EventConsumer
+from services.common.bus import Event, SideEffectConsumer
 from services.common.contracts.absence import ABSENCE_CHANGES, AbsenceChanged, AbsenceRemoved
 from services.common.settings import Settings
 from workflows.models import AbsenceChange, InvoiceIssued, lifecycle_id
@@ -24,7 +23,7 @@ ABSENCE_EVENTS = tuple(sorted(change.TYPE for change in ABSENCE_CHANGES))
 TEMPORAL_DOWN = (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED)
 
 
-class AbsenceBridge(EventConsumer):
+class AbsenceBridge(SideEffectConsumer):
     """Signals every absence.registered, .updated and .removed to its order's lifecycle,
     and invoice.issued to the lifecycles of the ended stays whose last month it covers.
 
@@ -34,10 +33,8 @@ class AbsenceBridge(EventConsumer):
     other failure is retried and finally dead-lettered by the base class.
     """
 
-    def __init__(self, client: Client, settings: Settings, pool: asyncpg.Pool) -> None:
+    def __init__(self, client: Client, settings: Settings) -> None:
         super().__init__(
-            pool,  # not used: apply() below keeps no inbox
-            schema="orders",
             amqp_url=str(settings.amqp_url),
             queue=f"{settings.queue_prefix}{QUEUE}",
             handlers={
@@ -51,18 +48,13 @@ class AbsenceBridge(EventConsumer):
         self.client = client
         self.skipped = 0
 
-    async def apply(self, event: Event) -> bool:
-        """Signal the lifecycle, outside any database transaction."""
-        await self.handlers[event.type](None, event)
-        return True
-
     async def outage(self, exc: Exception) -> bool:
         """Temporal not answering is an outage too: the event waits for it."""
         if isinstance(exc, RPCError) and exc.status in TEMPORAL_DOWN:
             return True
         return await super().outage(exc)
 
-    async def _signal(self, _conn: asyncpg.Connection | None, event: Event) -> None:
+    async def _signal(self, event: Event) -> None:
         absence = event.data_as(AbsenceChanged)
         await self._tell(
             absence.order_id,
@@ -81,7 +73,7 @@ class AbsenceBridge(EventConsumer):
             event,
         )
 
-    async def _invoice_issued(self, _conn: asyncpg.Connection | None, event: Event) -> None:
+    async def _invoice_issued(self, event: Event) -> None:
         """The invoice covers the last month of these ended stays: their lifecycles may end."""
         invoice = event.data_as(InvoiceEvent)
         for order_id in invoice.final_order_ids:

@@ -212,7 +212,7 @@ async def bridge(
     temporal: WorkflowEnvironment, settings: Settings, pool: asyncpg.Pool
 ) -> AsyncIterator[AbsenceBridge]:
     """The event bridge as the worker process runs it."""
-    bridge = AbsenceBridge(temporal.client, settings, pool)
+    bridge = AbsenceBridge(temporal.client, settings)
     await declare_queues(settings, [bridge])
     task = asyncio.create_task(bridge.run())
     yield bridge
