@@ -12,7 +12,14 @@ $(BIN)/lifecare $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(VENV)/.installed
 
-install: $(VENV)/.installed
+# the browser tests' tools: Debian's chromium (never a downloaded browser) and axe-core
+WEB_TOOLS := tests/web/node_modules/.installed
+$(WEB_TOOLS): tests/web/package.json tests/web/package-lock.json
+	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
+	npm ci --prefix tests/web --no-audit --no-fund --silent
+	touch $@
+
+install: $(VENV)/.installed $(WEB_TOOLS)
 
 up: $(VENV)/.installed
 	$(BIN)/lifecare up
@@ -23,5 +30,5 @@ lint: $(VENV)/.installed
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-test: lint
+test: lint $(WEB_TOOLS)
 	$(BIN)/pytest

@@ -258,9 +258,13 @@ def sample_tokens(settings: Settings) -> dict[str, str]:
 
 
 def _print_welcome(tokens: dict[str, str]) -> None:
+    web = registry.service("web").port
     _say("\nLifecare is up. Ctrl-C stops everything.\n")
+    _say(f"  Open http://127.0.0.1:{web} and sign in as anna (provider), cecilia (caseworker),")
+    _say("  bo (coordinator), frida (fee administrator) or adam (admin).\n")
     for entry in registry.SERVICES:
-        _say(f"  {entry.name:<10} http://127.0.0.1:{entry.port}/docs")
+        if entry.name != "web":
+            _say(f"  {entry.name:<10} http://127.0.0.1:{entry.port}/docs")
     _say(
         f"  {'temporal':<10} http://127.0.0.1:{TEMPORAL_UI_PORT}  "
         "(workflows: order-<order id>, billing-run-<YYYY-MM>)"

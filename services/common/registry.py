@@ -38,6 +38,8 @@ class Worker:
 
 
 SERVICES: tuple[Service, ...] = (
+    # the web UI: no schema of its own, it calls the others over HTTP with the person's token
+    Service(name="web", port=8000, app="services.web.main:build"),
     Service(
         name="orders",
         port=8001,
@@ -105,6 +107,11 @@ def service(name: str) -> Service:
 def names() -> list[str]:
     """Every service's name, in the order they start."""
     return [s.name for s in SERVICES]
+
+
+def with_schema() -> list[Service]:
+    """The services that keep data in a schema of their own (all but the web UI)."""
+    return [s for s in SERVICES if s.schema]
 
 
 def schemas() -> list[str]:

@@ -105,11 +105,18 @@ class Settings(BaseSettings):
     workflow_sandbox: bool = False
 
     # the other services, as the orders service asks them for their part of a customer's
-    # audit log (GET /audit); one that has not answered within peer_timeout is reported
+    # audit log (GET /audit) and the web UI calls them; one that has not answered within
+    # peer_timeout is reported
+    orders_url: ServiceUrl = "http://127.0.0.1:8001"
     absence_url: ServiceUrl = "http://127.0.0.1:8002"
     billing_url: ServiceUrl = "http://127.0.0.1:8003"
     messaging_url: ServiceUrl = "http://127.0.0.1:8004"
     peer_timeout: Duration = timedelta(seconds=5)
+
+    # the web UI: a signed-in session ends after this long without a request, and its
+    # calls to the services are made over one pool of this many connections
+    web_session_idle: Duration = timedelta(hours=1)
+    web_max_connections: int = Field(default=100, ge=1)
 
     # consumer queues are named `<queue_prefix><service>.<purpose>`; tests use their own prefix
     queue_prefix: str = ""

@@ -77,10 +77,15 @@ async def create_customer(
 
 @router.get("/customers", response_model=list[Customer], tags=["customers"])
 async def search_customers(
-    caller: Caller, pool: Pool, request_id: RequestId, q: str | None = None
+    caller: Caller,
+    pool: Pool,
+    request_id: RequestId,
+    q: str | None = None,
+    id: Annotated[list[uuid.UUID] | None, Query(max_length=100)] = None,
 ) -> list[dict]:
-    """Search by name, personnummer in any format, or customer number."""
-    return await service.search_customers(pool, caller, request_id, q=q)
+    """Search by name, personnummer in any format, or customer number; `id` (repeated, at
+    most 100) names the customers wanted, as a page that lists absences asks for names."""
+    return await service.search_customers(pool, caller, request_id, q=q, ids=id or None)
 
 
 @router.get("/customers/{customer_id}", response_model=Customer, tags=["customers"])

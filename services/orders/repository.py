@@ -99,12 +99,14 @@ async def search_customers(
     text: str | None,
     personnummer: str | None,
     unit: str | None,
+    ids: list[uuid.UUID] | None = None,
     limit: int = 100,
 ) -> list[Row]:
-    """Customers by personnummer, customer number or a part of the name."""
+    """Customers by personnummer, customer number or a part of the name, or by their ids."""
     records = await conn.fetch(
         f"""SELECT {_CUSTOMER_COLUMNS} FROM orders.customers c
             WHERE {_VISIBLE_TO_UNIT}
+              AND ($5::uuid[] IS NULL OR c.id = ANY($5))
               AND ($1::text IS NULL
                    OR c.personnummer = $3
                    OR c.customer_number = $1
@@ -116,6 +118,7 @@ async def search_customers(
         unit,
         personnummer,
         limit,
+        ids,
     )
     return [dict(r) for r in records]
 

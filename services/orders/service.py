@@ -95,13 +95,18 @@ async def create_customer(
 
 
 async def search_customers(
-    pool: asyncpg.Pool, caller: Principal, request_id: str, *, q: str | None
+    pool: asyncpg.Pool,
+    caller: Principal,
+    request_id: str,
+    *,
+    q: str | None,
+    ids: list[uuid.UUID] | None = None,
 ) -> list[dict]:
-    """Customers by name, personnummer in any format, or customer number."""
+    """Customers by name, personnummer in any format, or customer number; or by id."""
     text, personnummer = search_terms(q)
     async with transaction(pool) as conn:
         rows = await repository.search_customers(
-            conn, text=text, personnummer=personnummer, unit=caller.provider_unit
+            conn, text=text, personnummer=personnummer, unit=caller.provider_unit, ids=ids
         )
         await _audit(conn, caller, request_id, "customer.search", "customers", rows, key="id")
     return rows

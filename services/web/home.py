@@ -1,0 +1,92 @@
+"""Startsida: each role's home screen, its boxes filled by concurrent calls."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import Response
+
+from services.common.auth import Role
+from services.web.pages import Page, Web
+
+router = APIRouter()
+
+BOX_ROWS = 10  # the rows a box shows; its heading says how many there are
+
+
+async def names_of(page: Page, customer_ids: set[str]) -> dict[str, dict[str, Any]]:
+    """The customers of these ids (number and name), in one call."""
+    if not customer_ids:
+        return {}
+    found = await page.api.get("orders", "/customers", page.token, id=sorted(customer_ids)[:100])
+    return {c["id"]: c for c in found}
+
+
+@router.get("/")
+async def start(page: Web) -> Response:
+    if page.role == Role.provider:
+        return await _provider(page)
+    if page.role == Role.caseworker:
+        return await _caseworker(page)
+    if page.role == Role.fee_admin:
+        return await _fee_admin(page)
+    if page.role == Role.coordinator:
+        return await _coordinator(page)
+    return await _admin(page)
+
+
+async def _provider(page: Page) -> Response:
+    found = await page.api.gather(
+        unconfirmed=page.api.get("orders", "/orders", page.token, status="unconfirmed"),
+        absences=page.api.get("absence", "/absences", page.token, current="true"),
+    )
+    absences = found["absences"]
+    customers = await names_of(page, {a["customer_id"] for a in absences})
+    return await page.render(
+        "home/provider.html",
+        unconfirmed=found["unconfirmed"],
+        absences=absences,
+        customers=customers,
+        box_rows=BOX_ROWS,
+    )
+
+
+async def _caseworker(page: Page) -> Response:
+    found = await page.api.gather(
+        unconfirmed=page.api.get("orders", "/orders", page.token, status="unconfirmed"),
+        units=page.api.get("orders", "/units", page.token),
+    )
+    per_unit: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for order in found["unconfirmed"]:
+        per_unit[order["unit_id"]].append(order)
+    return await page.render(
+        "home/caseworker.html", units=found["units"], per_unit=per_unit, box_rows=BOX_ROWS
+    )
+
+
+async def _fee_admin(page: Page) -> Response:
+    found = await page.api.gather(
+        held=page.api.get("billing", "/invoices", page.token, status="held"),
+        absences=page.api.get("absence", "/absences", page.token, current="true"),
+    )
+    absences = found["absences"]
+    customers = await names_of(page, {a["customer_id"] for a in absences})
+    return await page.render(
+        "home/fee_admin.html",
+        held=found["held"],
+        absences=absences,
+        customers=customers,
+        box_rows=BOX_ROWS,
+    )
+
+
+async def _coordinator(page: Page) -> Response:
+    inbox = await page.api.get("messaging", "/messages", page.token, folder="inbox")
+    return await page.render("home/coordinator.html", inbox=inbox, box_rows=BOX_ROWS)
+
+
+async def _admin(page: Page) -> Response:
+    units = await page.api.get("orders", "/units", page.token)
+    return await page.render("home/admin.html", units=units)

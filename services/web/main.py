@@ -1,0 +1,169 @@
+"""The web UI: server-rendered pages in Swedish over the platform's services (a
+backend-for-frontend that calls them with the signed-in person's token)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import httpx
+import jinja2
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from services.common.edge import BodyGuard, SecurityHeaders
+from services.common.settings import Settings, get_settings
+from services.web import admin, caseworker, fees, home, labels, messages, provider, signin
+from services.web.client import Api, ApiError, ServiceDown
+from services.web.i18n import day, money, personnummer, translations
+from services.web.nav import is_current, menu, role_label
+from services.web.pages import (
+    FormExpired,
+    NotAllowed,
+    SignInNeeded,
+    live_session,
+    render,
+    sign_in_url,
+)
+from services.web.people import People
+
+log = logging.getLogger(__name__)
+
+HERE = Path(__file__).parent
+# no inline script or style; forms post to this origin only
+POLICY = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; "
+    "frame-ancestors 'none'"
+)
+SERVICE_NAMES = {
+    "orders": "beställningar och brukare",
+    "absence": "frånvaro",
+    "billing": "avgifter och fakturor",
+    "messaging": "meddelanden",
+}
+
+
+def templates(language: str = "sv", strict: bool = False) -> Jinja2Templates:
+    """The page templates, with the catalogue of `language` and the Swedish formats."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(HERE / "templates"),
+        autoescape=True,
+        extensions=["jinja2.ext.i18n"],
+        undefined=jinja2.StrictUndefined if strict else jinja2.Undefined,
+    )
+    env.install_gettext_translations(translations(language), newstyle=True)  # type: ignore[attr-defined]
+    env.filters.update(money=money, day=day, personnummer=personnummer)
+    env.globals.update(
+        service_names=SERVICE_NAMES, menu=menu, role_label=role_label, is_current=is_current
+    )
+    env.globals.update(labels.ALL)
+    return Jinja2Templates(env=env)
+
+
+def build(
+    settings: Settings | None = None, transport: httpx.AsyncBaseTransport | None = None
+) -> FastAPI:
+    """The web UI's app."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.api = Api(settings, transport)
+        try:
+            yield
+        finally:
+            await app.state.api.close()
+
+    from services.web.session import SessionStore
+
+    app = FastAPI(title="Lifecare", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app.state.settings = settings
+    app.state.sessions = SessionStore(settings.web_session_idle.total_seconds())
+    app.state.templates = templates()
+    app.state.people = People()
+    app.add_middleware(
+        BodyGuard, max_body=settings.max_body_bytes, max_upload_body=settings.max_upload_bytes
+    )
+    app.add_middleware(PageHeaders)
+    app.add_middleware(SecurityHeaders)
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    for module in (signin, home, provider, messages, caseworker, fees, admin):
+        app.include_router(module.router)
+
+    @app.get("/health", include_in_schema=False)
+    async def health() -> JSONResponse:
+        return JSONResponse({"status": "ok", "service": "web"})
+
+    @app.exception_handler(SignInNeeded)
+    async def sign_in_first(_request: Request, exc: SignInNeeded) -> Response:
+        return RedirectResponse(sign_in_url(exc.back), status_code=303)
+
+    @app.exception_handler(ServiceDown)
+    async def service_down(request: Request, exc: ServiceDown) -> Response:
+        return render(
+            request,
+            "errors/unavailable.html",
+            503,
+            session=live_session(request),
+            service=exc.service,
+        )
+
+    @app.exception_handler(ApiError)
+    async def refused(request: Request, exc: ApiError) -> Response:
+        if exc.status == 401:
+            return RedirectResponse(sign_in_url(request.url.path), status_code=303)
+        template = {404: "errors/not_found.html", 403: "errors/forbidden.html"}.get(
+            exc.status, "errors/refused.html"
+        )
+        return render(request, template, exc.status, session=live_session(request), error=exc)
+
+    @app.exception_handler(NotAllowed)
+    async def not_allowed(request: Request, _exc: NotAllowed) -> Response:
+        return render(request, "errors/forbidden.html", 403, session=live_session(request))
+
+    @app.exception_handler(FormExpired)
+    async def form_expired(request: Request, _exc: FormExpired) -> Response:
+        return render(request, "errors/form_expired.html", 403, session=live_session(request))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        template = "errors/not_found.html" if exc.status_code == 404 else "errors/refused.html"
+        return render(request, template, exc.status_code, session=live_session(request))
+
+    @app.exception_handler(Exception)
+    async def failed(request: Request, exc: Exception) -> Response:
+        log.exception("page failed: %s %s", request.method, request.url.path)
+        return render(request, "errors/failed.html", 500, session=live_session(request))
+
+    return app
+
+
+class PageHeaders:
+    """The web UI's Content-Security-Policy (no inline script), and no caching of pages
+    that show a person's data."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        static = scope.get("path", "").startswith("/static/")
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = message.setdefault("headers", [])
+                headers.append((b"content-security-policy", POLICY.encode()))
+                if not static:
+                    headers.append((b"cache-control", b"no-store"))
+            await send(message)
+
+        await self.app(scope, receive, with_headers)

@@ -1,0 +1,7 @@
+"""Pages of the web UI: provider (built in its own step)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,165 @@
+"""Browser tests: the whole stack as the integration tests start it (a Temporal dev server,
+a fresh database, RabbitMQ, the worker), every service over real HTTP, the web UI in front,
+and Debian's Chromium driven by Playwright, never a downloaded browser."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from playwright.async_api import Browser, BrowserContext, Page, async_playwright
+
+from services.common.settings import Settings
+from services.web.main import build as build_web
+from tests.integration import conftest as stack
+from tests.integration.serving import serving, url_of
+from tests.web.data import Staff
+
+HERE = Path(__file__).parent
+AXE = HERE / "node_modules" / "axe-core" / "axe.min.js"
+SHOTS = HERE / "screenshots"  # every test's screenshots (not kept in git)
+DOCS_SHOTS = HERE.parent.parent / "docs" / "screenshots"
+CHROMIUM = os.environ.get("LIFECARE_CHROMIUM", "/usr/bin/chromium")
+# without these Chromium dials out to Google's services, which this machine refuses
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+# the integration tests' stack, one instance of each for this directory's tests
+absence_app = stack.absence_app
+absence_settings = stack.absence_settings
+as_ = stack.as_
+billing_app = stack.billing_app
+bridge = stack.bridge
+database = stack.database
+messaging_app = stack.messaging_app
+no_personal_data_in_logs = stack.no_personal_data_in_logs
+orders_app = stack.orders_app
+pool = stack.pool
+service_sockets = stack.service_sockets
+settings = stack.settings
+temporal = stack.temporal
+worker = stack.worker
+
+
+@pytest.fixture(scope="session")
+def web_app(settings: Settings, service_sockets) -> FastAPI:
+    """The web UI, calling the services at the URLs the settings name."""
+    return build_web(settings.model_copy(update={"orders_url": url_of(service_sockets["orders"])}))
+
+
+@pytest.fixture(scope="session")
+async def served(
+    web_app: FastAPI, service_sockets, orders_app, absence_app, billing_app, messaging_app
+) -> AsyncIterator[str]:
+    """The four services over HTTP and the web UI in front of them; the web UI's URL."""
+    apps = {
+        "orders": orders_app,
+        "absence": absence_app,
+        "billing": billing_app,
+        "messaging": messaging_app,
+    }
+    async with AsyncExitStack() as stack:
+        for name, app in apps.items():
+            await stack.enter_async_context(serving(app, service_sockets[name]))
+        await stack.enter_async_context(web_app.router.lifespan_context(web_app))
+        yield await stack.enter_async_context(serving(web_app, service_sockets["web"]))
+
+
+@pytest.fixture
+async def staff(web_app: FastAPI, served: str, as_) -> Staff:
+    """People of this test only, at units of this test only (so no other test's orders
+    show up in their boxes)."""
+    return Staff(web_app, as_, served)
+
+
+@pytest.fixture(scope="session")
+async def browser() -> AsyncIterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: `make install` installs Debian's chromium")
+    async with async_playwright() as playwright:
+        chromium = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        yield chromium
+        await chromium.close()
+
+
+@pytest.fixture
+async def context(browser: Browser, served: str) -> AsyncIterator[BrowserContext]:
+    ctx = await browser.new_context(
+        base_url=served, locale="sv-SE", viewport={"width": 1280, "height": 900}
+    )
+    ctx.set_default_timeout(15_000)
+    yield ctx
+    await ctx.close()
+
+
+@pytest.fixture
+async def page(context: BrowserContext) -> Page:
+    return await context.new_page()
+
+
+@pytest.fixture(scope="session")
+def axe_source() -> str:
+    if not AXE.exists():
+        pytest.fail(f"{AXE} is missing: `make install` runs npm ci in tests/web")
+    return AXE.read_text()
+
+
+class Axe:
+    """axe-core's WCAG 2.1 A and AA rules, run on the page as it is now."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.pages_checked = 0
+
+    async def check(self, page: Page, what: str = "") -> None:
+        # evaluated by the DevTools protocol, which the page's CSP does not govern
+        if not await page.evaluate("() => typeof window.axe !== 'undefined'"):
+            await page.evaluate(self.source)
+        result = await page.evaluate(
+            "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG_TAGS
+        )
+        self.pages_checked += 1
+        problems = [
+            f"{v['id']} ({v['impact']}): {v['help']} at "
+            + ", ".join(json.dumps(n["target"]) for n in v["nodes"][:3])
+            for v in result["violations"]
+        ]
+        assert not problems, f"axe on {what or page.url}:\n" + "\n".join(problems)
+
+
+@pytest.fixture
+def axe(axe_source: str) -> Axe:
+    return Axe(axe_source)
+
+
+@pytest.fixture
+def shoot(request: pytest.FixtureRequest):
+    """Save a screenshot under tests/web/screenshots/<test>/; `docs=True` also keeps it in
+    docs/screenshots/ for the README."""
+    folder = SHOTS / re.sub(r"[^A-Za-z0-9_.-]", "_", request.node.name)
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+
+    async def take(page: Page, name: str, *, docs: bool = False, full_page: bool = True) -> Path:
+        path = folder / f"{name}.png"
+        await page.screenshot(path=str(path), full_page=full_page)
+        if docs and os.environ.get("LIFECARE_DOCS_SCREENSHOTS") == "1":
+            DOCS_SHOTS.mkdir(parents=True, exist_ok=True)
+            shutil.copy(path, DOCS_SHOTS / path.name)
+        return path
+
+    return take

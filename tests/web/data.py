@@ -1,0 +1,75 @@
+"""Test data for the browser tests, made through the services' APIs: units, people who
+work there, customers and orders."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, timedelta
+
+import httpx
+from fastapi import FastAPI
+
+from services.common.auth import Role
+from services.common.dates import today_in_stockholm as today
+from services.web.people import Membership, Person
+from tests.integration import helpers
+
+
+class Staff:
+    """Makes units, the people who sign in at them, and the data they work on."""
+
+    def __init__(self, web_app: FastAPI, as_, web_url: str) -> None:
+        self.people = web_app.state.people
+        self.as_ = as_
+        self.orders_url = web_app.state.settings.orders_url
+        self.tag = uuid.uuid4().hex[:6]
+
+    def api(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient(base_url=self.orders_url, timeout=20)
+
+    async def unit(self, name: str = "Solgläntans äldreboende") -> dict:
+        """A new unit of this test, named `name` and this test's tag."""
+        unit = {"id": f"u-{uuid.uuid4().hex[:8]}", "name": f"{name} {self.tag}"}
+        async with self.api() as http:
+            response = await http.post("/units", json=unit, headers=self.as_("admin"))
+            assert response.status_code == 201, response.text
+        return unit
+
+    def person(self, role: Role, *units: str, name: str = "") -> str:
+        """A person with `role` (at each of `units`); their user name."""
+        sub = f"{role.value[:4]}{uuid.uuid4().hex[:6]}"
+        memberships = tuple(Membership(role, u) for u in units) or (Membership(role),)
+        self.people.add(Person(sub, name or f"Test {role.value}", memberships))
+        return sub
+
+    async def customer(self, first_name: str = "Greta", last_name: str | None = None) -> dict:
+        async with self.api() as http:
+            return await helpers.new_customer(
+                http,
+                self.as_("caseworker"),
+                first_name=first_name,
+                last_name=last_name or f"Lind{self.tag}",
+            )
+
+    async def order(self, customer: dict, unit: dict, decided: date | None = None) -> dict:
+        async with self.api() as http:
+            return await helpers.new_order(
+                http,
+                self.as_("caseworker"),
+                customer,
+                unit["id"],
+                decided or today() - timedelta(days=3),
+            )
+
+    async def confirmed(self, customer: dict, unit: dict, start: date | None = None) -> dict:
+        """An order of `customer` at `unit`, confirmed to start on `start` (default: 10 days
+        ago)."""
+        order = await self.order(customer, unit, today() - timedelta(days=20))
+        async with self.api() as http:
+            response = await http.post(
+                f"/orders/{order['id']}/confirm",
+                json={"start_date": str(start or today() - timedelta(days=10))},
+                headers=self.as_("provider", unit["id"]),
+            )
+            assert response.status_code == 200, response.text
+            return response.json()

@@ -1,0 +1,19 @@
+"""Steps that many browser tests take, by the labels a person reads."""
+
+from __future__ import annotations
+
+from playwright.async_api import Page, expect
+
+
+async def sign_in(page: Page, user: str, *, unit: str | None = None, role: str | None = None):
+    """Sign in as a demo person, choose role and unit, and land on the start page."""
+    await page.goto("/")
+    await page.get_by_label("Användare", exact=True).fill(user)
+    await page.get_by_role("button", name="Logga in").click()
+    if await page.get_by_role("heading", name="Välj roll och enhet").is_visible():
+        if role:
+            await page.get_by_label("Roll").select_option(label=role)
+        if unit:
+            await page.get_by_label("Enhet").select_option(label=unit)
+        await page.get_by_role("button", name="Fortsätt").click()
+    await expect(page.get_by_role("heading", level=1)).to_be_visible()
