@@ -19,8 +19,9 @@ import yaml
 REPO_ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = REPO_ROOT / "docker-compose.yml"
 
-HTTP_SERVICES = {"orders": 8001, "absence": 8002, "billing": 8003, "messaging": 8004}
-PYTHON_SERVICES = [*HTTP_SERVICES, "worker"]
+HTTP_SERVICES = {"web": 8000, "orders": 8001, "absence": 8002, "billing": 8003, "messaging": 8004}
+# the processes that keep data or run workflows; the web UI only calls the others
+PYTHON_SERVICES = [*(name for name in HTTP_SERVICES if name != "web"), "worker"]
 TEMPORAL_UI_PORT = 8233
 SEARCH_ATTRIBUTES = ("CustomerNumber", "UnitId", "OrderStatus")
 
@@ -193,3 +194,10 @@ def test_docker_compose_accepts_the_file() -> None:
         check=False,
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_the_web_ui_starts_once_the_orders_service_answers(services) -> None:
+    web = services["web"]
+    assert command_args(web)[:3] == ["lifecare", "serve", "web"]
+    assert depends_on(web).get("orders", {}).get("condition") == "service_healthy"
+    assert web["environment"]["LIFECARE_ORDERS_URL"] == "http://orders:8001"
