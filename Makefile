@@ -4,7 +4,7 @@
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: up test install lint
+.PHONY: up test install lint catalogue
 
 $(BIN)/lifecare $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -32,3 +32,9 @@ lint: $(VENV)/.installed
 
 test: lint $(WEB_TOOLS)
 	$(BIN)/pytest
+
+# the web UI's message catalogue, gathered from its templates and code (a test checks that
+# the committed one is up to date)
+catalogue: $(VENV)/.installed
+	$(BIN)/pybabel extract -F services/web/babel.cfg -k N_ --no-location \
+		--omit-header --sort-output -o services/web/locale/messages.pot .

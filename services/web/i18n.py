@@ -21,10 +21,12 @@ DEFAULT_LANGUAGE = "sv"
 NBSP = "\u00a0"
 
 
-def translations(language: str = DEFAULT_LANGUAGE) -> NullTranslations:
+def translations(
+    language: str = DEFAULT_LANGUAGE, locale_dir: Path = LOCALE_DIR
+) -> NullTranslations:
     """The catalogue of a language; Swedish, the language the texts are written in, is the
     catalogue's source and needs none."""
-    po = LOCALE_DIR / language / "LC_MESSAGES" / "messages.po"
+    po = locale_dir / language / "LC_MESSAGES" / "messages.po"
     if language == DEFAULT_LANGUAGE or not po.exists():
         return NullTranslations()
     mo = po.with_suffix(".mo")

@@ -21,7 +21,7 @@ from services.common.edge import BodyGuard, SecurityHeaders
 from services.common.settings import Settings, get_settings
 from services.web import admin, caseworker, fees, home, labels, messages, provider, signin
 from services.web.client import Api, ApiError, ServiceDown
-from services.web.i18n import day, money, personnummer, translations
+from services.web.i18n import LOCALE_DIR, day, money, personnummer, translations
 from services.web.nav import is_current, menu, role_label
 from services.web.pages import (
     FormExpired,
@@ -50,7 +50,9 @@ SERVICE_NAMES = {
 }
 
 
-def templates(language: str = "sv", strict: bool = False) -> Jinja2Templates:
+def templates(
+    language: str = "sv", strict: bool = False, locale_dir: Path = LOCALE_DIR
+) -> Jinja2Templates:
     """The page templates, with the catalogue of `language` and the Swedish formats."""
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(HERE / "templates"),
@@ -58,7 +60,7 @@ def templates(language: str = "sv", strict: bool = False) -> Jinja2Templates:
         extensions=["jinja2.ext.i18n"],
         undefined=jinja2.StrictUndefined if strict else jinja2.Undefined,
     )
-    env.install_gettext_translations(translations(language), newstyle=True)  # type: ignore[attr-defined]
+    env.install_gettext_translations(translations(language, locale_dir), newstyle=True)  # type: ignore[attr-defined]
     env.filters.update(money=money, day=day, personnummer=personnummer)
     env.globals.update(
         service_names=SERVICE_NAMES, menu=menu, role_label=role_label, is_current=is_current
