@@ -76,6 +76,8 @@ def decode_token(settings: Settings, token: str) -> Principal:
             algorithms=[settings.jwt_algorithm],
             options={"require": ["sub", "role", "exp"]},
         )
+    except jwt.exceptions.InvalidSubjectError as exc:
+        raise Unauthorized("the claim 'sub' must be a string", code="token_invalid") from exc
     except jwt.ExpiredSignatureError as exc:
         raise Unauthorized("the token has expired", code="token_expired") from exc
     except jwt.PyJWTError as exc:
@@ -84,7 +86,34 @@ def decode_token(settings: Settings, token: str) -> Principal:
         role = Role(claims["role"])
     except ValueError as exc:
         raise Unauthorized(f"unknown role {claims['role']!r}", code="token_invalid") from exc
-    unit = claims.get("unit")
+    sub = _claim_text(claims, "sub", MAX_SUB, required=True) or ""
+    name = _claim_text(claims, "name", MAX_NAME) or ""
+    unit = _claim_text(claims, "unit", MAX_UNIT)
     if role == Role.provider and not unit:
         raise Unauthorized("a provider token must name its unit", code="token_invalid")
-    return Principal(sub=str(claims["sub"]), name=str(claims.get("name", "")), role=role, unit=unit)
+    return Principal(sub=sub, name=name, role=role, unit=unit)
+
+
+# the longest subject, name and unit id a token may carry
+MAX_SUB = 255
+MAX_NAME = 200
+MAX_UNIT = 64
+
+
+def _claim_text(
+    claims: dict[str, object], claim: str, limit: int, *, required: bool = False
+) -> str | None:
+    """A claim that must be a short string: a list, a number or an object as `unit`, an
+    empty or whitespace-only `sub`, or one over `limit` characters is a 401 naming it."""
+    value = claims.get(claim)
+    if value is None and not required:
+        return None
+    if not isinstance(value, str):
+        raise Unauthorized(f"the claim {claim!r} must be a string", code="token_invalid")
+    if required and not value.strip():
+        raise Unauthorized(f"the claim {claim!r} is empty", code="token_invalid")
+    if len(value) > limit:
+        raise Unauthorized(
+            f"the claim {claim!r} is longer than {limit} characters", code="token_invalid"
+        )
+    return value

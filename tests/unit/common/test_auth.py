@@ -78,7 +78,7 @@ def test_every_role_survives_the_round_trip(role: Role) -> None:
 
 
 @given(
-    sub=st.text(min_size=1, max_size=40),
+    sub=st.text(min_size=1, max_size=40).filter(str.strip),
     name=st.text(max_size=40),
     unit=st.text(min_size=1, max_size=20),
 )
@@ -293,3 +293,26 @@ def test_error_for_rebuilds_payload_and_media_type_errors_with_their_status(
     error = error_for(status, "too_big", "the file is over 10 MB")
     assert error.status == status
     assert type(error) is error_class
+
+
+@pytest.mark.parametrize(
+    ("claims", "reason"),
+    [
+        ({"role": "provider", "unit": ["solbacken", "ekbacken"]}, "'unit' must be a string"),
+        ({"role": "provider", "unit": {"id": "solbacken"}}, "'unit' must be a string"),
+        ({"role": "admin", "unit": 7}, "'unit' must be a string"),
+        ({"role": "provider", "unit": "u" * 65}, "'unit' is longer than 64"),
+        ({"role": "admin", "sub": ""}, "'sub' is empty"),
+        ({"role": "admin", "sub": "   "}, "'sub' is empty"),
+        ({"role": "admin", "sub": 42}, "'sub' must be a string"),
+        ({"role": "admin", "sub": "s" * 256}, "'sub' is longer than 255"),
+        ({"role": "admin", "name": "n" * 201}, "'name' is longer than 200"),
+        ({"role": "admin", "name": ["Adam"]}, "'name' must be a string"),
+        ({"role": ["admin"]}, "unknown role"),
+    ],
+)
+def test_malformed_claims_are_refused_with_the_reason(claims: dict, reason: str) -> None:
+    token = _signed({"sub": "adam", "exp": datetime.now(UTC) + timedelta(minutes=5), **claims})
+    with pytest.raises(Unauthorized) as refused:
+        decode_token(SETTINGS, token)
+    assert reason in refused.value.message
