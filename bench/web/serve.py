@@ -1,0 +1,65 @@
+"""The web UI as the bench serves it: its own process, the product's app, plus the bench's
+signed-in people (providers of the bench's unit) and a count of the calls it makes.
+
+    python -m bench.web.serve --unit <unit id> --users 50 --port 8090
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import httpx
+import uvicorn
+from fastapi.responses import JSONResponse
+
+from services.common.auth import Role
+from services.common.settings import get_settings
+from services.web.main import build
+from services.web.people import Membership, Person
+
+
+class Counting(httpx.AsyncBaseTransport):
+    """The web UI's transport to the services, counting each call by path."""
+
+    def __init__(self) -> None:
+        self.inner = httpx.AsyncHTTPTransport(limits=httpx.Limits(max_connections=100))
+        self.calls: dict[str, int] = {}
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        key = f"{request.method} {request.url.host}:{request.url.port}{request.url.path}"
+        self.calls[key] = self.calls.get(key, 0) + 1
+        return await self.inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--unit", required=True)
+    parser.add_argument("--users", type=int, default=50)
+    parser.add_argument("--port", type=int, default=8090)
+    args = parser.parse_args()
+    counting = Counting()
+    app = build(get_settings(), transport=counting)
+    for index in range(args.users):
+        app.state.people.add(
+            Person(
+                f"bench{index}", f"Bench Person {index}", (Membership(Role.provider, args.unit),)
+            )
+        )
+
+    @app.get("/_bench/calls")
+    async def calls() -> JSONResponse:
+        return JSONResponse(counting.calls)
+
+    @app.post("/_bench/calls/reset")
+    async def reset() -> JSONResponse:
+        counting.calls.clear()
+        return JSONResponse({})
+
+    uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning", access_log=False)
+
+
+if __name__ == "__main__":
+    main()
