@@ -31,7 +31,7 @@ from services.web.pages import (
     render,
     sign_in_url,
 )
-from services.web.people import People
+from services.web.people import DEMO_PEOPLE, People
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +89,9 @@ def build(
     app.state.settings = settings
     app.state.sessions = SessionStore(settings.web_session_idle.total_seconds())
     app.state.templates = templates()
-    app.state.people = People()
+    # the demo people sign in by name in development and tests only; production signs in
+    # through the identity provider (issue 13) and has none
+    app.state.people = People(DEMO_PEOPLE if settings.env != "production" else ())
     app.add_middleware(
         BodyGuard, max_body=settings.max_body_bytes, max_upload_body=settings.max_upload_bytes
     )

@@ -11,6 +11,7 @@ from babel.messages.pofile import read_po, write_po
 from starlette.requests import Request
 
 from services.web.main import templates
+from services.web.people import DEMO_PEOPLE
 
 ROOT = Path(__file__).resolve().parents[3]
 WEB = ROOT / "services" / "web"
@@ -58,7 +59,7 @@ def test_a_new_language_is_a_catalogue_file_and_no_template_changes(tmp_path: Pa
         request=Request(scope),
         session=None,
         form=None,
-        people=(),
+        people=DEMO_PEOPLE[:1],
         next="/",
         role_names={},
         flash=[],

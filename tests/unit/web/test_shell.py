@@ -183,3 +183,26 @@ def test_swedish_formats() -> None:
     assert personnummer("189001019802") == "18900101-9802"
     assert day("2026-03-01") == "2026-03-01"
     assert day("2026-03-01T23:30:00Z") == "2026-03-02 00:30"  # Stockholm, winter time
+
+
+async def test_production_offers_no_demo_people_and_refuses_them(calls: list[str]) -> None:
+    settings = Settings(
+        env="production",
+        jwt_secret="a-real-secret-of-production-length-0123456789",
+        payload_key="cHJvZHVjdGlvbi1wYXlsb2FkLWtleS0zMi1ieXRlcyE=",
+    )
+    app = build(settings, transport=services_answering(ordinary, calls))
+    async with app.router.lifespan_context(app):
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="https://web"
+        ) as client:
+            page = await client.get("/logga-in")
+            assert "Inloggning med e-legitimation är inte konfigurerad" in page.text
+            assert "anna" not in page.text
+            session = client.cookies["lifecare_session"]
+            store = app.state.sessions
+            refused = await client.post(
+                "/logga-in", data={"csrf": store.get(session).csrf, "user": "anna"}
+            )
+            assert refused.status_code == 422
+            assert (await client.get("/")).status_code == 303  # still not signed in
