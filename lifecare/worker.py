@@ -18,6 +18,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
+from lifecare.health import serve_health
 from services.common import registry, temporal
 from services.common.db import create_pool
 from services.common.settings import Settings, get_settings
@@ -109,12 +110,22 @@ async def run(settings: Settings | None = None) -> None:
     pool = await create_pool(settings.database_dsn, max_size=settings.db_pool_max)
     bridge_type = registry.load(registry.WORKER.bridge)
     bridge = asyncio.create_task(bridge_type(client, settings).run(), name="bridge")
+
+    async def reaches_its_database() -> bool:
+        async with pool.acquire(timeout=2) as conn:
+            return bool(await conn.fetchval("SELECT true"))
+
+    health = None
     try:
         async with build_worker(client, settings, pool):
             log.info("worker polling task queue %s", settings.task_queue)
+            if settings.worker_health_port:
+                health = await serve_health(settings.worker_health_port, reaches_its_database)
             await stop.wait()
             log.info("worker stopping")
     finally:
+        if health is not None:
+            health.close()
         bridge.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await bridge

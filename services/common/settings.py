@@ -132,6 +132,9 @@ class Settings(BaseSettings):
     # the codec server's limit: a batch of payloads as Temporal's gRPC messages carry them
     codec_max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
 
+    # the worker answers GET /health here (a cluster's probes); 0 leaves it closed
+    worker_health_port: int = Field(default=8010, ge=0, le=65535)
+
     db_pool_min: int = 1
     db_pool_max: int = 10
     relay_batch: int = 200

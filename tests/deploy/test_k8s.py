@@ -1,0 +1,158 @@
+"""What an operator installing on a cluster relies on in deploy/k8s: every overlay renders,
+every object is valid for a current Kubernetes release, and every process runs with probes,
+resources and a locked-down security context."""
+
+from __future__ import annotations
+
+import copy
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import kubernetes_validate
+import pytest
+import yaml
+
+from services.common import registry
+
+ROOT = Path(__file__).resolve().parents[2]
+OVERLAYS = ["dev", "production"]
+KUBERNETES = "1.35.0"  # a current release; the schemas ship with kubernetes-validate
+PROCESSES = {*registry.names(), "worker", "codec-server"}
+
+
+def render(overlay: str) -> list[dict[str, Any]]:
+    kubectl = shutil.which("kubectl")
+    if kubectl is None:
+        pytest.skip("kubectl is not installed")
+    rendered = subprocess.run(
+        [kubectl, "kustomize", str(ROOT / "deploy" / "k8s" / "overlays" / overlay)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return [doc for doc in yaml.safe_load_all(rendered.stdout) if doc]
+
+
+@pytest.fixture(scope="module", params=OVERLAYS)
+def objects(request: pytest.FixtureRequest) -> list[dict[str, Any]]:
+    return render(request.param)
+
+
+def of_kind(objects: list[dict[str, Any]], kind: str) -> dict[str, dict[str, Any]]:
+    return {o["metadata"]["name"]: o for o in objects if o["kind"] == kind}
+
+
+def problems_of(workload: dict[str, Any]) -> list[str]:
+    """What a Deployment or Job lacks to run safely on a shared cluster."""
+    name = workload["metadata"]["name"]
+    pod = workload["spec"]["template"]["spec"]
+    found = []
+    security = pod.get("securityContext", {})
+    if not security.get("runAsNonRoot"):
+        found.append(f"{name}: the pod may run as root")
+    for container in pod["containers"]:
+        where = f"{name}/{container['name']}"
+        if workload["kind"] == "Deployment":
+            for probe in ("livenessProbe", "readinessProbe"):
+                if probe not in container:
+                    found.append(f"{where}: no {probe}")
+        resources = container.get("resources", {})
+        for part in ("requests", "limits"):
+            for resource in ("cpu", "memory"):
+                if resource not in resources.get(part, {}):
+                    found.append(f"{where}: no {resource} {part[:-1]}")
+        context = container.get("securityContext", {})
+        if not context.get("readOnlyRootFilesystem"):
+            found.append(f"{where}: writable root filesystem")
+        if context.get("allowPrivilegeEscalation") is not False:
+            found.append(f"{where}: may escalate privileges")
+        if "ALL" not in context.get("capabilities", {}).get("drop", []):
+            found.append(f"{where}: keeps its capabilities")
+    return found
+
+
+def test_every_object_is_valid_for_a_current_kubernetes(objects) -> None:
+    for obj in objects:
+        kubernetes_validate.validate(obj, KUBERNETES, strict=True)
+
+
+def test_every_process_of_the_platform_is_deployed(objects) -> None:
+    assert set(of_kind(objects, "Deployment")) == PROCESSES
+    assert "migrate" in of_kind(objects, "Job")
+
+
+def test_every_workload_has_probes_resources_and_a_locked_down_context(objects) -> None:
+    workloads = [o for o in objects if o["kind"] in ("Deployment", "Job")]
+    found = [problem for workload in workloads for problem in problems_of(workload)]
+    assert not found, "\n".join(found)
+
+
+def test_the_check_catches_a_deployment_without_probes_or_limits() -> None:
+    deployment = copy.deepcopy(of_kind(render("production"), "Deployment")["orders"])
+    container = deployment["spec"]["template"]["spec"]["containers"][0]
+    del container["readinessProbe"]
+    del container["resources"]["limits"]
+    container["securityContext"]["readOnlyRootFilesystem"] = False
+    assert problems_of(deployment) == [
+        "orders/orders: no readinessProbe",
+        "orders/orders: no cpu limit",
+        "orders/orders: no memory limit",
+        "orders/orders: writable root filesystem",
+    ]
+
+
+def test_autoscalers_and_budgets_point_at_deployments(objects) -> None:
+    deployments = of_kind(objects, "Deployment")
+    for name, hpa in of_kind(objects, "HorizontalPodAutoscaler").items():
+        assert hpa["spec"]["scaleTargetRef"]["name"] in deployments, name
+    assert {"web", "orders", "absence", "billing", "messaging", "worker"} <= set(
+        of_kind(objects, "HorizontalPodAutoscaler")
+    )
+    labels = {
+        d["spec"]["selector"]["matchLabels"]["app.kubernetes.io/name"] for d in deployments.values()
+    }
+    for name, budget in of_kind(objects, "PodDisruptionBudget").items():
+        assert budget["spec"]["selector"]["matchLabels"]["app.kubernetes.io/name"] in labels, name
+
+
+def test_only_the_ingress_reaches_the_web_ui_and_everything_else_is_denied(objects) -> None:
+    policies = of_kind(objects, "NetworkPolicy")
+    deny = policies["default-deny"]["spec"]
+    assert deny["podSelector"] == {} and set(deny["policyTypes"]) == {"Ingress", "Egress"}
+    web = policies["web-from-ingress"]["spec"]
+    sources = [s for rule in web["ingress"] for s in rule["from"]]
+    assert sources == [
+        {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "ingress-nginx"}}}
+    ]
+    ingress = next(iter(of_kind(objects, "Ingress").values()))
+    backends = {
+        p["backend"]["service"]["name"]
+        for rule in ingress["spec"]["rules"]
+        for p in rule["http"]["paths"]
+    }
+    assert backends == {"web"}
+
+
+def test_production_holds_secrets_only_by_reference() -> None:
+    objects = render("production")
+    assert of_kind(objects, "Secret") == {}
+    assert of_kind(objects, "ConfigMap")["lifecare-config"]["data"]["LIFECARE_ENV"] == "production"
+
+
+def test_the_engines_configuration_is_there_and_says_what_cannot_change() -> None:
+    temporal = yaml.safe_load((ROOT / "deploy" / "temporal" / "helm-values.yaml").read_text())
+    persistence = temporal["server"]["config"]["persistence"]
+    assert persistence["numHistoryShards"] == 512
+    stores = persistence["datastores"]
+    assert stores["default"]["sql"]["databaseName"] == "temporal"
+    assert stores["visibility"]["sql"]["databaseName"] == "temporal_visibility"
+    assert "password" not in stores["default"]["sql"]  # by reference: existingSecret
+    rabbit = yaml.safe_load((ROOT / "deploy" / "rabbitmq" / "cluster.yaml").read_text())
+    assert rabbit["kind"] == "RabbitmqCluster" and rabbit["spec"]["replicas"] == 3
+    postgres = list(yaml.safe_load_all((ROOT / "deploy" / "postgres" / "cluster.yaml").read_text()))
+    cluster = next(d for d in postgres if d["kind"] == "Cluster")
+    assert cluster["spec"]["instances"] == 3
+    assert cluster["spec"]["backup"]["retentionPolicy"]
+    assert any(d["kind"] == "ScheduledBackup" for d in postgres)
