@@ -21,7 +21,7 @@ COMPOSE_FILE = REPO_ROOT / "docker-compose.yml"
 
 HTTP_SERVICES = {"web": 8000, "orders": 8001, "absence": 8002, "billing": 8003, "messaging": 8004}
 # the processes that keep data or run workflows; the web UI only calls the others
-PYTHON_SERVICES = [*(name for name in HTTP_SERVICES if name != "web"), "worker"]
+PYTHON_SERVICES = [*(name for name in HTTP_SERVICES if name != "web"), "worker", "worker-2"]
 TEMPORAL_UI_PORT = 8233
 SEARCH_ATTRIBUTES = ("CustomerNumber", "UnitId", "OrderStatus")
 
