@@ -20,7 +20,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from temporalio.service import RPCError
 
-from services.common import temporal
+from services.common import readiness, temporal
 from services.common.bus import BY_TYPE, EventConsumer, Handler, OutboxRelay
 from services.common.db import create_pool
 from services.common.edge import BodyGuard, SecurityHeaders, validation_failed
@@ -142,6 +142,12 @@ def create_app(spec: ServiceSpec, settings: Settings | None = None) -> FastAPI:
         except (*DATABASE_DOWN, TimeoutError):
             return JSONResponse({"status": "unavailable", "service": spec.name}, 503)
         return JSONResponse({"status": "ok", "service": spec.name})
+
+    @app.get("/ready", tags=["health"])
+    async def is_ready(request: Request) -> JSONResponse:
+        """Ready to work: database at its schema's head, RabbitMQ and (where used) Temporal
+        reachable; 503 names what is not. No auth."""
+        return await readiness.ready(request.app)
 
     @app.get("/metrics", include_in_schema=False)
     async def metrics() -> Response:

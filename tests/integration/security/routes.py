@@ -22,7 +22,15 @@ from tests.integration.helpers import new_customer, new_order, new_unit
 from tests.integration.helpers import test_personnummer as personnummer
 
 # what every service serves to anyone: liveness, counters, the API's description
-PUBLIC_PATHS = ("/health", "/metrics", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc")
+PUBLIC_PATHS = (
+    "/health",
+    "/ready",
+    "/metrics",
+    "/openapi.json",
+    "/docs",
+    "/docs/oauth2-redirect",
+    "/redoc",
+)
 
 
 def routes_of(apps: dict[str, FastAPI]) -> set[tuple[str, str, str]]:
