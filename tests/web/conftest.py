@@ -35,6 +35,7 @@ CHROMIUM_FLAGS = [
     "--disable-component-update",
     "--no-first-run",
     "--disable-sync",
+    "--lang=sv-SE",  # the browser's own language: date fields read ÅÅÅÅ-MM-DD, as in Sweden
 ]
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
