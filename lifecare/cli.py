@@ -279,11 +279,20 @@ def _print_welcome(tokens: dict[str, str]) -> None:
 # --- entry point ---------------------------------------------------------------------------
 
 
-def serve(name: str, host: str, port: int | None) -> int:
+def serve(settings: Settings, name: str, host: str, port: int | None) -> int:
+    """Serve one service; on SIGTERM it stops taking connections and finishes the requests
+    it took (within `shutdown_grace`)."""
     import uvicorn
 
     entry = registry.service(name)
-    uvicorn.run(entry.app, factory=True, host=host, port=port or entry.port, log_level="info")
+    uvicorn.run(
+        entry.app,
+        factory=True,
+        host=host,
+        port=port or entry.port,
+        log_level="info",
+        timeout_graceful_shutdown=max(1, int(settings.shutdown_grace.total_seconds())),
+    )
     return 0
 
 
@@ -347,7 +356,7 @@ def main(argv: list[str] | None = None) -> None:
             parser.error(str(exc))
         code = 0
     elif args.command == "serve":
-        code = serve(args.service, args.host, args.port)
+        code = serve(settings, args.service, args.host, args.port)
     elif args.command == "codec-server":
         code = codec_server(settings, args.host, args.port)
     else:

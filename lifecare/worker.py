@@ -91,6 +91,9 @@ def build_worker(client: Client, settings: Settings, pool: asyncpg.Pool) -> Work
         max_concurrent_workflow_task_polls=20,
         nonsticky_to_sticky_poll_ratio=1.0,
         max_concurrent_activity_task_polls=20,
+        # on SIGTERM running activities finish (or are cancelled after the grace); the
+        # workflows are left to the other workers
+        graceful_shutdown_timeout=settings.shutdown_grace,
         workflow_runner=(
             SandboxedWorkflowRunner() if settings.workflow_sandbox else UnsandboxedWorkflowRunner()
         ),

@@ -132,6 +132,9 @@ class Settings(BaseSettings):
     # the codec server's limit: a batch of payloads as Temporal's gRPC messages carry them
     codec_max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
 
+    # on SIGTERM: an API finishes the requests it took within this long, the worker lets
+    # its running activities finish within this long (its workflows go on elsewhere)
+    shutdown_grace: Duration = timedelta(seconds=20)
     # the worker answers GET /health here (a cluster's probes); 0 leaves it closed
     worker_health_port: int = Field(default=8010, ge=0, le=65535)
 
