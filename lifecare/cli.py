@@ -284,13 +284,15 @@ def serve(settings: Settings, name: str, host: str, port: int | None) -> int:
     it took (within `shutdown_grace`)."""
     import uvicorn
 
+    from services.common import logs
+
     entry = registry.service(name)
     uvicorn.run(
         entry.app,
         factory=True,
         host=host,
         port=port or entry.port,
-        log_level="info",
+        log_config=logs.config(name, json_lines=settings.json_logs),
         timeout_graceful_shutdown=max(1, int(settings.shutdown_grace.total_seconds())),
     )
     return 0
@@ -305,12 +307,11 @@ def codec_server(settings: Settings, host: str, port: int) -> int:
     return 0
 
 
-def worker() -> int:
-    import logging
-
+def worker(settings: Settings) -> int:
     from lifecare import worker as worker_module
+    from services.common import logs
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    logs.setup("worker", json_lines=settings.json_logs)
     asyncio.run(worker_module.run())
     return 0
 
@@ -360,7 +361,7 @@ def main(argv: list[str] | None = None) -> None:
     elif args.command == "codec-server":
         code = codec_server(settings, args.host, args.port)
     else:
-        code = worker()
+        code = worker(settings)
     _exit(code)
 
 

@@ -25,6 +25,7 @@ from services.common.bus import BY_TYPE, EventConsumer, Handler, OutboxRelay
 from services.common.db import create_pool
 from services.common.edge import BodyGuard, SecurityHeaders, validation_failed
 from services.common.errors import LifecareError
+from services.common.logs import REQUEST_ID
 from services.common.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -186,6 +187,7 @@ class RequestIdMiddleware:
         state["request_id"] = request_id
         state["client_request_id"] = client_id
         state["audit_request_id"] = f"{request_id} {client_id}" if client_id else request_id
+        token = REQUEST_ID.set(request_id)
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -195,7 +197,10 @@ class RequestIdMiddleware:
                     headers["X-Correlation-ID"] = client_id
             await send(message)
 
-        await self.app(scope, receive, send_with_id)
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            REQUEST_ID.reset(token)
 
 
 async def _database_down(_request: Request, exc: Exception) -> JSONResponse:

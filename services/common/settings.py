@@ -138,6 +138,9 @@ class Settings(BaseSettings):
     # the worker answers GET /health here (a cluster's probes); 0 leaves it closed
     worker_health_port: int = Field(default=8010, ge=0, le=65535)
 
+    # log lines as JSON (one object per line) or as text; by default JSON in production
+    log_format: Literal["json", "text"] | None = None
+
     db_pool_min: int = 1
     db_pool_max: int = 10
     relay_batch: int = 200
@@ -169,6 +172,11 @@ class Settings(BaseSettings):
                 "(openssl rand -base64 32)"
             )
         return self
+
+    @property
+    def json_logs(self) -> bool:
+        """Whether the processes log JSON lines."""
+        return self.log_format == "json" or (self.log_format is None and self.env == "production")
 
     @property
     def database_dsn(self) -> str:

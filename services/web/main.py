@@ -17,6 +17,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from services.common.app import PathOnlyAccessLog, RequestIdMiddleware
 from services.common.edge import BodyGuard, SecurityHeaders
 from services.common.settings import Settings, get_settings
 from services.web import admin, caseworker, fees, home, labels, messages, provider, signin
@@ -96,7 +97,12 @@ def build(
         BodyGuard, max_body=settings.max_body_bytes, max_upload_body=settings.max_upload_bytes
     )
     app.add_middleware(PageHeaders)
+    app.add_middleware(RequestIdMiddleware)
     app.add_middleware(SecurityHeaders)
+    # a search (`?q=`) may be a personnummer: the access log keeps only the path
+    access_log = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, PathOnlyAccessLog) for f in access_log.filters):
+        access_log.addFilter(PathOnlyAccessLog())
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     for module in (signin, home, provider, messages, caseworker, fees, admin):
         app.include_router(module.router)

@@ -206,3 +206,14 @@ async def test_production_offers_no_demo_people_and_refuses_them(calls: list[str
             )
             assert refused.status_code == 422
             assert (await client.get("/")).status_code == 303  # still not signed in
+
+
+def test_the_web_uis_access_log_keeps_no_query_string() -> None:
+    import logging
+
+    from services.common.app import PathOnlyAccessLog
+
+    build(Settings(env="test"))
+    assert any(
+        isinstance(f, PathOnlyAccessLog) for f in logging.getLogger("uvicorn.access").filters
+    )
