@@ -12,10 +12,12 @@ $(BIN)/lifecare $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(VENV)/.installed
 
-# the browser tests' tools: Debian's chromium (never a downloaded browser) and axe-core
+# the tests' tools from Debian and npm: chromium for the browser tests (never a downloaded
+# browser), promtool for the alert rules, axe-core for the accessibility checks
 WEB_TOOLS := tests/web/node_modules/.installed
 $(WEB_TOOLS): tests/web/package.json tests/web/package-lock.json
-	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
+	command -v chromium >/dev/null && command -v promtool >/dev/null \
+		|| (apt-get update -qq && apt-get install -y -qq chromium prometheus)
 	npm ci --prefix tests/web --no-audit --no-fund --silent
 	touch $@
 

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import re
+import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -15,7 +16,7 @@ import asyncpg
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, Histogram, generate_latest
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from temporalio.service import RPCError
@@ -114,6 +115,7 @@ def create_app(spec: ServiceSpec, settings: Settings | None = None) -> FastAPI:
         BodyGuard, max_body=settings.max_body_bytes, max_upload_body=settings.max_upload_bytes
     )
     app.add_middleware(RequestIdMiddleware)
+    app.add_middleware(RequestTimer, service=spec.name)
     app.add_middleware(SecurityHeaders)
     app.add_exception_handler(RequestValidationError, validation_failed)  # type: ignore[arg-type]
 
@@ -158,6 +160,43 @@ def create_app(spec: ServiceSpec, settings: Settings | None = None) -> FastAPI:
 
     app.include_router(spec.router)
     return app
+
+
+REQUEST_SECONDS = Histogram(
+    "lifecare_http_request_seconds",
+    "Time to answer a request, by service, route (its template, no ids) and status class",
+    ["service", "method", "route", "status"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+
+
+class RequestTimer:
+    """Times each request into REQUEST_SECONDS, labelled by its route's template (so
+    `/orders/{order_id}`, never an id or a query)."""
+
+    def __init__(self, app: ASGIApp, service: str) -> None:
+        self.app = app
+        self.service = service
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = {"code": 500}
+
+        async def send_status(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status["code"] = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_status)
+        finally:
+            route = getattr(scope.get("route"), "path", "unmatched")
+            REQUEST_SECONDS.labels(
+                self.service, scope["method"], route, f"{status['code'] // 100}xx"
+            ).observe(time.perf_counter() - started)
 
 
 # a client's X-Request-ID is kept only when it is a short token of safe characters

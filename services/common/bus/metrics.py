@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import Counter
+from prometheus_client import Counter, Gauge
 
 PUBLISHED = Counter(
     "lifecare_events_published", "Events the outbox relay published, by schema", ["schema"]
@@ -20,4 +20,9 @@ DEAD_LETTERED = Counter(
     "lifecare_events_dead_lettered",
     "Events a consumer gave up on, now in its dead-letter queue `<queue>.dead`",
     ["queue"],
+)
+RELAY_LAG = Gauge(
+    "lifecare_outbox_lag_seconds",
+    "Age of the oldest event in a schema's outbox that is not published yet (0: none)",
+    ["schema"],
 )

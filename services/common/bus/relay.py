@@ -10,7 +10,7 @@ import asyncpg
 from aio_pika.abc import AbstractChannel
 
 from services.common.bus.framing import publish_confirmed, underlay_of
-from services.common.bus.metrics import PUBLISHED
+from services.common.bus.metrics import PUBLISHED, RELAY_LAG
 from services.common.bus.outbox import NOTIFY_CHANNEL
 from services.common.bus.running import keep_running
 from services.common.bus.topology import declare_topology
@@ -55,7 +55,9 @@ class OutboxRelay:
             await declare_topology(channel)
             while True:
                 self._wake.clear()
-                if await self.publish_pending(channel) < self.batch:
+                sent = await self.publish_pending(channel)
+                await self.measure_lag()
+                if sent < self.batch:
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._wake.wait(), timeout=1.0)
         finally:
@@ -63,6 +65,17 @@ class OutboxRelay:
                 await listener.remove_listener(NOTIFY_CHANNEL, self._on_notify)
             await self.pool.release(listener)
             await connection.close()
+
+    async def measure_lag(self) -> float:
+        """How old the oldest unpublished event is (by the partial index), as a gauge."""
+        async with self.pool.acquire() as conn:
+            oldest = await conn.fetchval(
+                f"""SELECT extract(epoch FROM now() - occurred_at) FROM {self.schema}.outbox
+                    WHERE published_at IS NULL ORDER BY seq LIMIT 1"""
+            )
+        lag = max(0.0, float(oldest or 0))
+        RELAY_LAG.labels(self.schema).set(lag)
+        return lag
 
     def _on_notify(self, _conn: object, _pid: int, _channel: str, payload: str) -> None:
         if payload == self.schema:
