@@ -51,9 +51,16 @@ no_personal_data_in_logs = stack.no_personal_data_in_logs
 orders_app = stack.orders_app
 pool = stack.pool
 service_sockets = stack.service_sockets
-settings = stack.settings
+integration_settings = stack.settings
 temporal = stack.temporal
 worker = stack.worker
+
+
+@pytest.fixture(scope="session")
+def settings(integration_settings: Settings) -> Settings:
+    """The integration tests' settings with small pools: this directory's stack lives
+    beside theirs for the rest of the session, and a browser's load needs few connections."""
+    return integration_settings.model_copy(update={"db_pool_max": 3})
 
 
 @pytest.fixture(scope="session")
