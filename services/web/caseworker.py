@@ -216,14 +216,14 @@ async def send_order(page: Web) -> Response:
 # --- Återkalla beställning -------------------------------------------------------------------
 
 
-@router.get("/bestallningar/{order_id}/aterkalla")
+@router.get("/bestallningar/{order_id:uuid}/aterkalla")
 async def withdraw_page(page: Web, order_id: uuid.UUID) -> Response:
     page.require(Role.caseworker)
     order = await page.api.get("orders", f"/orders/{order_id}", page.token)
     return await page.render("caseworker/withdraw.html", order=order, form=Form())
 
 
-@router.post("/bestallningar/{order_id}/aterkalla")
+@router.post("/bestallningar/{order_id:uuid}/aterkalla")
 async def withdraw(page: Web, order_id: uuid.UUID) -> Response:
     page.require(Role.caseworker)
     form = await page.form()

@@ -214,13 +214,13 @@ async def _customer_page(
     )
 
 
-@router.get("/avgifter/brukare/{customer_id}")
+@router.get("/avgifter/brukare/{customer_id:uuid}")
 async def customer_fees(page: Web, customer_id: uuid.UUID) -> Response:
     page.require(Role.fee_admin, Role.admin)
     return await _customer_page(page, customer_id, Form())
 
 
-@router.post("/avgifter/brukare/{customer_id}")
+@router.post("/avgifter/brukare/{customer_id:uuid}")
 async def decide_fee(page: Web, customer_id: uuid.UUID) -> Response:
     page.require(Role.fee_admin)
     form = await page.form()
@@ -253,7 +253,9 @@ async def decide_fee(page: Web, customer_id: uuid.UUID) -> Response:
             down = Form(values=values)
             down.add(None, BILLING_DOWN)
             return await _customer_page(page, customer_id, down, 503)
-        return once.done(f"/avgifter/brukare/{customer_id}", flash=N_("Avgiftsbeslutet är sparat."))
+        return once.done(
+            f"/avgifter/brukare/{customer_id}", flash=N_("Avgiftsbeslutet är sparat.")
+        )
 
 
 # --- Frånvaro by period ----------------------------------------------------------------------
@@ -356,7 +358,7 @@ async def start_run(page: Web) -> Response:
         )
 
 
-@router.get("/avgifter/korningar/{run_id}")
+@router.get("/avgifter/korningar/{run_id:uuid}")
 async def run(page: Web, run_id: uuid.UUID) -> Response:
     page.require(Role.fee_admin, Role.admin)
     found = await page.api.get("billing", f"/billing-runs/{run_id}", page.token)
@@ -367,10 +369,10 @@ async def run(page: Web, run_id: uuid.UUID) -> Response:
 
 
 @router.get("/avgifter/fakturor")
-async def invoices(page: Web, period: str = "", status: str = "", sida: int = 1) -> Response:
+async def invoices(page: Web, period: str = "", status: str = "", sida: str = "1") -> Response:
     page.require(Role.fee_admin, Role.admin)
     period, status = period.strip(), status if status in ("issued", "held") else ""
-    sida = max(sida, 1)
+    number = max(int(sida), 1) if sida.isdigit() else 1
     form = Form(values={"period": period, "status": status})
     rows: list[dict[str, Any]] = []
     status_code = 200
@@ -386,7 +388,7 @@ async def invoices(page: Web, period: str = "", status: str = "", sida: int = 1)
                 period=period,
                 status=status,
                 limit=INVOICES_PER_PAGE + 1,
-                offset=(sida - 1) * INVOICES_PER_PAGE,
+                offset=(number - 1) * INVOICES_PER_PAGE,
             )
         except ServiceDown:
             form.add(None, BILLING_DOWN)
@@ -397,7 +399,7 @@ async def invoices(page: Web, period: str = "", status: str = "", sida: int = 1)
         status_code,
         form=form,
         rows=rows[:INVOICES_PER_PAGE],
-        sida=sida,
+        sida=number,
         more=more,
         period=period,
         status=status,
@@ -423,13 +425,13 @@ async def _invoice_page(
     )
 
 
-@router.get("/avgifter/fakturor/{invoice_id}")
+@router.get("/avgifter/fakturor/{invoice_id:uuid}")
 async def invoice(page: Web, invoice_id: uuid.UUID) -> Response:
     page.require(Role.fee_admin, Role.admin)
     return await _invoice_page(page, invoice_id, Form())
 
 
-@router.post("/avgifter/fakturor/{invoice_id}/slapp")
+@router.post("/avgifter/fakturor/{invoice_id:uuid}/slapp")
 async def release(page: Web, invoice_id: uuid.UUID) -> Response:
     page.require(Role.fee_admin)
     form = await page.form()

@@ -199,3 +199,23 @@ async def test_the_ivo_report_lists_old_decisions_and_downloads_as_csv(page, sta
         "",
         "100",
     ]
+
+
+async def test_a_service_that_does_not_answer_keeps_what_was_typed(page, staff, axe, web_app):
+    await sign_in(page, staff.person(Role.caseworker))
+    await menu(page).get_by_role("link", name="Ny brukare").click()
+    await page.get_by_label("Personnummer").fill("19121212-1212")
+    await page.get_by_label("Förnamn").fill("Tolvan")
+    await page.get_by_label("Efternamn").fill("Tolvansson")
+    services = web_app.state.api.base
+    orders, services["orders"] = services["orders"], "http://127.0.0.1:9"  # nobody there
+    try:
+        await page.get_by_role("button", name="Spara").click()
+        await expect(page.get_by_role("alert")).to_contain_text(
+            "Tjänsten för beställningar och brukare svarar inte just nu"
+        )
+    finally:
+        services["orders"] = orders
+    await expect(page.get_by_label("Personnummer")).to_have_value("19121212-1212")
+    await expect(page.get_by_label("Efternamn")).to_have_value("Tolvansson")
+    await axe.check(page, "orders not answering")

@@ -208,3 +208,17 @@ async def test_absence_by_period_shows_the_customer_and_the_days_without_meals(
     await expect(row.get_by_role("cell", name="4", exact=True)).to_be_visible()
     await axe.check(page, "Frånvaro")
     await shoot(page, "franvaro")
+
+    services = web_app.state.api.base
+    absence, services["absence"] = services["absence"], "http://127.0.0.1:9"  # nobody there
+    try:
+        await page.get_by_role("button", name="Visa").click()
+        await expect(page.get_by_role("alert")).to_contain_text(
+            "Tjänsten för frånvaro svarar inte just nu"
+        )
+    finally:
+        services["absence"] = absence
+    await expect(page.get_by_label("Från", exact=True)).to_have_value(
+        str(today() - timedelta(days=30))
+    )
+    await axe.check(page, "absence not answering")
