@@ -253,9 +253,7 @@ async def decide_fee(page: Web, customer_id: uuid.UUID) -> Response:
             down = Form(values=values)
             down.add(None, BILLING_DOWN)
             return await _customer_page(page, customer_id, down, 503)
-        return once.done(
-            f"/avgifter/brukare/{customer_id}", flash=N_("Avgiftsbeslutet är sparat.")
-        )
+        return once.done(f"/avgifter/brukare/{customer_id}", flash=N_("Avgiftsbeslutet är sparat."))
 
 
 # --- Frånvaro by period ----------------------------------------------------------------------
