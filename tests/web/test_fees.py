@@ -28,8 +28,8 @@ def menu(page):
 
 
 async def stay_from(staff, as_, pool, customer: dict, unit: dict, start: date) -> dict:
-    """An order of `customer` decided before `start` and confirmed to start on `start`,
-    returned once billing knows the stay."""
+    """An order of `customer` decided before `start`, confirmed to start on `start` and
+    ended with that month, returned once billing knows the stay."""
     order = await staff.order(customer, unit, decided=start - timedelta(days=3))
     async with httpx.AsyncClient(base_url=staff.orders_url, timeout=20) as http:
         confirmed = await http.post(
@@ -38,9 +38,16 @@ async def stay_from(staff, as_, pool, customer: dict, unit: dict, start: date) -
             headers=as_("provider", unit["id"]),
         )
         assert confirmed.status_code == 200, confirmed.text
-    await billing_knows(
-        pool, "SELECT true FROM billing.stays WHERE order_id = $1::uuid", order["id"]
-    )
+        # the stay ends with the month, so the runs of other tests' months leave it alone
+        last = (start.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+        ended = await http.post(
+            f"/executions/{confirmed.json()['execution_id']}/end",
+            json={"end_date": str(last), "reason": "moved_home", "confirmed": True},
+            headers=as_("provider", unit["id"]),
+        )
+        assert ended.status_code == 200, ended.text
+    known = "SELECT end_date = $2 FROM billing.stays WHERE order_id = $1::uuid"
+    await billing_knows(pool, known, order["id"], last)
     await known_customer(pool, customer["id"])
     return confirmed.json()
 
@@ -138,6 +145,7 @@ async def test_a_billing_run_holds_an_invoice_without_a_fee_decision_until_it_is
     row = page.get_by_role("row").filter(has_text=customer["customer_number"])
     await expect(row).to_contain_text("Vilande")
     await axe.check(page, "held invoices")
+    await shoot(page, "fakturor")
     await row.get_by_role("link", name=re.compile("^Vilande faktura")).click()
     await expect(page.get_by_role("heading", name="Fakturan är vilande")).to_be_visible()
     await expect(page.get_by_text("Inget avgiftsbeslut för månaden")).to_be_visible()
@@ -161,7 +169,16 @@ async def test_a_billing_run_holds_an_invoice_without_a_fee_decision_until_it_is
     await page.get_by_role("link", name=f"Elvy {customer['last_name']}").click()
     invoices = page.get_by_role("region", name="Fakturor")
     await expect(invoices.get_by_role("row").filter(has_text=period)).to_contain_text("Utställd")
+    # the fee decision made now (within the maxtaxa) is listed
+    await page.get_by_label("Omvårdnadsavgift per månad").fill("1 500,00")
+    await page.get_by_label("Gäller från", exact=True).fill(str(first))
+    await page.get_by_role("button", name="Spara").dblclick()
+    await expect(page.get_by_role("status")).to_contain_text("Avgiftsbeslutet är sparat.")
+    decisions = page.get_by_role("table", name="Avgiftsbeslut")
+    await expect(decisions.get_by_role("row").filter(has_text=str(first))).to_have_count(1)
+    await expect(decisions).to_contain_text(re.compile(r"1\s500,00" + KR))
     await axe.check(page, "customer's fees")
+    await shoot(page, "brukarens-avgifter")
     await page.goto(f"/avgifter/fakturor?period={period}")
     async with page.expect_download() as waiting:
         await page.get_by_role(
