@@ -9,8 +9,10 @@ from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
+import httpx
 from fastapi import APIRouter, Query
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import RedirectResponse, Response, StreamingResponse
+from starlette.background import BackgroundTask
 
 from services.common.auth import Role
 from services.common.dates import today_in_stockholm
@@ -457,18 +459,33 @@ async def release(page: Web, invoice_id: uuid.UUID) -> Response:
 
 @router.get("/avgifter/export")
 async def export(page: Web, period: str = "") -> Response:
-    """The month's issued invoices as the billing service writes them (CSV)."""
+    """The month's issued invoices as the billing service writes them (CSV), streamed on
+    as it comes."""
     page.require(Role.fee_admin, Role.admin)
     if not PERIOD.match(period):
         return RedirectResponse("/avgifter/fakturor", status_code=303)
-    answer = await page.api.call(
-        "billing", "GET", "/invoices/export", page.token, params={"period": period}
+    http = page.api.http
+    request = http.build_request(
+        "GET",
+        page.api.base["billing"] + "/invoices/export",
+        params={"period": period},
+        headers={"Authorization": f"Bearer {page.token}"},
     )
+    try:
+        answer = await http.send(request, stream=True)
+    except httpx.HTTPError as exc:
+        raise ServiceDown("billing") from exc
+    if answer.status_code >= 400:
+        await answer.aclose()
+        if answer.status_code >= 500:
+            raise ServiceDown("billing")
+        raise ApiError(answer.status_code, f"http_{answer.status_code}", answer.reason_phrase)
     disposition = answer.headers.get(
         "content-disposition", f'attachment; filename="fakturor-{period}.csv"'
     )
-    return Response(
-        answer.content,
+    return StreamingResponse(
+        answer.aiter_bytes(),
         media_type=answer.headers.get("content-type", "text/csv; charset=utf-8"),
         headers={"Content-Disposition": disposition},
+        background=BackgroundTask(answer.aclose),
     )
