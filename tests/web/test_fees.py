@@ -191,6 +191,18 @@ async def test_a_billing_run_holds_an_invoice_without_a_fee_decision_until_it_is
     assert [r["customer_number"] for r in rows] == [customer["customer_number"]]
     assert rows[0]["line_kind"] == "food" and rows[0]["amount"] == "4000.00"
 
+    # a billed month keeps its tariff
+    await menu(page).get_by_role("link", name="Taxor").click()
+    await page.get_by_label("Typ").select_option(label="Kost per månad")
+    await page.get_by_label("Belopp per månad").fill("4100")
+    await page.get_by_label("Gäller från").fill(str(first))
+    await page.get_by_role("button", name="Spara").click()
+    await expect(page.get_by_label("Gäller från")).to_have_accessible_description(
+        re.compile("Månaden är redan fakturerad")
+    )
+    await expect(page.get_by_label("Belopp per månad")).to_have_value("4100")
+    await axe.check(page, "tariff of a billed month refused")
+
 
 async def test_absence_by_period_shows_the_customer_and_the_days_without_meals(
     page, staff, axe, shoot, as_, web_app
