@@ -138,6 +138,26 @@ async def test_a_billing_run_holds_an_invoice_without_a_fee_decision_until_it_is
     await axe.check(page, "run completed")
     await shoot(page, "korning-klar", docs=True)
 
+    # while a run is at work its page follows it: shown as running once, it asks for itself
+    # and puts the completed status in place
+    async def as_running(route):
+        if route.request.resource_type != "document":
+            await route.continue_()
+            return
+        answer = await route.fetch()
+        html = (await answer.text()).replace(
+            '<div id="run" aria-live="polite">',
+            '<div id="run" aria-live="polite" data-refresh="1">',
+        )
+        html = html.replace(">Klar</span>", ">Pågår</span>")
+        await route.fulfill(response=answer, body=html)
+
+    await page.route(re.compile(r"/avgifter/korningar/[0-9a-f-]{36}$"), as_running)
+    await page.reload()
+    await expect(page.get_by_text("Klar", exact=True)).to_be_visible()
+    await expect(page.get_by_text("Pågår", exact=True)).to_have_count(0)
+    await page.unroute(re.compile(r"/avgifter/korningar/[0-9a-f-]{36}$"))
+
     # the held invoice: its reason, then released once
     await page.get_by_role("link", name=f"Visa vilande fakturor för {period}").click()
     await expect(page.get_by_label("Status")).to_have_value("held")
