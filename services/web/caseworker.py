@@ -104,7 +104,7 @@ async def register_customer(page: Web) -> Response:
                 refused.refused(error, CUSTOMER_CODES)
             return await page.render(
                 "caseworker/new_customer.html",
-                422 if error.status == 422 else error.status,
+                error.status,
                 form=refused,
                 registered=None,
             )
