@@ -10,6 +10,8 @@ async def sign_in(page: Page, user: str, *, unit: str | None = None, role: str |
     await page.goto("/")
     await page.get_by_label("Användare", exact=True).fill(user)
     await page.get_by_role("button", name="Logga in").click()
+    # is_visible does not wait: first let the next page (the choice, or the start) load
+    await page.wait_for_url(lambda url: "/logga-in" not in url)
     if await page.get_by_role("heading", name="Välj roll och enhet").is_visible():
         if role:
             await page.get_by_label("Roll").select_option(label=role)
