@@ -16,6 +16,16 @@ router = APIRouter()
 BOX_ROWS = 10  # the rows a box shows; its heading says how many there are
 
 
+async def first_rows(page: Page, path: str, **params: Any) -> tuple[list[dict[str, Any]], int]:
+    """The first rows of a list of the orders service and how many there are in all
+    (`X-Total-Count`): a box shows a few and says how many."""
+    answer = await page.api.call(
+        "orders", "GET", path, page.token, params={**params, "limit": BOX_ROWS}
+    )
+    rows = answer.json()
+    return rows, int(answer.headers.get("X-Total-Count", len(rows)))
+
+
 async def names_of(page: Page, customer_ids: set[str]) -> dict[str, dict[str, Any]]:
     """The customers of these ids (number and name), in one call."""
     if not customer_ids:
@@ -39,14 +49,16 @@ async def start(page: Web) -> Response:
 
 async def _provider(page: Page) -> Response:
     found = await page.api.gather(
-        unconfirmed=page.api.get("orders", "/orders", page.token, status="unconfirmed"),
+        unconfirmed=first_rows(page, "/orders", status="unconfirmed"),
         absences=page.api.get("absence", "/absences", page.token, current="true"),
     )
     absences = found["absences"]
     customers = await names_of(page, {a["customer_id"] for a in absences})
+    unconfirmed, unconfirmed_count = found["unconfirmed"]
     return await page.render(
         "home/provider.html",
-        unconfirmed=found["unconfirmed"],
+        unconfirmed=unconfirmed,
+        unconfirmed_count=unconfirmed_count,
         absences=absences,
         customers=customers,
         box_rows=BOX_ROWS,
