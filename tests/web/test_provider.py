@@ -525,3 +525,61 @@ async def test_g_the_pages_reflow_at_320_px_and_at_200_percent_zoom(
                 await shoot(page, f"{name}-{label}")
         finally:
             await context.close()
+
+
+# --- a service that does not answer; the other roles' view -------------------------------------
+
+
+async def test_a_service_that_does_not_answer_is_named_and_what_was_typed_is_kept(
+    page, web_app, staff, axe
+):
+    unit, user = await provider_at_a_unit(staff)
+    customer = await staff.customer("Ester")
+    await staff.confirmed(customer, unit)
+    await sign_in(page, user)
+    await page.goto(f"/brukare/{customer['id']}/franvaro/ny")
+    await page.get_by_label("Orsak").select_option(label="Korttidsvistelse")
+    await page.get_by_label("Beskrivning").fill("Korttids på Haga")
+    await page.get_by_label("Från", exact=True).fill(str(today()))
+    bases = web_app.state.api.base
+    working = bases["absence"]
+    bases["absence"] = "http://127.0.0.1:9"  # nothing listens there
+    try:
+        await page.get_by_role("button", name="Spara").click()
+        summary = page.get_by_role("alert")
+        await expect(summary).to_contain_text("Tjänsten för frånvaro svarar inte just nu")
+        await expect(page.get_by_label("Beskrivning")).to_have_value("Korttids på Haga")
+        await expect(page.get_by_label("Orsak")).to_have_value("short_term_care")
+        await axe.check(page, "absence service down")
+    finally:
+        bases["absence"] = working
+    await page.get_by_role("button", name="Spara").click()  # the same form, sent again
+    await expect(page.get_by_role("status")).to_have_text("Frånvaron är registrerad.")
+
+
+async def test_a_caseworker_sees_each_units_unconfirmed_orders_and_may_withdraw(page, staff, axe):
+    north, south = await staff.unit("Norrgården"), await staff.unit("Södergården")
+    user = staff.person(Role.caseworker, name="Cecilia Berg")
+    up_north, down_south = await staff.customer("Nils"), await staff.customer("Sune")
+    order = await staff.order(up_north, north)
+    await staff.order(down_south, south)
+    await sign_in(page, user)
+    await page.goto("/bestallningar")
+    await page.get_by_label("Enhet", exact=True).select_option(label=north["name"])
+    await page.get_by_role("button", name="Visa").click()
+    await expect(page).to_have_url(re.compile(rf"enhet={north['id']}"))
+    await expect(page.get_by_role("link", name=name_of(up_north))).to_be_visible()
+    await expect(page.get_by_role("link", name=name_of(down_south))).to_have_count(0)
+    await axe.check(page, "unconfirmed at one unit")
+    await page.get_by_role("link", name=name_of(up_north)).click()
+    await expect(page.get_by_role("link", name="Återkalla")).to_have_attribute(
+        "href", f"/bestallningar/{order['id']}/aterkalla"
+    )
+    await expect(page.get_by_role("button", name="Bekräfta")).to_have_count(0)
+    await axe.check(page, "an order, as the caseworker sees it")
+    await page.goto(f"/brukare/{up_north['id']}")
+    await expect(page.get_by_role("link", name="Ny beställning").last).to_have_attribute(
+        "href", f"/bestallningar/ny?brukare={up_north['id']}"
+    )
+    await expect(page.get_by_role("navigation", name="Akten")).not_to_contain_text("Frånvaro")
+    await axe.check(page, "the record, as the caseworker sees it")
