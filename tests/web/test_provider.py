@@ -47,6 +47,7 @@ async def test_a_provider_reads_prints_and_confirms_an_order_then_finds_it_confi
     await menu(page).get_by_role("link", name="Ej bekräftade beställningar").click()
     await expect(page.get_by_role("heading", level=1)).to_have_text("Ej bekräftade beställningar")
     await axe.check(page, "unconfirmed orders")
+    await shoot(page, "ej-bekraftade")
     await page.get_by_role("link", name=name_of(customer)).click()
 
     heading = f"Beställning för {name_of(customer)}"
@@ -116,6 +117,7 @@ async def test_a_provider_reads_prints_and_confirms_an_order_then_finds_it_confi
         await expect(page.get_by_role("table")).to_contain_text(str(start))
         await expect(page.get_by_role("link", name=name_of(customer))).to_be_visible()
     await axe.check(page, "confirmed orders, searched")
+    await shoot(page, "bekraftade-sok")
     await page.get_by_role("link", name=name_of(customer)).click()
     await expect(page.get_by_role("heading", level=1)).to_have_text(heading)
 
@@ -272,7 +274,9 @@ async def test_c_absence_is_added_seen_on_the_start_page_changed_and_one_removed
 # --- what is refused is said at its field -----------------------------------------------------
 
 
-async def test_d_refusals_are_shown_at_their_fields_with_what_was_typed(page, context, staff, axe):
+async def test_d_refusals_are_shown_at_their_fields_with_what_was_typed(
+    page, context, staff, axe, shoot
+):
     unit, user = await provider_at_a_unit(staff)
     customer = await staff.customer("Rut")
     order = await staff.order(customer, unit)  # decided 3 days ago
@@ -291,6 +295,7 @@ async def test_d_refusals_are_shown_at_their_fields_with_what_was_typed(page, co
     await expect(field).to_have_attribute("aria-invalid", "true")
     await expect(page.get_by_text("Ej bekräftad", exact=True).first).to_be_visible()
     await axe.check(page, "start before the decision")
+    await shoot(page, "fel-startdatum")
 
     # confirmed meanwhile in another tab: the second is told so, not shown an error page
     other = await context.new_page()
@@ -319,6 +324,7 @@ async def test_d_refusals_are_shown_at_their_fields_with_what_was_typed(page, co
     await expect(page.get_by_label("Datum för avslut")).to_have_value(start)
     await expect(page.get_by_label("Orsak")).to_have_value("deceased")
     await axe.check(page, "end without the tick")
+    await shoot(page, "avsluta-utan-kryss")
     await page.get_by_role("link", name="Avbryt").click()
     await expect(page.get_by_role("main")).not_to_contain_text("Avliden")
     await expect(page.get_by_role("link", name="Avsluta verkställighet")).to_be_visible()
