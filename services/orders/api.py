@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import HTMLResponse
 
 from services.common import audit
@@ -30,6 +30,7 @@ from workflows.lifecycle_client import lifecycle_id
 
 router = APIRouter()
 ALL_ROLES = tuple(Role)
+MAX_ORDERS = 500  # the most orders one answer of GET /orders holds
 StatusFilter = Annotated[str | None, Query(pattern="^(unconfirmed|confirmed|ended|withdrawn)$")]
 
 
@@ -139,11 +140,19 @@ async def list_orders(
     caller: Caller,
     pool: Pool,
     request_id: RequestId,
+    response: Response,
     status: StatusFilter = None,
     q: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_ORDERS)] = MAX_ORDERS,
+    offset: Annotated[int, Query(ge=0)] = 0,
 ) -> list[Order]:
-    """Orders by status (`confirmed` includes ongoing), searchable; a provider sees its unit's."""
-    rows = await service.list_orders(pool, caller, request_id, status=status, q=q)
+    """Orders by status (`confirmed` includes ongoing), searchable; a provider sees its unit's.
+    `limit` and `offset` give one page (at most 500 orders); the header `X-Total-Count` says
+    how many match in all."""
+    rows, total = await service.list_orders(
+        pool, caller, request_id, status=status, q=q, limit=limit, offset=offset
+    )
+    response.headers["X-Total-Count"] = str(total)
     return [_order(row) for row in rows]
 
 

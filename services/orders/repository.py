@@ -172,25 +172,42 @@ async def list_orders(
     personnummer: str | None,
     unit: str | None,
     limit: int = 500,
-) -> list[Row]:
-    records = await conn.fetch(
-        f"""SELECT {_ORDER_COLUMNS} {_ORDER_FROM}
-            WHERE ($1::text[] IS NULL OR o.status = ANY($1))
+    offset: int = 0,
+) -> tuple[list[Row], int]:
+    """One page of the orders that match, and how many match in all."""
+    where = """WHERE ($1::text[] IS NULL OR o.status = ANY($1))
               AND ($2::text IS NULL OR o.unit_id = $2)
               AND ($3::text IS NULL
                    OR c.personnummer = $4
                    OR c.customer_number = $3
                    OR (c.first_name || ' ' || c.last_name) ILIKE '%' || $3 || '%'
-                   OR (c.last_name || ' ' || c.first_name) ILIKE '%' || $3 || '%')
-            ORDER BY o.decision_date, o.created_at
-            LIMIT $5""",
+                   OR (c.last_name || ' ' || c.first_name) ILIKE '%' || $3 || '%')"""
+    records = await conn.fetch(
+        f"""SELECT {_ORDER_COLUMNS}, count(*) OVER () AS matching {_ORDER_FROM}
+            {where}
+            ORDER BY o.decision_date, o.created_at, o.id
+            LIMIT $5 OFFSET $6""",
         statuses,
         unit,
         text,
         personnummer,
         limit,
+        offset,
     )
-    return [dict(r) for r in records]
+    rows = [dict(r) for r in records]
+    if rows:
+        total = int(rows[0]["matching"])
+    elif offset:  # a page past the last: count them apart
+        total = int(
+            await conn.fetchval(
+                f"SELECT count(*) {_ORDER_FROM} {where}", statuses, unit, text, personnummer
+            )
+        )
+    else:
+        total = 0
+    for row in rows:
+        del row["matching"]
+    return rows, total
 
 
 async def unexecuted_decisions(

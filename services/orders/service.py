@@ -223,20 +223,30 @@ async def create_order(
 
 
 async def list_orders(
-    pool: asyncpg.Pool, caller: Principal, request_id: str, *, status: str | None, q: str | None
-) -> list[dict]:
-    """Orders by status (`confirmed` includes ongoing); a provider sees its unit's."""
+    pool: asyncpg.Pool,
+    caller: Principal,
+    request_id: str,
+    *,
+    status: str | None,
+    q: str | None,
+    limit: int = 500,
+    offset: int = 0,
+) -> tuple[list[dict], int]:
+    """One page of orders by status (`confirmed` includes ongoing), and how many match in
+    all; a provider sees its unit's."""
     text, personnummer = search_terms(q)
     async with transaction(pool) as conn:
-        rows = await repository.list_orders(
+        rows, total = await repository.list_orders(
             conn,
             statuses=list(domain.STATUS_FILTER[status]) if status else None,
             text=text,
             personnummer=personnummer,
             unit=caller.provider_unit,
+            limit=limit,
+            offset=offset,
         )
         await _audit(conn, caller, request_id, "order.list", "orders", rows)
-    return rows
+    return rows, total
 
 
 async def read_order(

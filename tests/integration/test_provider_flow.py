@@ -216,3 +216,49 @@ async def test_operators_find_the_workflow_by_its_search_attributes(http, as_, t
     assert await wait_for(listed) == [order["workflow_id"]]
     state = await temporal.client.get_workflow_handle(order["workflow_id"]).query("status")
     assert state["status"] == "confirmed" and state["start_date"] == str(start)
+
+
+async def test_orders_come_a_page_at_a_time_with_the_number_matching(http, as_):
+    admin, caseworker = as_("admin"), as_("caseworker")
+    unit = await new_unit(http, admin)
+    provider = as_("provider", unit=unit)
+    today = today_in_stockholm()
+    orders = []
+    for days in (5, 4, 3):
+        customer = await new_customer(http, caseworker)
+        orders.append(
+            await new_order(http, caseworker, customer, unit, today - timedelta(days=days))
+        )
+    ids = [o["id"] for o in orders]  # oldest decision first, as the list is ordered
+
+    everything = await http.get("/orders", params={"status": "unconfirmed"}, headers=provider)
+    assert [o["id"] for o in everything.json()] == ids  # without limit and offset: as before
+    assert everything.headers["x-total-count"] == "3"
+
+    pages = []
+    for offset in (0, 2):
+        page = await http.get(
+            "/orders",
+            params={"status": "unconfirmed", "limit": 2, "offset": offset},
+            headers=provider,
+        )
+        assert page.status_code == 200, page.text
+        assert page.headers["x-total-count"] == "3"
+        pages.append([o["id"] for o in page.json()])
+    assert pages == [ids[:2], ids[2:]]
+
+    past = await http.get(
+        "/orders", params={"status": "unconfirmed", "limit": 2, "offset": 10}, headers=provider
+    )
+    assert past.json() == [] and past.headers["x-total-count"] == "3"
+    searched = await http.get(
+        "/orders",
+        params={"q": orders[1]["customer_number"], "limit": 1},
+        headers=provider,
+    )
+    assert [o["id"] for o in searched.json()] == [ids[1]]
+    assert searched.headers["x-total-count"] == "1"
+
+    for bad in ({"limit": 0}, {"limit": 501}, {"offset": -1}):
+        refused = await http.get("/orders", params=bad, headers=provider)
+        assert refused.status_code == 422, bad
