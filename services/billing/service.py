@@ -4,8 +4,6 @@ domain.py, the SQL in repository.py (CRUD) and engine.py (the billing run's batc
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -31,7 +29,8 @@ from services.common.auth import Principal
 from services.common.dates import today_in_stockholm
 from services.common.db import transaction
 from services.common.errors import Conflict, Invalid, NotFound
-from workflows.billing_models import BillingRunInput, billing_run_id
+from workflows import billing_client
+from workflows.billing_models import billing_run_id
 
 _audit = audit.AuditLog("billing")
 # how long a new run waits for the workflow of a month's closed run to finish
@@ -184,8 +183,9 @@ async def start_billing_run(
         await _start_workflow(
             pool,
             client,
-            period,
-            BillingRunInput(period=str(period), run_id=run_id, requested_by=caller.sub),
+            period=period,
+            run_id=run_id,
+            requested_by=caller.sub,
             task_queue=task_queue,
         )
     except BaseException:
@@ -196,31 +196,39 @@ async def start_billing_run(
 
 
 async def _start_workflow(
-    pool: asyncpg.Pool, client: Client, period: Period, input: BillingRunInput, *, task_queue: str
+    pool: asyncpg.Pool,
+    client: Client,
+    *,
+    period: Period,
+    run_id: uuid.UUID,
+    requested_by: str,
+    task_queue: str,
 ) -> None:
     """Start `billing-run-<period>`; 409 while another run of the month is at work.
 
     A run whose books are closed (GET says completed) may still be finishing its workflow
     for a moment: that one is waited for, then the new run starts.
     """
-    workflow_id = billing_run_id(period)
     for attempt in range(2):
         try:
-            await client.start_workflow("BillingRun", input, id=workflow_id, task_queue=task_queue)
+            await billing_client.start_run(
+                client,
+                period=period,
+                run_id=run_id,
+                requested_by=requested_by,
+                task_queue=task_queue,
+            )
             return
         except WorkflowAlreadyStartedError as exc:
             async with pool.acquire() as conn:
                 closed = await repository.previous_run_closed(
-                    conn, workflow_id=workflow_id, excluding=input.run_id
+                    conn, workflow_id=billing_run_id(period), excluding=run_id
                 )
             if attempt or not closed:
                 raise Conflict(
                     f"a billing run for {period} is running already", code="run_in_progress"
                 ) from exc
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(
-                    client.get_workflow_handle(workflow_id).result(), PREVIOUS_RUN_WAIT
-                )
+            await billing_client.wait_for_run(client, period=period, at_most=PREVIOUS_RUN_WAIT)
 
 
 async def get_run(pool: asyncpg.Pool, run_id: uuid.UUID) -> RunRow:
