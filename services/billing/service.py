@@ -55,7 +55,7 @@ async def list_tariffs(pool: asyncpg.Pool) -> list[TariffRow]:
 async def set_tariffs(
     pool: asyncpg.Pool, caller: Principal, *, tariffs: Sequence[TariffRow]
 ) -> list[TariffRow]:
-    """Set tariffs from a month on; a month already billed keeps its own. All tariffs."""
+    """Set tariffs from a month on, and return them all; a month already billed keeps its own."""
     keys = [(t.kind, t.valid_from) for t in tariffs]
     if len(set(keys)) != len(keys):
         raise Invalid("each kind and valid_from may come once", code="duplicate_tariff")
