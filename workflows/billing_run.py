@@ -12,9 +12,9 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from services.billing.domain import Period, period_to_bill, today_in_stockholm
+    from services.common.dates import today_in_stockholm
     from services.common.errors import Invalid
-    from workflows.billing_activities import BillingActivities
+    from workflows import billing_models
     from workflows.billing_models import (
         BatchCommand,
         BatchResult,
@@ -22,8 +22,10 @@ with workflow.unsafe.imports_passed_through():
         BillingRunResult,
         CloseRunCommand,
         OpenRunCommand,
+        Period,
         PlanCommand,
         billing_run_id,
+        period_to_bill,
     )
 
 SHORT = timedelta(seconds=30)
@@ -45,8 +47,8 @@ class BillingRun:
         except Invalid as exc:  # a refusal fails the run; it must not retry the task forever
             raise ApplicationError(exc.message, type="refused", non_retryable=True) from None
         run_id = input.run_id or workflow.uuid4()
-        opened = await workflow.execute_activity_method(
-            BillingActivities.open_run,
+        opened = await workflow.execute_activity(
+            billing_models.open_run,
             OpenRunCommand(
                 run_id=run_id,
                 period=period,
@@ -77,8 +79,8 @@ class BillingRun:
         )
 
     async def _bill(self, run_id: uuid.UUID, period: str) -> BillingRunResult:
-        plan = await workflow.execute_activity_method(
-            BillingActivities.plan,
+        plan = await workflow.execute_activity(
+            billing_models.plan,
             PlanCommand(period=period),
             start_to_close_timeout=BATCH_TIMEOUT,
             retry_policy=RETRY,
@@ -110,8 +112,8 @@ class BillingRun:
     async def _bill_lane(self, batches: list[BatchCommand]) -> BatchResult:
         total = BatchResult()
         for batch in batches:
-            total += await workflow.execute_activity_method(
-                BillingActivities.bill_batch,
+            total += await workflow.execute_activity(
+                billing_models.bill_batch,
                 batch,
                 start_to_close_timeout=BATCH_TIMEOUT,
                 retry_policy=RETRY,
@@ -119,8 +121,8 @@ class BillingRun:
         return total
 
     async def _close(self, run_id: uuid.UUID, status: str, error: str | None = None) -> None:
-        await workflow.execute_activity_method(
-            BillingActivities.close_run,
+        await workflow.execute_activity(
+            billing_models.close_run,
             CloseRunCommand(run_id=run_id, status=status, error=error),
             start_to_close_timeout=SHORT,
             retry_policy=RETRY,

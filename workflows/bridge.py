@@ -9,8 +9,8 @@ from typing import Any
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
-from services.billing.events import FINAL_INVOICE_ROUTE, INVOICE_ISSUED, InvoiceEvent
 from services.common.bus import Event, SideEffectConsumer
+from services.common.contracts import billing
 from services.common.contracts.absence import ABSENCE_CHANGES, AbsenceChanged, AbsenceRemoved
 from services.common.settings import Settings
 from workflows.models import AbsenceChange, InvoiceIssued, lifecycle_id
@@ -39,11 +39,14 @@ class AbsenceBridge(SideEffectConsumer):
             queue=f"{settings.queue_prefix}{QUEUE}",
             handlers={
                 **dict.fromkeys(ABSENCE_EVENTS, self._signal),
-                INVOICE_ISSUED: self._invoice_issued,
+                billing.InvoiceIssued.TYPE: self._invoice_issued,
             },
             expires=settings.queue_expires,
             # of the month's invoices only those that end a stay, not every customer's
-            bindings=[*(f"{type}.#" for type in sorted(ABSENCE_EVENTS)), FINAL_INVOICE_ROUTE],
+            bindings=[
+                *(f"{type}.#" for type in sorted(ABSENCE_EVENTS)),
+                billing.FINAL_INVOICE_ROUTE,
+            ],
         )
         self.client = client
         self.skipped = 0
@@ -75,7 +78,7 @@ class AbsenceBridge(SideEffectConsumer):
 
     async def _invoice_issued(self, event: Event) -> None:
         """The invoice covers the last month of these ended stays: their lifecycles may end."""
-        invoice = event.data_as(InvoiceEvent)
+        invoice = event.data_as(billing.InvoiceIssued)
         for order_id in invoice.final_order_ids:
             await self._tell(
                 order_id,

@@ -7,19 +7,21 @@ computes the same numbers; the integration tests hold the two against each other
 
 from __future__ import annotations
 
-import calendar
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from fractions import Fraction
-from zoneinfo import ZoneInfo
 
+from services.common.dates import STOCKHOLM as STOCKHOLM
+from services.common.dates import today_in_stockholm as today_in_stockholm
 from services.common.errors import Invalid
 
-STOCKHOLM = ZoneInfo("Europe/Stockholm")
+# the month a run bills is part of the run's interface (workflows/billing_models.py)
+from workflows.billing_models import Period as Period
+from workflows.billing_models import period_to_bill as period_to_bill
+
 DAYS_PER_MONTH = 30  # the divisor of the day rate, as Swedish municipalities publish it
 LONG_ABSENCE_DAYS = 30  # an absence longer than this holds the invoices of the months it touches
 DEFAULT_CARE_ABSENCE_REASONS = ("hospital",)
@@ -42,61 +44,7 @@ class HoldReason(StrEnum):
     long_absence = "long_absence"
 
 
-def today_in_stockholm(now: datetime | None = None) -> date:
-    """The calendar date in Europe/Stockholm."""
-    return (now or datetime.now(STOCKHOLM)).astimezone(STOCKHOLM).date()
-
-
 # --- periods -------------------------------------------------------------------------------
-
-_PERIOD = re.compile(r"^(\d{4})-(\d{2})$", re.ASCII)
-
-
-@dataclass(frozen=True, order=True)
-class Period:
-    """A calendar month, written `YYYY-MM`; the unit of billing."""
-
-    year: int
-    month: int
-
-    @classmethod
-    def parse(cls, text: str) -> Period:
-        """Read `YYYY-MM`; a 422 that says what is wrong otherwise."""
-        match = _PERIOD.match(text.strip())
-        if not match or not 1 <= int(match.group(2)) <= 12 or int(match.group(1)) < 1900:
-            raise Invalid(f"a period is a month written YYYY-MM, not {text!r}", code="bad_period")
-        return cls(int(match.group(1)), int(match.group(2)))
-
-    @classmethod
-    def of(cls, day: date) -> Period:
-        """The month `day` lies in."""
-        return cls(day.year, day.month)
-
-    @property
-    def first_day(self) -> date:
-        return date(self.year, self.month, 1)
-
-    @property
-    def days(self) -> int:
-        return calendar.monthrange(self.year, self.month)[1]
-
-    @property
-    def last_day(self) -> date:
-        return date(self.year, self.month, self.days)
-
-    def previous(self) -> Period:
-        return Period(self.year - 1, 12) if self.month == 1 else Period(self.year, self.month - 1)
-
-    def next(self) -> Period:
-        return Period(self.year + 1, 1) if self.month == 12 else Period(self.year, self.month + 1)
-
-    def __str__(self) -> str:
-        return f"{self.year:04d}-{self.month:02d}"
-
-
-def period_to_bill(today: date) -> Period:
-    """The month a run on `today` bills: the previous one (fees are billed in arrears)."""
-    return Period.of(today).previous()
 
 
 def check_billable(period: Period, today: date) -> None:
@@ -346,11 +294,6 @@ def decision_for(period: Period, decisions: Iterable[FeeDecision]) -> FeeDecisio
 
 # --- how an invoice reads ----------------------------------------------------------------------
 
-_MONTHS = (
-    "januari februari mars april maj juni juli augusti september oktober november december"
-).split()
-_FEE_NAMES = {FeeKind.food: "Kost", FeeKind.care: "Omvårdnad"}
-
 
 def invoice_number(year: int, seq: int) -> str:
     """`2026-000042`: the year's series and the invoice's place in it."""
@@ -360,21 +303,6 @@ def invoice_number(year: int, seq: int) -> str:
 def line_kind(fee: str, *, correction: bool) -> str:
     """`food`, `care`, or `food_correction`/`care_correction` for an earlier month."""
     return f"{fee}_correction" if correction else fee
-
-
-def describe_line(
-    *, fee: str, correction: bool, period: Period, days: int, billed_before: int
-) -> str:
-    """A line's text, in Swedish as the customer reads it."""
-    name = _FEE_NAMES[FeeKind(fee)]
-    month = f"{_MONTHS[period.month - 1]} {period.year}"
-    charged = f"{days} av {period.days} dagar"
-    if not correction:
-        return f"{name} {month}, {charged}"
-    return (
-        f"Rättelse {name.lower()} {month}: {charged} enligt dagens uppgifter, "
-        f"tidigare fakturerat {format_ore(billed_before)} kr"
-    )
 
 
 def check_tariffs(period: Period, *, food: int | None, care_max: int | None) -> None:

@@ -1,139 +1,104 @@
-"""Events billing publishes, and the read model it keeps from other services' events."""
+"""The events billing publishes, built by this module alone from their contracts
+(services/common/contracts/billing.py): `invoice.issued`, `invoice.held`, and the fee
+administrators' notice of a held invoice (`notification.requested`).
+
+A billing run writes the events of thousands of invoices in one statement
+(services/billing/engine.py), so their data is built by the database. The SQL below is
+that data, one expression per field of the contract; a field the contract has and the SQL
+does not (or the other way round) fails at import, before any event is written.
+"""
 
 from __future__ import annotations
 
-import uuid
-from datetime import date
+from collections.abc import Mapping
 
-import asyncpg
-from pydantic import BaseModel
+from services.billing import texts
+from services.common.contracts import Contract
+from services.common.contracts.billing import (
+    FINAL_INVOICE_ROUTE,
+    InvoiceEvent,
+    InvoiceHeld,
+    InvoiceIssued,
+)
+from services.common.contracts.notifications import NotificationRequested
 
-from services.billing import repository
-from services.common.bus import Event, Handler
-
-INVOICE_ISSUED = "invoice.issued"
-INVOICE_HELD = "invoice.held"
-# An issued invoice that covers the last month of an ended stay is published under this
-# longer routing key: the lifecycle bridge binds it alone, not the month's other invoices.
-FINAL_INVOICE_ROUTE = f"{INVOICE_ISSUED}.final"
-NOTIFICATION_REQUESTED = "notification.requested"
-FEE_ADMINS = "group:avgifter"
-
-CUSTOMER_CREATED = "customer.created"
-ORDER_CONFIRMED = "order.confirmed"
-EXECUTION_ENDED = "execution.ended"
-ABSENCE_REGISTERED = "absence.registered"
-ABSENCE_UPDATED = "absence.updated"
-ABSENCE_REMOVED = "absence.removed"
+FEE_ADMINS = "group:avgifter"  # the fee administrators' mailbox
 
 
-# what the invoice events are called, and whom a held invoice is told to
-INVOICE_EVENTS = repository.InvoiceEvents(
-    issued=INVOICE_ISSUED,
-    held=INVOICE_HELD,
-    notification=NOTIFICATION_REQUESTED,
-    fee_admins=FEE_ADMINS,
+def kronor_sql(ore: str) -> str:
+    """Kronor as the API writes them (`"-133.33"`), from an öre expression."""
+    return f"""(CASE WHEN {ore} < 0 THEN '-' ELSE '' END || (abs({ore}) / 100)::text || '.'
+              || lpad((abs({ore}) % 100)::text, 2, '0'))"""
+
+
+def data_sql(contract: type[Contract], fields: Mapping[str, str]) -> str:
+    """The `jsonb` of one event of `contract`, a SQL expression per field; every field
+    without a default must be there, and nothing the contract does not name."""
+    known = contract.model_fields
+    required = {name for name, field in known.items() if field.is_required()}
+    unknown, missing = set(fields) - set(known), required - set(fields)
+    if unknown or missing:
+        raise TypeError(
+            f"{contract.__name__}: SQL for fields it does not have {sorted(unknown)}, "
+            f"none for fields it needs {sorted(missing)}"
+        )
+    pairs = ", ".join(f"{texts.literal(name)}, {sql}" for name, sql in fields.items())
+    return f"jsonb_build_object({pairs})"
+
+
+# --- invoice.issued / invoice.held --------------------------------------------------------------
+
+# the event's type, from an invoice `inv` (as engine._EVENT_COLUMNS reads it)
+INVOICE_TYPE_SQL = (
+    f"CASE inv.status WHEN 'issued' THEN {texts.literal(InvoiceIssued.TYPE)} "
+    f"ELSE {texts.literal(InvoiceHeld.TYPE)} END"
+)
+# its data, from `inv` and the orders whose stay it ends (`f.order_ids`, a jsonb array)
+INVOICE_DATA_SQL = data_sql(
+    InvoiceEvent,
+    {
+        "invoice_id": "inv.id",
+        "number": "inv.number",
+        "customer_id": "inv.customer_id",
+        "customer_number": "inv.customer_number",
+        "period": "to_char(inv.period, 'YYYY-MM')",
+        "kind": "inv.kind",
+        "status": "inv.status",
+        "total": kronor_sql("inv.total"),
+        "hold_reasons": "to_jsonb(inv.hold_reasons)",
+        "final_order_ids": "coalesce(f.order_ids, '[]'::jsonb)",
+    },
 )
 
+# --- the fee administrators' notice of a held invoice -------------------------------------------
 
-async def publish_invoices(conn: asyncpg.Connection, invoice_ids: list[uuid.UUID]) -> None:
-    """`invoice.issued`/`invoice.held` for each invoice, and the fee administrators' notice
-    of each held one, in the caller's transaction (a billing run's batch writes its own)."""
-    if invoice_ids:
-        await repository.emit_invoice_events(conn, invoice_ids=invoice_ids, events=INVOICE_EVENTS)
-
-
-# the routing key of billing's events: the type, `.final` for an invoice ending a stay
-ROUTING_KEY = repository.routing_key_sql(
-    issued_type=INVOICE_ISSUED, final_route=FINAL_INVOICE_ROUTE
+NOTICE_TYPE_SQL = texts.literal(NotificationRequested.TYPE)
+_PERIOD = "to_char(inv.period, 'YYYY-MM')"
+HELD_NOTICE_SQL = data_sql(
+    NotificationRequested,
+    {
+        "to": f"jsonb_build_array({texts.literal(FEE_ADMINS)}::text)",
+        "subject": texts.sql(
+            texts.HELD_SUBJECT, customer_number="inv.customer_number", period=_PERIOD
+        ),
+        "body": texts.sql(
+            texts.HELD_BODY,
+            customer_number="inv.customer_number",
+            period=_PERIOD,
+            hold_note="inv.hold_note",
+            invoice_id="inv.id",
+        ),
+        "kind": texts.literal(InvoiceHeld.TYPE),
+        "customer_id": "inv.customer_id",
+        "customer_number": "inv.customer_number",
+    },
 )
 
+# --- routing ----------------------------------------------------------------------------------
 
-class InvoiceEvent(BaseModel):
-    """The data of `invoice.issued` and `invoice.held` (the parts the bridge reads)."""
-
-    invoice_id: uuid.UUID
-    customer_id: uuid.UUID
-    period: str  # YYYY-MM
-    status: str
-    # orders whose stay has ended and whose last month this invoice covers: their
-    # lifecycles may complete; each order is named once, by the first such invoice
-    final_order_ids: list[uuid.UUID] = []
-
-
-# --- the read model --------------------------------------------------------------------------
-
-
-class _Customer(BaseModel):
-    customer_id: uuid.UUID
-    customer_number: str
-
-
-class _Stay(BaseModel):
-    """What order.confirmed and execution.ended both say about a stay."""
-
-    execution_id: uuid.UUID
-    order_id: uuid.UUID
-    customer_id: uuid.UUID
-    unit_id: str
-    start_date: date
-    end_date: date | None = None
-
-
-class _Absence(BaseModel):
-    absence_id: uuid.UUID
-    revision: int
-    customer_id: uuid.UUID
-    reason: str
-    from_date: date
-    to_date: date | None = None
-
-
-async def on_customer_created(conn: asyncpg.Connection, event: Event) -> None:
-    customer = event.data_as(_Customer)
-    await repository.record_customer(
-        conn, id=customer.customer_id, customer_number=customer.customer_number
-    )
-
-
-async def on_stay(conn: asyncpg.Connection, event: Event) -> None:
-    """A stay began or ended: months billed already are checked again on the next invoice,
-    and an end whose last month is invoiced already lets the lifecycle complete."""
-    stay = event.data_as(_Stay)
-    ended_before = await repository.record_stay(conn, **stay.model_dump())
-    changed = [d for d in (ended_before, stay.end_date) if d is not None]
-    await repository.mark_rechecks(
-        conn, customer_id=stay.customer_id, since=min(changed) if changed else stay.start_date
-    )
-    if stay.end_date is not None:
-        invoice_id = await repository.invoice_covering_end(conn, execution_id=stay.execution_id)
-        if invoice_id is not None:  # announced again, now naming this stay's order
-            await publish_invoices(conn, [invoice_id])
-
-
-async def on_absence(conn: asyncpg.Connection, event: Event) -> None:
-    """An absence registered, changed or removed; an older revision arriving late is dropped."""
-    absence = event.data_as(_Absence)
-    applied = await repository.record_absence(
-        conn,
-        id=absence.absence_id,
-        customer_id=absence.customer_id,
-        reason=absence.reason,
-        from_date=absence.from_date,
-        to_date=absence.to_date,
-        revision=absence.revision,
-        removed=event.type == ABSENCE_REMOVED,
-    )
-    if applied is not None:
-        known = [d for d in (applied["from_date"], absence.from_date) if d is not None]
-        await repository.mark_rechecks(conn, customer_id=absence.customer_id, since=min(known))
-
-
-READ_MODEL_HANDLERS: dict[str, Handler] = {
-    CUSTOMER_CREATED: on_customer_created,
-    ORDER_CONFIRMED: on_stay,
-    EXECUTION_ENDED: on_stay,
-    ABSENCE_REGISTERED: on_absence,
-    ABSENCE_UPDATED: on_absence,
-    ABSENCE_REMOVED: on_absence,
-}
+# The routing key of an outbox row of billing's, as the relay selects it: an issued invoice
+# that names the orders whose stay it ends goes out under `invoice.issued.final`, every
+# other event under its type (a held invoice ends nothing until it is released and issued).
+ROUTING_KEY = f"""CASE WHEN type = {texts.literal(InvoiceIssued.TYPE)}
+                     AND coalesce(data -> 'final_order_ids', '[]'::jsonb) <> '[]'::jsonb
+                THEN {texts.literal(FINAL_INVOICE_ROUTE)} ELSE type END"""

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from services.billing import read_model
 from services.billing.api import router
-from services.billing.events import READ_MODEL_HANDLERS, ROUTING_KEY
+from services.billing.events import ROUTING_KEY
 from services.common.app import ServiceSpec, create_app, event_consumer
 from services.common.bus import EventConsumer
 from services.common.settings import Settings
@@ -15,7 +16,7 @@ PORT = 8003
 
 def _consumers(app: FastAPI) -> list[EventConsumer]:
     """Customers, stays and absences, from the orders and absence services' events."""
-    return [event_consumer(app, purpose="read-model", handlers=READ_MODEL_HANDLERS)]
+    return [event_consumer(app, purpose="read-model", handlers=read_model.HANDLERS)]
 
 
 SPEC = ServiceSpec(

@@ -5,13 +5,14 @@ every consumer reads the data with the same contract. Each publisher's events ar
 module named after it; importing this package registers them all.
 """
 
-from services.common.contracts import absence, notifications, orders
+from services.common.contracts import absence, billing, notifications, orders
 from services.common.contracts.base import CONTRACTS, Contract, contract_of, register, write
 
 __all__ = [
     "CONTRACTS",
     "Contract",
     "absence",
+    "billing",
     "contract_of",
     "notifications",
     "orders",

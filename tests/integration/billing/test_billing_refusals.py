@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from services.billing.domain import Period, today_in_stockholm
 from tests.integration.billing.helpers import known_customer, last_month, new_stay, run_month
+from workflows.billing_models import BillingRunInput, billing_run_id
 
 
 async def _error(response, status: int) -> dict:
@@ -116,3 +117,26 @@ async def test_paging_beyond_any_sane_offset_is_a_422_not_a_server_error(billing
         "/invoices", params={"offset": 10**19, "limit": 10}, headers=as_("fee_admin")
     )
     assert response.status_code == 422
+
+
+async def test_a_run_whose_workflow_cannot_start_leaves_no_run_behind(billing, as_, pool, temporal):
+    # another run of the month is at work (its workflow waits on a queue no worker polls)
+    period = "2020-02"
+    busy = await temporal.client.start_workflow(
+        "BillingRun",
+        BillingRunInput(period=period),
+        id=billing_run_id(period),
+        task_queue=f"nobody-{uuid.uuid4()}",
+    )
+    try:
+        response = await billing.post(
+            "/billing-runs", json={"period": period}, headers=as_("fee_admin")
+        )
+        assert (await _error(response, 409))["code"] == "run_in_progress"
+        left = await pool.fetchval(
+            "SELECT count(*) FROM billing.billing_runs WHERE workflow_id = $1",
+            billing_run_id(period),
+        )
+        assert left == 0
+    finally:
+        await busy.terminate("test over")

@@ -5,7 +5,10 @@ from __future__ import annotations
 import json
 import uuid
 
-from services.billing.events import INVOICE_HELD, INVOICE_ISSUED, ROUTING_KEY
+from services.billing.events import ROUTING_KEY
+from services.common.contracts.billing import InvoiceHeld, InvoiceIssued
+
+INVOICE_ISSUED, INVOICE_HELD = InvoiceIssued.TYPE, InvoiceHeld.TYPE
 
 
 async def _route(pool, type: str, data: dict) -> str:

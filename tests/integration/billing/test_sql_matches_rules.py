@@ -14,8 +14,10 @@ from datetime import date, timedelta
 import asyncpg
 import pytest
 
-from services.billing import domain, events, repository
+from services.billing import domain, engine, repository
 from services.billing.domain import Absence, FeeDecision, Period, Span
+from services.billing.repository import TariffRow
+from services.common import stays
 from services.common.db import create_pool
 from services.common.migrations import upgrade_all
 from tests.integration.billing.helpers import FOOD, MAXTAXA
@@ -115,14 +117,17 @@ async def _record(conn: asyncpg.Connection, customer: Customer) -> None:
 
 
 async def _record_stay(conn, customer: Customer, execution_id: uuid.UUID, span: Span) -> None:
-    await repository.record_stay(
+    await stays.record(
         conn,
-        execution_id=execution_id,
-        order_id=uuid.uuid4(),
-        customer_id=customer.id,
-        unit_id="u",
-        start_date=span.first,
-        end_date=span.last,
+        schema="billing",
+        stay=stays.StayFact(
+            execution_id=execution_id,
+            order_id=uuid.uuid4(),
+            customer_id=customer.id,
+            unit_id="u",
+            start_date=span.first,
+            end_date=span.last,
+        ),
     )
 
 
@@ -142,7 +147,7 @@ async def _record_absence(conn, customer, absence_id, absence: Absence, *, revis
 async def _bill(conn: asyncpg.Connection, period: Period) -> None:
     run_id = uuid.uuid4()
     await repository.open_run(conn, id=run_id, period=period, workflow_id="t", requested_by="t")
-    await repository.bill_batch(
+    await engine.bill_batch(
         conn,
         run_id=run_id,
         period=period,
@@ -152,7 +157,6 @@ async def _bill(conn: asyncpg.Connection, period: Period) -> None:
         long_absence_days=domain.LONG_ABSENCE_DAYS,
         days_per_month=domain.DAYS_PER_MONTH,
         issued_on=ISSUED_ON,
-        events=events.INVOICE_EVENTS,
     )
 
 
@@ -179,8 +183,8 @@ async def test_the_run_sql_bills_what_the_rules_give_and_corrects_to_them(scratc
         await repository.put_tariffs(
             conn,
             tariffs=[
-                {"kind": "food", "valid_from": date(2020, 1, 1), "monthly_amount": FOOD},
-                {"kind": "care_max", "valid_from": date(2020, 1, 1), "monthly_amount": MAXTAXA},
+                TariffRow(kind="food", valid_from=date(2020, 1, 1), monthly_amount=FOOD),
+                TariffRow(kind="care_max", valid_from=date(2020, 1, 1), monthly_amount=MAXTAXA),
             ],
             updated_by="t",
         )

@@ -22,7 +22,6 @@ from services.billing.domain import (
     correction,
     day_rate,
     decision_for,
-    describe_line,
     format_ore,
     hold_reasons,
     invoice_number,
@@ -34,6 +33,7 @@ from services.billing.domain import (
     round_half_up,
     touches_long_absence,
 )
+from services.billing.texts import describe_line
 from services.common.errors import Invalid
 
 FOOD = 400_000  # 4 000 kr, Haninge
