@@ -145,12 +145,20 @@ async def list_orders(
     q: str | None = None,
     limit: Annotated[int, Query(ge=1, le=MAX_ORDERS)] = MAX_ORDERS,
     offset: Annotated[int, Query(ge=0)] = 0,
+    unit_id: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
 ) -> list[Order]:
-    """Orders by status (`confirmed` includes ongoing), searchable; a provider sees its unit's.
-    `limit` and `offset` give one page (at most 500 orders); the header `X-Total-Count` says
-    how many match in all."""
+    """Orders by status (`confirmed` includes ongoing), searchable; a provider sees its unit's,
+    the other roles every unit's or those of `unit_id`. `limit` and `offset` give one page
+    (at most 500 orders); the header `X-Total-Count` says how many match in all."""
     rows, total = await service.list_orders(
-        pool, caller, request_id, status=status, q=q, limit=limit, offset=offset
+        pool,
+        caller,
+        request_id,
+        status=status,
+        q=q,
+        limit=limit,
+        offset=offset,
+        unit_id=unit_id,
     )
     response.headers["X-Total-Count"] = str(total)
     return [_order(row) for row in rows]

@@ -231,9 +231,10 @@ async def list_orders(
     q: str | None,
     limit: int = 500,
     offset: int = 0,
+    unit_id: str | None = None,
 ) -> tuple[list[dict], int]:
     """One page of orders by status (`confirmed` includes ongoing), and how many match in
-    all; a provider sees its unit's."""
+    all; a provider sees its unit's, the other roles every unit's or `unit_id`'s."""
     text, personnummer = search_terms(q)
     async with transaction(pool) as conn:
         rows, total = await repository.list_orders(
@@ -241,7 +242,7 @@ async def list_orders(
             statuses=list(domain.STATUS_FILTER[status]) if status else None,
             text=text,
             personnummer=personnummer,
-            unit=caller.provider_unit,
+            unit=caller.provider_unit or unit_id,
             limit=limit,
             offset=offset,
         )

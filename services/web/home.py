@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
+import asyncio
 from typing import Any
 
 from fastapi import APIRouter
@@ -66,16 +66,23 @@ async def _provider(page: Page) -> Response:
 
 
 async def _caseworker(page: Page) -> Response:
-    found = await page.api.gather(
-        unconfirmed=page.api.get("orders", "/orders", page.token, status="unconfirmed"),
-        units=page.api.get("orders", "/units", page.token),
-    )
-    per_unit: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for order in found["unconfirmed"]:
-        per_unit[order["unit_id"]].append(order)
-    return await page.render(
-        "home/caseworker.html", units=found["units"], per_unit=per_unit, box_rows=BOX_ROWS
-    )
+    units = await page.api.get("orders", "/units", page.token)
+
+    async def oldest_and_count(unit: str) -> tuple[dict[str, Any] | None, int]:
+        answer = await page.api.call(
+            "orders",
+            "GET",
+            "/orders",
+            page.token,
+            params={"status": "unconfirmed", "unit_id": unit, "limit": 1},
+        )
+        rows = answer.json()
+        return (rows[0] if rows else None), int(answer.headers.get("X-Total-Count", len(rows)))
+
+    # one call per unit, all at once: the count and the oldest decision of each
+    counted = await asyncio.gather(*(oldest_and_count(u["id"]) for u in units))
+    per_unit = dict(zip((u["id"] for u in units), counted, strict=True))
+    return await page.render("home/caseworker.html", units=units, per_unit=per_unit)
 
 
 async def _fee_admin(page: Page) -> Response:

@@ -118,21 +118,35 @@ def page_number(sida: str | None) -> int:
 
 
 @router.get("/bestallningar")
-async def unconfirmed(page: Web, enhet: str | None = None) -> Response:
+async def unconfirmed(page: Web, enhet: str | None = None, sida: str | None = None) -> Response:
     page.require(*ORDER_READERS)
+    number = page_number(sida)
+    params = {"status": "unconfirmed", "limit": PAGE_SIZE, "offset": (number - 1) * PAGE_SIZE}
+    if enhet and page.role != Role.provider:
+        params["unit_id"] = enhet
+    listing = page.api.call("orders", "GET", "/orders", page.token, params=params)
     if page.role == Role.provider:
-        orders = await page.api.get("orders", "/orders", page.token, status="unconfirmed")
-        units: list[dict[str, Any]] = []
+        answer, units = await listing, []
     else:
         found = await page.api.gather(
-            orders=page.api.get("orders", "/orders", page.token, status="unconfirmed"),
-            units=page.api.get("orders", "/units", page.token),
+            answer=listing, units=page.api.get("orders", "/units", page.token)
         )
-        orders, units = found["orders"], found["units"]
-        if enhet:
-            orders = [o for o in orders if o["unit_id"] == enhet]
+        answer, units = found["answer"], found["units"]
+    orders = answer.json()
+    total = int(answer.headers.get("x-total-count", len(orders)))
+
+    def url(n: int) -> str:
+        return "/bestallningar?" + urlencode({"enhet": enhet, "sida": n} if enhet else {"sida": n})
+
     return await page.render(
-        "provider/unconfirmed.html", orders=orders, units=units, unit_filter=enhet or ""
+        "provider/unconfirmed.html",
+        orders=orders,
+        units=units,
+        unit_filter=enhet or "",
+        total=total,
+        page_number=number,
+        pages=max(1, math.ceil(total / PAGE_SIZE)),
+        page_url=url,
     )
 
 

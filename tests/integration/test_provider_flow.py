@@ -262,3 +262,22 @@ async def test_orders_come_a_page_at_a_time_with_the_number_matching(http, as_):
     for bad in ({"limit": 0}, {"limit": 501}, {"offset": -1}):
         refused = await http.get("/orders", params=bad, headers=provider)
         assert refused.status_code == 422, bad
+
+
+async def test_a_caseworker_lists_one_units_orders_and_a_provider_stays_at_its_own(http, as_):
+    admin, caseworker = as_("admin"), as_("caseworker")
+    north, south = await new_unit(http, admin), await new_unit(http, admin)
+    decided = today_in_stockholm() - timedelta(days=2)
+    at_north = await new_order(
+        http, caseworker, await new_customer(http, caseworker), north, decided
+    )
+    await new_order(http, caseworker, await new_customer(http, caseworker), south, decided)
+
+    listed = await http.get(
+        "/orders", params={"status": "unconfirmed", "unit_id": north}, headers=caseworker
+    )
+    assert [o["id"] for o in listed.json()] == [at_north["id"]]
+    assert listed.headers["x-total-count"] == "1"
+    # a provider asking for another unit still sees only its own
+    own = await http.get("/orders", params={"unit_id": north}, headers=as_("provider", unit=south))
+    assert {o["unit_id"] for o in own.json()} == {south}

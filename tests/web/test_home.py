@@ -1,0 +1,34 @@
+"""Each role's Startsida: what is waiting, counted by the services, never capped."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.async_api import expect
+
+from services.common.auth import Role
+from tests.web.pages import sign_in
+
+
+async def test_a_caseworker_sees_each_units_unconfirmed_orders_and_opens_one_unit(
+    page, staff, axe
+) -> None:
+    north, south = await staff.unit("Norrbackens boende"), await staff.unit("Söderbackens boende")
+    for _ in range(2):
+        await staff.order(await staff.customer("Ingrid"), north)
+    await staff.order(await staff.customer("Ingrid"), south)
+    await sign_in(page, staff.person(Role.caseworker, name="Cecilia Berg"))
+
+    box = page.get_by_role("region", name="Ej bekräftade beställningar per enhet")
+    north_row = box.get_by_role("row", name=re.compile(north["name"]))
+    await expect(north_row.get_by_role("cell").nth(1)).to_have_text("2")
+    south_row = box.get_by_role("row", name=re.compile(south["name"]))
+    await expect(south_row.get_by_role("cell").nth(1)).to_have_text("1")
+    await axe.check(page, "caseworker's start page")
+
+    await north_row.get_by_role("link", name=north["name"]).click()
+    await expect(page.get_by_role("heading", name="Ej bekräftade beställningar")).to_be_visible()
+    await expect(page.get_by_text("2 ej bekräftade beställningar")).to_be_visible()
+    rows = page.get_by_role("table").get_by_role("row")
+    await expect(rows).to_have_count(3)  # the header and the unit's two
+    await axe.check(page, "one unit's unconfirmed orders")
