@@ -221,15 +221,17 @@ async def list_invoices(
     caller: Caller,
     pool: Pool,
     request_id: RequestId,
+    response: Response,
     period: str | None = None,
     customer_id: uuid.UUID | None = None,
     status: StatusFilter = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 500,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> list[Invoice]:
-    """Invoices by month, customer and status, with their lines (fee administrator, admin)."""
+    """Invoices by month, customer and status, with their lines (fee administrator, admin);
+    `limit` and `offset` give one page, the header `X-Total-Count` how many match in all."""
     caller.require(*READERS)
-    found = await service.list_invoices(
+    found, total = await service.list_invoices(
         pool,
         caller,
         request_id,
@@ -239,6 +241,7 @@ async def list_invoices(
         limit=limit,
         offset=offset,
     )
+    response.headers["X-Total-Count"] = str(total)
     return [_invoice(invoice) for invoice in found]
 
 

@@ -397,6 +397,27 @@ async def list_invoices(
     return InvoiceRow.many(records)
 
 
+async def count_invoices(
+    conn: asyncpg.Connection,
+    *,
+    period: Period | None,
+    customer_id: uuid.UUID | None,
+    status: str | None,
+) -> int:
+    """How many invoices match (of which list_invoices gives one page)."""
+    return int(
+        await conn.fetchval(
+            """SELECT count(*) FROM billing.invoices i
+               WHERE ($1::date IS NULL OR i.period = $1)
+                 AND ($2::uuid IS NULL OR i.customer_id = $2)
+                 AND ($3::text IS NULL OR i.status = $3)""",
+            period.first_day if period else None,
+            customer_id,
+            status,
+        )
+    )
+
+
 async def get_invoice(
     conn: asyncpg.Connection, *, id: uuid.UUID, lock: bool = False
 ) -> InvoiceRow | None:

@@ -313,17 +313,21 @@ async def list_invoices(
     status: str | None,
     limit: int,
     offset: int,
-) -> list[InvoiceWithLines]:
-    """Invoices by month, customer and status, with their lines."""
+) -> tuple[list[InvoiceWithLines], int]:
+    """One page of invoices by month, customer and status, with their lines, and how many
+    match in all."""
     async with transaction(pool) as conn:
         rows = await repository.list_invoices(
             conn, period=period, customer_id=customer_id, status=status, limit=limit, offset=offset
+        )
+        total = await repository.count_invoices(
+            conn, period=period, customer_id=customer_id, status=status
         )
         invoices = await _with_lines(conn, rows)
         await _audit.customers(
             conn, caller, request_id, "invoice.list", "invoices", [r.customer_id for r in rows]
         )
-    return invoices
+    return invoices, total
 
 
 async def get_invoice(

@@ -16,11 +16,13 @@ router = APIRouter()
 BOX_ROWS = 10  # the rows a box shows; its heading says how many there are
 
 
-async def first_rows(page: Page, path: str, **params: Any) -> tuple[list[dict[str, Any]], int]:
-    """The first rows of a list of the orders service and how many there are in all
-    (`X-Total-Count`): a box shows a few and says how many."""
+async def first_rows(
+    page: Page, path: str, service: str = "orders", **params: Any
+) -> tuple[list[dict[str, Any]], int]:
+    """The first rows of a service's list and how many there are in all (`X-Total-Count`):
+    a box shows a few and says how many."""
     answer = await page.api.call(
-        "orders", "GET", path, page.token, params={**params, "limit": BOX_ROWS}
+        service, "GET", path, page.token, params={**params, "limit": BOX_ROWS}
     )
     rows = answer.json()
     return rows, int(answer.headers.get("X-Total-Count", len(rows)))
@@ -87,14 +89,16 @@ async def _caseworker(page: Page) -> Response:
 
 async def _fee_admin(page: Page) -> Response:
     found = await page.api.gather(
-        held=page.api.get("billing", "/invoices", page.token, status="held"),
+        held=first_rows(page, "/invoices", "billing", status="held"),
         absences=page.api.get("absence", "/absences", page.token, current="true"),
     )
     absences = found["absences"]
     customers = await names_of(page, {a["customer_id"] for a in absences})
+    held, held_count = found["held"]
     return await page.render(
         "home/fee_admin.html",
-        held=found["held"],
+        held=held,
+        held_count=held_count,
         absences=absences,
         customers=customers,
         box_rows=BOX_ROWS,

@@ -122,3 +122,28 @@ async def test_invoice_numbers_are_unique_and_gapless_per_year(billing, as_, poo
     )
     for row in numbers:
         assert row["seqs"] == list(range(1, len(row["seqs"]) + 1))
+
+
+async def test_invoices_come_a_page_at_a_time_with_the_number_matching(
+    http, billing, as_, pool
+) -> None:
+    month = last_month()
+    for _ in range(2):
+        stay = await new_stay(http, as_, pool, start=month.first_day)
+        await decide_fee(billing, as_, pool, stay["customer"]["id"], "2660.00", month.first_day)
+    await run_month(billing, as_, month)
+    everything = await billing.get(
+        "/invoices", params={"period": str(month)}, headers=as_("fee_admin")
+    )
+    total = int(everything.headers["x-total-count"])
+    assert total == len(everything.json()) >= 2
+    pages = [
+        await billing.get(
+            "/invoices",
+            params={"period": str(month), "limit": 1, "offset": offset},
+            headers=as_("fee_admin"),
+        )
+        for offset in (0, 1)
+    ]
+    assert {p.headers["x-total-count"] for p in pages} == {str(total)}
+    assert [p.json()[0]["id"] for p in pages] == [i["id"] for i in everything.json()[:2]]
