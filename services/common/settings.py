@@ -86,6 +86,11 @@ class Settings(BaseSettings):
     reminder_after: Duration = timedelta(days=3)
     reminder_every: Duration = timedelta(days=7)
     ivo_after: Duration = timedelta(days=90)
+    # an order's dates within reason (422 naming the bound): a decision today or at most
+    # this many years back, never in the future; a start or end date at most this many
+    # years ahead
+    order_decision_years_back: int = Field(default=1, ge=0, le=100)
+    order_years_ahead: int = Field(default=1, ge=0, le=100)
     # the inbox is not an archive: messages older than this are deleted with their files
     message_retention: Duration = timedelta(days=180)
     # a registration right after a confirmation waits this long for the absence service to

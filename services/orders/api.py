@@ -170,11 +170,12 @@ async def confirm_order(
     caller: Caller,
     pool: Pool,
     client: Temporal,
+    settings: AppSettings,
     request_id: RequestId,
 ) -> Order:
     """Confirm the order with the day the customer moves in (provider of the order's unit)."""
     row = await service.confirm_order(
-        pool, client, caller, request_id, order_id, start_date=body.start_date
+        pool, client, settings, caller, request_id, order_id, start_date=body.start_date
     )
     return _order(row)
 
@@ -213,12 +214,14 @@ async def end_execution(
     caller: Caller,
     pool: Pool,
     client: Temporal,
+    settings: AppSettings,
     request_id: RequestId,
 ) -> dict:
     """End the execution with the last day, the reason and the provider's tick (provider)."""
     return await service.end_execution(
         pool,
         client,
+        settings,
         caller,
         request_id,
         execution_id,

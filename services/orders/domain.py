@@ -12,11 +12,15 @@ from services.common.dates import later as later
 from services.common.dates import start_of_day as start_of_day
 from services.common.dates import today_in_stockholm as today_in_stockholm
 from services.common.errors import Invalid
+from workflows.order_rules import DateBounds as DateBounds
 from workflows.order_rules import EndReason as EndReason
 from workflows.order_rules import OrderStatus as OrderStatus
 from workflows.order_rules import ReminderPlan as ReminderPlan
+from workflows.order_rules import check_actor as check_actor
 from workflows.order_rules import check_confirm as check_confirm
+from workflows.order_rules import check_decision_date as check_decision_date
 from workflows.order_rules import check_end as check_end
+from workflows.order_rules import check_new_order as check_new_order
 from workflows.order_rules import check_withdraw as check_withdraw
 
 # A list filter `confirmed` shows every order that has been confirmed and not ended.
@@ -105,17 +109,6 @@ def format_personnummer(twelve_digits: str) -> str:
 def looks_like_personnummer(query: str) -> bool:
     """True when a search text has the shape of a personnummer (10 or 12 digits)."""
     return _PERSONNUMMER.match(query.strip().replace(" ", "")) is not None
-
-
-# --- order transitions --------------------------------------------------------------------
-
-
-def check_new_order(*, decision_date: date, planned_start_date: date | None) -> None:
-    """A planned start cannot come before the decision."""
-    if planned_start_date is not None and planned_start_date < decision_date:
-        raise Invalid(
-            "the planned start date is before the decision date", code="start_before_decision"
-        )
 
 
 # --- IVO: decisions not executed within three months ---------------------------------------

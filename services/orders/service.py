@@ -28,6 +28,14 @@ def actor(caller: Principal, request_id: str) -> lifecycle.Actor:
     )
 
 
+def date_bounds(settings: Settings) -> domain.DateBounds:
+    """How far from today an order's dates may lie, as the settings say."""
+    return domain.DateBounds(
+        decision_years_back=settings.order_decision_years_back,
+        years_ahead=settings.order_years_ahead,
+    )
+
+
 def search_terms(q: str | None) -> tuple[str | None, str | None]:
     """The free text and, if it reads as one, the personnummer in its stored form."""
     if not q or not q.strip():
@@ -166,7 +174,12 @@ async def create_order(
 ) -> dict:
     """Send an order to a provider unit (caseworker); its lifecycle workflow starts with it."""
     caller.require(Role.caseworker)
-    domain.check_new_order(decision_date=decision_date, planned_start_date=planned_start_date)
+    domain.check_new_order(
+        decision_date=decision_date,
+        planned_start_date=planned_start_date,
+        today=domain.today_in_stockholm(),
+        bounds=date_bounds(settings),
+    )
     order_id = uuid.uuid4()
     async with transaction(pool) as conn:
         customer = await repository.get_customer(conn, id=customer_id, unit=None)
@@ -216,6 +229,7 @@ async def create_order(
             reminder_after=settings.reminder_after,
             reminder_every=settings.reminder_every,
             ivo_after=settings.ivo_after,
+            bounds=date_bounds(settings),
         )
         row = await repository.get_order(conn, id=order_id, unit=None)
     assert row is not None  # written above, in this transaction
@@ -258,6 +272,7 @@ async def read_order(
 async def confirm_order(
     pool: asyncpg.Pool,
     client: Client,
+    settings: Settings,
     caller: Principal,
     request_id: str,
     order_id: uuid.UUID,
@@ -269,8 +284,19 @@ async def confirm_order(
     order = await read_order(pool, caller, request_id, order_id)
     # answered here when the order is plainly past this step (its workflow may have
     # completed); the workflow's validator applies the same rule to every open case
+    domain.check_actor(
+        step="confirm",
+        sub=caller.sub,
+        role=caller.role,
+        unit=caller.unit,
+        order_unit=order["unit_id"],
+    )
     domain.check_confirm(
-        status=order["status"], decision_date=order["decision_date"], start_date=start_date
+        status=order["status"],
+        decision_date=order["decision_date"],
+        start_date=start_date,
+        today=domain.today_in_stockholm(),
+        bounds=date_bounds(settings),
     )
     result = await lifecycle.confirm(
         client, order_id, start_date=start_date, actor=actor(caller, request_id)
@@ -296,7 +322,14 @@ async def withdraw_order(
     """Withdraw an unconfirmed order (caseworker)."""
     caller.require(Role.caseworker)
     order = await read_order(pool, caller, request_id, order_id)
-    domain.check_withdraw(status=order["status"])
+    domain.check_actor(
+        step="withdraw",
+        sub=caller.sub,
+        role=caller.role,
+        unit=caller.unit,
+        order_unit=order["unit_id"],
+    )
+    domain.check_withdraw(status=order["status"], reason=reason)
     await lifecycle.withdraw(client, order_id, reason=reason, actor=actor(caller, request_id))
     return await read_order(pool, caller, request_id, order_id)
 
@@ -319,6 +352,7 @@ async def read_execution(
 async def end_execution(
     pool: asyncpg.Pool,
     client: Client,
+    settings: Settings,
     caller: Principal,
     request_id: str,
     execution_id: uuid.UUID,
@@ -330,11 +364,21 @@ async def end_execution(
     """End the execution with its last day, the reason and the provider's tick."""
     caller.require(Role.provider)
     execution = await read_execution(pool, caller, request_id, execution_id)
+    domain.check_actor(
+        step="end",
+        sub=caller.sub,
+        role=caller.role,
+        unit=caller.unit,
+        order_unit=execution["unit_id"],
+    )
     domain.check_end(
         status=execution["status"],
         start_date=execution["start_date"],
         end_date=end_date,
+        reason=reason,
         sure=confirmed,
+        today=domain.today_in_stockholm(),
+        bounds=date_bounds(settings),
     )
     await lifecycle.end(
         client,
