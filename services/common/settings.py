@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 from functools import lru_cache
+from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import (
@@ -72,6 +73,17 @@ class Settings(BaseSettings):
     amqp_url: AmqpDsn = AmqpDsn("amqp://guest:guest@127.0.0.1:5672/")
     temporal_address: str = "127.0.0.1:7233"
     temporal_namespace: str = "default"
+    # how the platform proves itself to Temporal, so that only its own processes can start
+    # or change a workflow: mTLS (a client certificate and its private key, PEM files; the CA
+    # of the server's certificate, if not a public one) or an API key (sent over TLS).
+    # Production refuses to start with neither, unless temporal_insecure says that the
+    # server is reached in plain text on purpose (development and tests need neither)
+    temporal_tls_cert: Path | None = None
+    temporal_tls_key: Path | None = None
+    temporal_tls_ca: Path | None = None
+    temporal_tls_server_name: str | None = None
+    temporal_api_key: SecretStr | None = None
+    temporal_insecure: bool = False
     task_queue: str = "lifecare"
     jwt_secret: SecretStr = SecretStr(DEVELOPMENT_JWT_SECRET)
     jwt_algorithm: str = "HS256"
@@ -166,6 +178,37 @@ class Settings(BaseSettings):
             raise ValueError(
                 "LIFECARE_PAYLOAD_KEY is the development key; set a real one in production "
                 "(openssl rand -base64 32)"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _temporal_credentials_are_whole(self) -> Settings:
+        if (self.temporal_tls_cert is None) != (self.temporal_tls_key is None):
+            raise ValueError(
+                "LIFECARE_TEMPORAL_TLS_CERT and LIFECARE_TEMPORAL_TLS_KEY go together: "
+                "set both (the client certificate and its private key) or neither"
+            )
+        if self.temporal_api_key is not None and not self.temporal_api_key.get_secret_value():
+            raise ValueError("LIFECARE_TEMPORAL_API_KEY is empty")
+        for name in ("temporal_tls_cert", "temporal_tls_key", "temporal_tls_ca"):
+            path = getattr(self, name)
+            if path is not None and not path.is_file():
+                raise ValueError(f"LIFECARE_{name.upper()} names no file: {path}")
+        return self
+
+    @model_validator(mode="after")
+    def _refuse_unauthenticated_temporal_in_production(self) -> Settings:
+        if (
+            self.env == "production"
+            and self.temporal_tls_cert is None
+            and self.temporal_api_key is None
+            and not self.temporal_insecure
+        ):
+            raise ValueError(
+                "production reaches Temporal with mTLS or an API key: set "
+                "LIFECARE_TEMPORAL_TLS_CERT and LIFECARE_TEMPORAL_TLS_KEY (and "
+                "LIFECARE_TEMPORAL_TLS_CA), or LIFECARE_TEMPORAL_API_KEY; "
+                "LIFECARE_TEMPORAL_INSECURE=true only if plain text is meant"
             )
         return self
 
