@@ -103,6 +103,9 @@ class Settings(BaseSettings):
     # years ahead
     order_decision_years_back: int = Field(default=1, ge=0, le=100)
     order_years_ahead: int = Field(default=1, ge=0, le=100)
+    # a provider unit sees a customer while it has an unconfirmed, confirmed or ongoing order
+    # for them, and for this long after the execution's end date; not after a withdrawal
+    customer_visible_after_end: Duration = timedelta(days=90)
     # the inbox is not an archive: messages older than this are deleted with their files
     message_retention: Duration = timedelta(days=180)
     # a registration right after a confirmation waits this long for the absence service to

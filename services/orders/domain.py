@@ -111,6 +111,17 @@ def looks_like_personnummer(query: str) -> bool:
     return _PERSONNUMMER.match(query.strip().replace(" ", "")) is not None
 
 
+# --- who sees a customer ------------------------------------------------------------------
+
+
+def customer_visible_since(today: date, keep_after_end: timedelta) -> date:
+    """A unit keeps seeing a customer whose stay there ended on or after this day."""
+    try:
+        return today - timedelta(days=keep_after_end.days)
+    except OverflowError:
+        return date.min
+
+
 # --- IVO: decisions not executed within three months ---------------------------------------
 
 

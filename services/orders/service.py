@@ -102,8 +102,16 @@ async def create_customer(
     return customer
 
 
+def visible_since(settings: Settings) -> date:
+    """A unit sees a customer whose stay with it ended on or after this day."""
+    return domain.customer_visible_since(
+        domain.today_in_stockholm(), settings.customer_visible_after_end
+    )
+
+
 async def search_customers(
     pool: asyncpg.Pool,
+    settings: Settings,
     caller: Principal,
     request_id: str,
     *,
@@ -114,18 +122,30 @@ async def search_customers(
     text, personnummer = search_terms(q)
     async with transaction(pool) as conn:
         rows = await repository.search_customers(
-            conn, text=text, personnummer=personnummer, unit=caller.provider_unit, ids=ids
+            conn,
+            text=text,
+            personnummer=personnummer,
+            unit=caller.provider_unit,
+            ids=ids,
+            visible_since=visible_since(settings),
         )
         await _audit(conn, caller, request_id, "customer.search", "customers", rows, key="id")
     return rows
 
 
 async def read_customer(
-    pool: asyncpg.Pool, caller: Principal, request_id: str, customer_id: uuid.UUID
+    pool: asyncpg.Pool,
+    settings: Settings,
+    caller: Principal,
+    request_id: str,
+    customer_id: uuid.UUID,
 ) -> dict:
-    """One customer (404 for a provider whose unit has no order of theirs)."""
+    """One customer (404 for a provider whose unit has no open order of theirs, nor a stay
+    that ended within the setting customer_visible_after_end)."""
     async with transaction(pool) as conn:
-        row = await repository.get_customer(conn, id=customer_id, unit=caller.provider_unit)
+        row = await repository.get_customer(
+            conn, id=customer_id, unit=caller.provider_unit, visible_since=visible_since(settings)
+        )
         if row is None:
             raise NotFound("no such customer", code="customer_not_found")
         await _audit(
@@ -135,11 +155,18 @@ async def read_customer(
 
 
 async def customer_executions(
-    pool: asyncpg.Pool, caller: Principal, request_id: str, customer_id: uuid.UUID
+    pool: asyncpg.Pool,
+    settings: Settings,
+    caller: Principal,
+    request_id: str,
+    customer_id: uuid.UUID,
 ) -> list[dict]:
-    """The customer's executions (at the caller's unit, for a provider)."""
+    """The customer's executions (at the caller's unit, for a provider who may see them)."""
     async with transaction(pool) as conn:
-        if await repository.get_customer(conn, id=customer_id, unit=caller.provider_unit) is None:
+        visible = await repository.get_customer(
+            conn, id=customer_id, unit=caller.provider_unit, visible_since=visible_since(settings)
+        )
+        if visible is None:
             raise NotFound("no such customer", code="customer_not_found")
         rows = await repository.customer_executions(
             conn, customer_id=customer_id, unit=caller.provider_unit
