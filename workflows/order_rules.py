@@ -71,6 +71,13 @@ def _wrong_state(action: str, status: str) -> Conflict:
     return Conflict(f"cannot {action} an order that is {status}", code=f"order_{status}")
 
 
+def wrong_state(step: str, status: str) -> Conflict:
+    """The 409 of a step that the order's state does not allow, naming the state."""
+    if step == "end":
+        return Conflict(f"cannot end an execution that is {status}", code=f"execution_{status}")
+    return _wrong_state(step, status)
+
+
 def check_actor(*, step: str, sub: str, role: str, unit: str | None, order_unit: str) -> None:
     """Only a provider of the order's unit confirms or ends it; only a caseworker withdraws."""
     needed = STEP_ROLE[step]
@@ -185,7 +192,7 @@ def check_end(
     """A provider ends a confirmed execution for a known reason, on or after its start date
     and not too far ahead, and must be sure."""
     if status not in (OrderStatus.confirmed, OrderStatus.ongoing):
-        raise Conflict(f"cannot end an execution that is {status}", code=f"execution_{status}")
+        raise wrong_state("end", status)
     if reason not in {r.value for r in EndReason}:
         raise Invalid(
             f"the end reason {_shown(reason)} is not one of {', '.join(EndReason)}",

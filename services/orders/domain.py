@@ -22,6 +22,7 @@ from workflows.order_rules import check_decision_date as check_decision_date
 from workflows.order_rules import check_end as check_end
 from workflows.order_rules import check_new_order as check_new_order
 from workflows.order_rules import check_withdraw as check_withdraw
+from workflows.order_rules import wrong_state as wrong_state
 
 # A list filter `confirmed` shows every order that has been confirmed and not ended.
 STATUS_FILTER: dict[str, tuple[OrderStatus, ...]] = {

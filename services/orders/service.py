@@ -3,7 +3,9 @@ event. Routes (api.py) and the CLI call these; the rules are in domain.py."""
 
 from __future__ import annotations
 
+import contextlib
 import uuid
+from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 
 import asyncpg
@@ -13,7 +15,7 @@ from services.common import audit
 from services.common.auth import Principal, Role
 from services.common.contracts import orders as contracts
 from services.common.db import transaction
-from services.common.errors import Invalid, NotFound
+from services.common.errors import Conflict, Invalid, NotFound
 from services.common.settings import Settings
 from services.orders import domain, events, repository
 from workflows import lifecycle_client as lifecycle
@@ -296,6 +298,24 @@ async def read_order(
     return row
 
 
+@contextlib.asynccontextmanager
+async def _state_when_completed(
+    pool: asyncpg.Pool, order_id: uuid.UUID, step: str
+) -> AsyncIterator[None]:
+    """A change that finds the lifecycle completed lost a race (a withdrawal won it, say):
+    refuse it with the 409 that names the order's state now, as the rule would."""
+    try:
+        yield
+    except Conflict as exc:
+        if exc.code != "workflow_completed":
+            raise
+        async with pool.acquire() as conn:
+            state = await repository.order_state(conn, order_id=order_id)
+        if state is None:
+            raise
+        raise domain.wrong_state(step, state["status"]) from exc
+
+
 async def confirm_order(
     pool: asyncpg.Pool,
     client: Client,
@@ -325,9 +345,10 @@ async def confirm_order(
         today=domain.today_in_stockholm(),
         bounds=date_bounds(settings),
     )
-    result = await lifecycle.confirm(
-        client, order_id, start_date=start_date, actor=actor(caller, request_id)
-    )
+    async with _state_when_completed(pool, order_id, "confirm"):
+        result = await lifecycle.confirm(
+            client, order_id, start_date=start_date, actor=actor(caller, request_id)
+        )
     # the order as read above, with what the confirmation changed (no second read)
     return {
         **order,
@@ -357,7 +378,8 @@ async def withdraw_order(
         order_unit=order["unit_id"],
     )
     domain.check_withdraw(status=order["status"], reason=reason)
-    await lifecycle.withdraw(client, order_id, reason=reason, actor=actor(caller, request_id))
+    async with _state_when_completed(pool, order_id, "withdraw"):
+        await lifecycle.withdraw(client, order_id, reason=reason, actor=actor(caller, request_id))
     return await read_order(pool, caller, request_id, order_id)
 
 
@@ -407,14 +429,15 @@ async def end_execution(
         today=domain.today_in_stockholm(),
         bounds=date_bounds(settings),
     )
-    await lifecycle.end(
-        client,
-        execution["order_id"],
-        end_date=end_date,
-        reason=reason,
-        confirmed=confirmed,
-        actor=actor(caller, request_id),
-    )
+    async with _state_when_completed(pool, execution["order_id"], "end"):
+        await lifecycle.end(
+            client,
+            execution["order_id"],
+            end_date=end_date,
+            reason=reason,
+            confirmed=confirmed,
+            actor=actor(caller, request_id),
+        )
     return await read_execution(pool, caller, request_id, execution_id)
 
 
