@@ -75,9 +75,10 @@ class Settings(BaseSettings):
     temporal_namespace: str = "default"
     # how the platform proves itself to Temporal, so that only its own processes can start
     # or change a workflow: mTLS (a client certificate and its private key, PEM files; the CA
-    # of the server's certificate, if not a public one) or an API key (sent over TLS).
-    # Production refuses to start with neither, unless temporal_insecure says that the
-    # server is reached in plain text on purpose (development and tests need neither)
+    # of the server's certificate, if not a public one) or an API key (sent over TLS). In
+    # production a process that connects to Temporal refuses to start with neither, unless
+    # temporal_insecure says that plain text is meant (development and tests need neither;
+    # a process that never reaches Temporal, the web UI, needs none)
     temporal_tls_cert: Path | None = None
     temporal_tls_key: Path | None = None
     temporal_tls_ca: Path | None = None
@@ -197,22 +198,6 @@ class Settings(BaseSettings):
             path = getattr(self, name)
             if path is not None and not path.is_file():
                 raise ValueError(f"LIFECARE_{name.upper()} names no file: {path}")
-        return self
-
-    @model_validator(mode="after")
-    def _refuse_unauthenticated_temporal_in_production(self) -> Settings:
-        if (
-            self.env == "production"
-            and self.temporal_tls_cert is None
-            and self.temporal_api_key is None
-            and not self.temporal_insecure
-        ):
-            raise ValueError(
-                "production reaches Temporal with mTLS or an API key: set "
-                "LIFECARE_TEMPORAL_TLS_CERT and LIFECARE_TEMPORAL_TLS_KEY (and "
-                "LIFECARE_TEMPORAL_TLS_CA), or LIFECARE_TEMPORAL_API_KEY; "
-                "LIFECARE_TEMPORAL_INSECURE=true only if plain text is meant"
-            )
         return self
 
     @property

@@ -55,9 +55,28 @@ def _read(path: Path | None) -> bytes | None:
     return None if path is None else path.read_bytes()
 
 
+def check_secured(settings: Settings) -> None:
+    """Production reaches Temporal with mTLS or an API key, so that only the platform's own
+    processes can change a workflow; plain text only where `temporal_insecure` says so."""
+    if (
+        settings.env == "production"
+        and settings.temporal_tls_cert is None
+        and settings.temporal_api_key is None
+        and not settings.temporal_insecure
+    ):
+        raise ValueError(
+            "production reaches Temporal with mTLS or an API key: set "
+            "LIFECARE_TEMPORAL_TLS_CERT and LIFECARE_TEMPORAL_TLS_KEY (and "
+            "LIFECARE_TEMPORAL_TLS_CA), or LIFECARE_TEMPORAL_API_KEY; "
+            "LIFECARE_TEMPORAL_INSECURE=true only if plain text is meant"
+        )
+
+
 async def connect(settings: Settings, *, lazy: bool = False) -> Client:
     """A Temporal client as every process of the platform uses it: the API services, the
-    worker, the command line, the benchmarks and the tests."""
+    worker, the command line, the benchmarks and the tests. In production without mTLS or
+    an API key it refuses (check_secured), before any connection is tried."""
+    check_secured(settings)
     api_key = settings.temporal_api_key
     return await Client.connect(
         settings.temporal_address,

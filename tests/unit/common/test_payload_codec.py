@@ -110,14 +110,8 @@ async def test_the_platform_converter_encrypts_a_workflow_input():
 
 def test_production_refuses_the_development_payload_key():
     with pytest.raises(ValidationError, match="LIFECARE_PAYLOAD_KEY"):
-        Settings(env="production", jwt_secret="x" * 40, temporal_insecure=True, _env_file=None)  # type: ignore[call-arg]
-    assert Settings(
-        env="production",
-        jwt_secret="x" * 40,
-        payload_key=_b64(_key()),
-        temporal_insecure=True,
-        _env_file=None,
-    )  # type: ignore[call-arg]
+        Settings(env="production", jwt_secret="x" * 40, _env_file=None)  # type: ignore[call-arg]
+    assert Settings(env="production", jwt_secret="x" * 40, payload_key=_b64(_key()), _env_file=None)  # type: ignore[call-arg]
 
 
 @pytest.mark.parametrize("key", ["not base64!", _b64(b"too short"), _b64(b"k" * 33)])
@@ -193,11 +187,7 @@ async def test_in_production_only_an_admin_may_decode():
     secret = "a-real-production-secret-0123456789abcdef"
     assert secret != DEVELOPMENT_JWT_SECRET
     settings = Settings(
-        env="production",
-        jwt_secret=secret,
-        payload_key=_b64(_key()),
-        temporal_insecure=True,
-        _env_file=None,
+        env="production", jwt_secret=secret, payload_key=_b64(_key()), _env_file=None
     )  # type: ignore[call-arg]
     body = _json([_payload("x")])
 

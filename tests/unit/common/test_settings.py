@@ -251,11 +251,7 @@ def test_development_secret_set_explicitly_is_refused_in_production(
 
 def test_real_secret_is_accepted_in_production(monkeypatch: pytest.MonkeyPatch) -> None:
     settings = _settings(
-        monkeypatch,
-        env="production",
-        jwt_secret=REAL_SECRET,
-        payload_key=REAL_PAYLOAD_KEY,
-        temporal_api_key="a-temporal-api-key",
+        monkeypatch, env="production", jwt_secret=REAL_SECRET, payload_key=REAL_PAYLOAD_KEY
     )
     assert settings.env == "production"
     assert settings.jwt_secret.get_secret_value() == REAL_SECRET

@@ -1,5 +1,5 @@
 """How the platform reaches Temporal (services/common/temporal.py's connect): mTLS or an API
-key from the settings, and production refusing to start with neither."""
+key from the settings, and a process of production refusing to connect with neither."""
 
 from __future__ import annotations
 
@@ -103,12 +103,16 @@ async def test_development_and_tests_connect_in_plain_text_as_before(monkeypatch
     assert connected["tls"] is False and connected["api_key"] is None
 
 
-def test_production_refuses_to_start_without_mtls_or_an_api_key(monkeypatch):
-    with pytest.raises(ValidationError) as refused:
-        _production(monkeypatch)
+async def test_production_refuses_to_connect_without_mtls_or_an_api_key(monkeypatch, connected):
+    settings = _production(monkeypatch)  # the web UI, which never connects, starts
+
+    with pytest.raises(ValueError) as refused:
+        await temporal.connect(settings)
+
     message = str(refused.value)
     assert "production reaches Temporal with mTLS or an API key" in message
     assert "LIFECARE_TEMPORAL_TLS_CERT" in message and "LIFECARE_TEMPORAL_API_KEY" in message
+    assert connected == {}  # no connection was tried
 
 
 async def test_production_in_plain_text_only_when_the_setting_says_so(monkeypatch, connected):
