@@ -44,7 +44,7 @@ class DateBounds:
     `order_years_ahead`): no decision in the future or older than `decision_years_back`
     years, no start or end date more than `years_ahead` years ahead."""
 
-    decision_years_back: int = 1
+    decision_years_back: int = 2
     years_ahead: int = 1
 
 

@@ -102,7 +102,7 @@ class Settings(BaseSettings):
     # an order's dates within reason (422 naming the bound): a decision today or at most
     # this many years back, never in the future; a start or end date at most this many
     # years ahead
-    order_decision_years_back: int = Field(default=1, ge=0, le=100)
+    order_decision_years_back: int = Field(default=2, ge=0, le=100)
     order_years_ahead: int = Field(default=1, ge=0, le=100)
     # a provider unit sees a customer while it has an unconfirmed, confirmed or ongoing order
     # for them, and for this long after the execution's end date; not after a withdrawal

@@ -93,10 +93,10 @@ async def _order(http, as_, **fields: str):
     ("days", "code", "bound"),
     [
         (1, "decision_date_in_future", "is in the future"),
-        (-366, "decision_date_too_old", "more than 1 year(s) back"),
-        (None, "decision_date_too_old", "more than 1 year(s) back"),
+        (-(2 * 365 + 1), "decision_date_too_old", "more than 2 year(s) back"),
+        (None, "decision_date_too_old", "more than 2 year(s) back"),
     ],
-    ids=["tomorrow", "a-year-and-a-day-back", "year-0001"],
+    ids=["tomorrow", "two-years-and-a-day-back", "year-0001"],
 )
 async def test_a_decision_date_out_of_bounds_is_a_422_naming_the_bound(
     http, as_, days: int | None, code: str, bound: str

@@ -126,9 +126,9 @@ def test_a_withdrawal_needs_a_clean_reason(reason: str, code: str) -> None:
 # --- dates within reason -------------------------------------------------------------------
 
 
-def test_a_decision_today_or_up_to_a_year_back_is_accepted() -> None:
+def test_a_decision_today_or_up_to_two_years_back_is_accepted() -> None:
     check_decision_date(decision_date=TODAY, today=TODAY, bounds=DateBounds())
-    check_decision_date(decision_date=date(2025, 12, 2), today=TODAY, bounds=DateBounds())
+    check_decision_date(decision_date=date(2024, 12, 2), today=TODAY, bounds=DateBounds())
 
 
 def test_a_decision_in_the_future_is_refused_naming_today() -> None:
@@ -142,12 +142,12 @@ def test_a_decision_in_the_future_is_refused_naming_today() -> None:
     )
 
 
-@pytest.mark.parametrize("decided", [date(1, 1, 1), date(2025, 12, 1)])
+@pytest.mark.parametrize("decided", [date(1, 1, 1), date(2024, 12, 1)])
 def test_a_decision_more_than_the_bound_back_is_refused_naming_the_earliest(decided: date) -> None:
     with pytest.raises(Invalid) as caught:
         check_new_order(decision_date=decided, planned_start_date=None, today=TODAY)
     assert caught.value.code == "decision_date_too_old"
-    assert "more than 1 year(s) back (the earliest is 2025-12-02)" in caught.value.message
+    assert "more than 2 year(s) back (the earliest is 2024-12-02)" in caught.value.message
 
 
 def test_the_bounds_are_settings() -> None:
@@ -189,7 +189,7 @@ def test_an_end_date_more_than_a_year_ahead_is_refused() -> None:
 def test_a_leap_day_bound_falls_on_the_28th() -> None:
     with pytest.raises(Invalid) as caught:
         check_decision_date(
-            decision_date=date(2027, 2, 27), today=date(2028, 2, 29), bounds=DateBounds()
+            decision_date=date(2027, 2, 27), today=date(2028, 2, 29), bounds=DateBounds(1)
         )
     assert "the earliest is 2027-02-28" in caught.value.message
 
