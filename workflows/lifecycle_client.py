@@ -24,7 +24,7 @@ from workflows.models import (
     WithdrawRequest,
     lifecycle_id,
 )
-from workflows.order_rules import OrderStatus
+from workflows.order_rules import DateBounds, OrderStatus
 
 __all__ = ["Actor", "ChangeResult", "confirm", "end", "lifecycle_id", "start", "withdraw"]
 
@@ -42,6 +42,7 @@ async def start(
     reminder_after: timedelta,
     reminder_every: timedelta,
     ivo_after: timedelta,
+    bounds: DateBounds | None = None,
 ) -> str:
     """Start the lifecycle of a new, unconfirmed order; returns its workflow id."""
     workflow_id = lifecycle_id(order_id)
@@ -60,6 +61,7 @@ async def start(
                     reminder_every=reminder_every.total_seconds(),
                     ivo_after=ivo_after.total_seconds(),
                 ),
+                bounds=bounds or DateBounds(),
             )
         ),
         id=workflow_id,

@@ -5,8 +5,10 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictBool
 from temporalio.common import SearchAttributeKey
+
+from workflows.order_rules import DateBounds
 
 CUSTOMER_NUMBER = SearchAttributeKey.for_keyword("CustomerNumber")
 UNIT_ID = SearchAttributeKey.for_keyword("UnitId")
@@ -60,6 +62,8 @@ class LifecycleState(BaseModel):
     decision_date: date
     created_at: datetime
     durations: Durations = Field(default_factory=Durations)
+    # the settings' date bounds when the order was created; the defaults for older runs
+    bounds: DateBounds = Field(default_factory=DateBounds)
     status: str = "unconfirmed"
     execution_id: uuid.UUID | None = None
     start_date: date | None = None
@@ -89,7 +93,8 @@ class WithdrawRequest(BaseModel):
 class EndRequest(BaseModel):
     end_date: date
     reason: str
-    confirmed: bool
+    # JSON's true only: a direct call's "yes" or 1 is refused as it decodes, as the API's is
+    confirmed: StrictBool
     actor: Actor
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from temporalio import workflow
@@ -20,6 +20,7 @@ with workflow.unsafe.imports_passed_through():
         AbsenceChange,
         AbsenceEntry,
         AbsenceEscalation,
+        Actor,
         ChangeResult,
         ConfirmCommand,
         ConfirmRequest,
@@ -122,11 +123,14 @@ class OrderLifecycle:
 
     @confirm.validator
     def _validate_confirm(self, request: ConfirmRequest) -> None:
+        self._check_actor("confirm", request.actor)
         self._check(
             domain.check_confirm,
             status=self.s.status,
             decision_date=self.s.decision_date,
             start_date=request.start_date,
+            today=self._today(),
+            bounds=self.s.bounds,
         )
 
     @workflow.update
@@ -147,7 +151,8 @@ class OrderLifecycle:
 
     @withdraw.validator
     def _validate_withdraw(self, request: WithdrawRequest) -> None:
-        self._check(domain.check_withdraw, status=self.s.status)
+        self._check_actor("withdraw", request.actor)
+        self._check(domain.check_withdraw, status=self.s.status, reason=request.reason)
 
     @workflow.update
     async def end(self, request: EndRequest) -> ChangeResult:
@@ -173,12 +178,16 @@ class OrderLifecycle:
 
     @end.validator
     def _validate_end(self, request: EndRequest) -> None:
+        self._check_actor("end", request.actor)
         self._check(
             domain.check_end,
             status=self.s.status,
             start_date=self.s.start_date or request.end_date,
             end_date=request.end_date,
+            reason=request.reason,
             sure=request.confirmed,
+            today=self._today(),
+            bounds=self.s.bounds,
         )
 
     @workflow.signal
@@ -421,6 +430,22 @@ class OrderLifecycle:
         self.s.status = str(status)
         workflow.upsert_search_attributes([ORDER_STATUS.value_set(self.s.status)])
         self._changed = True
+
+    def _check_actor(self, step: str, actor: Actor) -> None:
+        """The validators' first rule: the actor's role (and unit) may take this step, as
+        the API's own checks allow; an update sent straight to Temporal meets it too."""
+        self._check(
+            domain.check_actor,
+            step=step,
+            sub=actor.sub,
+            role=actor.role,
+            unit=actor.unit,
+            order_unit=self.s.unit_id,
+        )
+
+    @staticmethod
+    def _today() -> date:
+        return dates.today_in_stockholm(workflow.now())
 
     @staticmethod
     def _check(rule, **facts) -> None:  # type: ignore[no-untyped-def]

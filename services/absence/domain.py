@@ -139,6 +139,26 @@ def check_absence(
     return stay
 
 
+@dataclass(frozen=True)
+class AtStayEnd:
+    """What a stay's end does to its absences, by id."""
+
+    ended: list[uuid.UUID]  # run past the stay's last day, or open: they end on it
+    removed: list[uuid.UUID]  # begin after it: no day of them lies in the stay
+
+
+def at_stay_end(absences: Iterable[Absence], *, end_date: date) -> AtStayEnd:
+    """No absence outlives its stay: none keeps a last day after the stay's, none is left
+    with a last day before its first."""
+    ended, removed = [], []
+    for absence in absences:
+        if absence.from_date > end_date:
+            removed.append(absence.id)
+        elif absence.to_date is None or absence.to_date > end_date:
+            ended.append(absence.id)
+    return AtStayEnd(ended=ended, removed=removed)
+
+
 def check_stays_known(stays: Iterable[Stay]) -> None:
     """404 unless the customer has a stay at the caller's unit (another unit's is unknown)."""
     if not list(stays):

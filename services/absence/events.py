@@ -1,7 +1,6 @@
-"""Writing the absence service's events, and the orders events it keeps its stays from.
-
-The contracts are in services/common/contracts/absence.py.
-"""
+"""Writing the absence service's events (the contracts are in
+services/common/contracts/absence.py); the orders events it keeps its stays from are
+handled in service.py (STAY_HANDLERS)."""
 
 from __future__ import annotations
 
@@ -11,8 +10,7 @@ from typing import Any
 import asyncpg
 
 from services.absence import domain
-from services.common import contracts, stays
-from services.common.bus import Event, Handler
+from services.common import contracts
 from services.common.contracts.absence import (
     AbsenceChanged,
     AbsenceRegistered,
@@ -41,11 +39,3 @@ async def emit(
         escalate_after_days=domain.ESCALATE_AFTER_DAYS,
     )
     return await contracts.write(conn, schema="absence", event=event)
-
-
-async def on_stay_event(conn: asyncpg.Connection, event: Event) -> None:
-    """A stay began (order.confirmed) or ended (execution.ended): keep it in the read model."""
-    await stays.record(conn, schema="absence", stay=stays.stay_of(event))
-
-
-STAY_HANDLERS: dict[str, Handler] = dict.fromkeys(stays.STAY_EVENTS, on_stay_event)

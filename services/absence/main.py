@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from services.absence.api import router
-from services.absence.events import STAY_HANDLERS
+from services.absence.service import STAY_HANDLERS
 from services.common.app import ServiceSpec, create_app, event_consumer
 from services.common.bus import EventConsumer
 from services.common.settings import Settings

@@ -70,6 +70,19 @@ async def other_absences(
     return [domain.Absence(**record) for record in records]
 
 
+async def absences_of_stay(
+    conn: asyncpg.Connection, *, execution_id: uuid.UUID
+) -> list[domain.Absence]:
+    """The stay's absences that are not removed."""
+    records = await conn.fetch(
+        f"""SELECT a.id, a.from_date, a.to_date, s.end_date AS stay_end {_ABSENCE_FROM}
+            WHERE a.execution_id = $1 AND a.removed_at IS NULL
+            ORDER BY a.from_date""",
+        execution_id,
+    )
+    return [domain.Absence(**record) for record in records]
+
+
 async def insert_absence(
     conn: asyncpg.Connection,
     *,

@@ -11,8 +11,9 @@ from typing import Any
 import asyncpg
 
 from services.absence import domain, events, repository
-from services.common import audit
+from services.common import audit, stays
 from services.common.auth import Principal, Role
+from services.common.bus import Event, Handler
 from services.common.dates import today_in_stockholm
 from services.common.db import transaction
 from services.common.errors import NotFound
@@ -187,3 +188,42 @@ async def remove(
         revision = await repository.remove_absence(conn, id=absence_id, removed_by=caller.sub)
         await events.emit(conn, events.AbsenceRemoved, {**row, "revision": revision})
         await _audit(conn, caller, request_id, "absence.remove", f"absence:{absence_id}", [row])
+
+
+# --- the stays it learns from the orders service's events ----------------------------------
+
+# who changed an absence when its stay ended, in its row and in the audit log: the stay's
+# end (the orders service's audit log names the provider who ended it)
+STAY_ENDED_BY = "execution.ended"
+
+
+async def on_stay_event(conn: asyncpg.Connection, event: Event) -> None:
+    """A stay began (order.confirmed) or ended (execution.ended): keep it in the read model;
+    at its end, end the absences that run past its last day and remove those that begin
+    after it, each with its event (in the consumer's transaction)."""
+    stay = stays.stay_of(event)
+    await repository.lock_customer(conn, customer_id=stay.customer_id)  # against a change
+    await stays.record(conn, schema="absence", stay=stay)
+    if stay.end_date is None:
+        return
+    changes = domain.at_stay_end(
+        await repository.absences_of_stay(conn, execution_id=stay.execution_id),
+        end_date=stay.end_date,
+    )
+    system = Principal(sub=STAY_ENDED_BY, name="", role=Role.provider, unit=stay.unit_id)
+    request_id = f"event:{event.id}"
+    for absence_id in changes.ended:
+        row = await repository.set_to_date(
+            conn, id=absence_id, to_date=stay.end_date, updated_by=STAY_ENDED_BY
+        )
+        await events.emit(conn, events.AbsenceUpdated, row)
+        await _audit(conn, system, request_id, "absence.update", f"absence:{absence_id}", [row])
+    for absence_id in changes.removed:
+        before = await repository.get_absence(conn, id=absence_id, unit=None)
+        assert before is not None  # read under the customer's lock just above
+        revision = await repository.remove_absence(conn, id=absence_id, removed_by=STAY_ENDED_BY)
+        await events.emit(conn, events.AbsenceRemoved, {**before, "revision": revision})
+        await _audit(conn, system, request_id, "absence.remove", f"absence:{absence_id}", [before])
+
+
+STAY_HANDLERS: dict[str, Handler] = dict.fromkeys(stays.STAY_EVENTS, on_stay_event)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 from functools import lru_cache
+from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import (
@@ -72,6 +73,18 @@ class Settings(BaseSettings):
     amqp_url: AmqpDsn = AmqpDsn("amqp://guest:guest@127.0.0.1:5672/")
     temporal_address: str = "127.0.0.1:7233"
     temporal_namespace: str = "default"
+    # how the platform proves itself to Temporal, so that only its own processes can start
+    # or change a workflow: mTLS (a client certificate and its private key, PEM files; the CA
+    # of the server's certificate, if not a public one) or an API key (sent over TLS). In
+    # production a process that connects to Temporal refuses to start with neither, unless
+    # temporal_insecure says that plain text is meant (development and tests need neither;
+    # a process that never reaches Temporal, the web UI, needs none)
+    temporal_tls_cert: Path | None = None
+    temporal_tls_key: Path | None = None
+    temporal_tls_ca: Path | None = None
+    temporal_tls_server_name: str | None = None
+    temporal_api_key: SecretStr | None = None
+    temporal_insecure: bool = False
     task_queue: str = "lifecare"
     jwt_secret: SecretStr = SecretStr(DEVELOPMENT_JWT_SECRET)
     jwt_algorithm: str = "HS256"
@@ -86,6 +99,14 @@ class Settings(BaseSettings):
     reminder_after: Duration = timedelta(days=3)
     reminder_every: Duration = timedelta(days=7)
     ivo_after: Duration = timedelta(days=90)
+    # an order's dates within reason (422 naming the bound): a decision today or at most
+    # this many years back, never in the future; a start or end date at most this many
+    # years ahead
+    order_decision_years_back: int = Field(default=2, ge=0, le=100)
+    order_years_ahead: int = Field(default=1, ge=0, le=100)
+    # a provider unit sees a customer while it has an unconfirmed, confirmed or ongoing order
+    # for them, and for this long after the execution's end date; not after a withdrawal
+    customer_visible_after_end: Duration = timedelta(days=90)
     # the inbox is not an archive: messages older than this are deleted with their files
     message_retention: Duration = timedelta(days=180)
     # a registration right after a confirmation waits this long for the absence service to
@@ -171,6 +192,21 @@ class Settings(BaseSettings):
                 "LIFECARE_PAYLOAD_KEY is the development key; set a real one in production "
                 "(openssl rand -base64 32)"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _temporal_credentials_are_whole(self) -> Settings:
+        if (self.temporal_tls_cert is None) != (self.temporal_tls_key is None):
+            raise ValueError(
+                "LIFECARE_TEMPORAL_TLS_CERT and LIFECARE_TEMPORAL_TLS_KEY go together: "
+                "set both (the client certificate and its private key) or neither"
+            )
+        if self.temporal_api_key is not None and not self.temporal_api_key.get_secret_value():
+            raise ValueError("LIFECARE_TEMPORAL_API_KEY is empty")
+        for name in ("temporal_tls_cert", "temporal_tls_key", "temporal_tls_ca"):
+            path = getattr(self, name)
+            if path is not None and not path.is_file():
+                raise ValueError(f"LIFECARE_{name.upper()} names no file: {path}")
         return self
 
     @property

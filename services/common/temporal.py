@@ -4,13 +4,14 @@ from an API: updates whose refusals come back as the platform's 4xx."""
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 from typing import Any, TypeVar
 
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DataConverter, DefaultFailureConverterWithEncodedAttributes
 from temporalio.exceptions import ApplicationError
-from temporalio.service import RPCError, RPCStatusCode
+from temporalio.service import RPCError, RPCStatusCode, TLSConfig
 
 from services.common.errors import Conflict, LifecareError, Unavailable, error_for
 from services.common.payload_codec import EncryptionCodec, read_key
@@ -36,13 +37,53 @@ def data_converter(settings: Settings) -> DataConverter:
     )
 
 
+def tls_config(settings: Settings) -> TLSConfig | bool:
+    """How the client reaches Temporal: mTLS with the settings' certificate and key, TLS
+    for an API key (or a private CA alone), plain text otherwise (development, tests)."""
+    ca = _read(settings.temporal_tls_ca)
+    if settings.temporal_tls_cert is not None or ca is not None:
+        return TLSConfig(
+            server_root_ca_cert=ca,
+            domain=settings.temporal_tls_server_name,
+            client_cert=_read(settings.temporal_tls_cert),
+            client_private_key=_read(settings.temporal_tls_key),
+        )
+    return settings.temporal_api_key is not None
+
+
+def _read(path: Path | None) -> bytes | None:
+    return None if path is None else path.read_bytes()
+
+
+def check_secured(settings: Settings) -> None:
+    """Production reaches Temporal with mTLS or an API key, so that only the platform's own
+    processes can change a workflow; plain text only where `temporal_insecure` says so."""
+    if (
+        settings.env == "production"
+        and settings.temporal_tls_cert is None
+        and settings.temporal_api_key is None
+        and not settings.temporal_insecure
+    ):
+        raise ValueError(
+            "production reaches Temporal with mTLS or an API key: set "
+            "LIFECARE_TEMPORAL_TLS_CERT and LIFECARE_TEMPORAL_TLS_KEY (and "
+            "LIFECARE_TEMPORAL_TLS_CA), or LIFECARE_TEMPORAL_API_KEY; "
+            "LIFECARE_TEMPORAL_INSECURE=true only if plain text is meant"
+        )
+
+
 async def connect(settings: Settings, *, lazy: bool = False) -> Client:
     """A Temporal client as every process of the platform uses it: the API services, the
-    worker, the command line, the benchmarks and the tests."""
+    worker, the command line, the benchmarks and the tests. In production without mTLS or
+    an API key it refuses (check_secured), before any connection is tried."""
+    check_secured(settings)
+    api_key = settings.temporal_api_key
     return await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,
         data_converter=data_converter(settings),
+        tls=tls_config(settings),
+        api_key=None if api_key is None else api_key.get_secret_value(),
         lazy=lazy,
     )
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import asyncpg
 
+from services.common.errors import Conflict
 from services.messaging.domain import Envelope, Mailbox, MailboxKind
 
 Row = dict[str, Any]
@@ -119,6 +120,14 @@ async def owned_attachments(
     return {r["id"] for r in records}
 
 
+async def lock_attachments(conn: asyncpg.Connection, *, ids: list[uuid.UUID]) -> set[uuid.UUID]:
+    """Which of `ids` still exist; locked against deletion until the transaction ends."""
+    records = await conn.fetch(
+        "SELECT id FROM messaging.attachments WHERE id = ANY($1::uuid[]) FOR SHARE", ids
+    )
+    return {r["id"] for r in records}
+
+
 async def get_attachment(conn: asyncpg.Connection, *, id: uuid.UUID) -> Row | None:
     """An attachment with its bytes and who uploaded it."""
     record = await conn.fetchrow(
@@ -199,13 +208,20 @@ async def insert_message(
         [mailbox for mailbox, _name in recipients],
         [name for _mailbox, name in recipients],
     )
-    await conn.execute(
-        """INSERT INTO messaging.message_attachments (message_id, attachment_id, position)
-           SELECT $1, a.id, a.position
-           FROM unnest($2::uuid[]) WITH ORDINALITY AS a (id, position)""",
-        id,
-        attachment_ids,
-    )
+    try:
+        await conn.execute(
+            """INSERT INTO messaging.message_attachments (message_id, attachment_id, position)
+               SELECT $1, a.id, a.position
+               FROM unnest($2::uuid[]) WITH ORDINALITY AS a (id, position)""",
+            id,
+            attachment_ids,
+        )
+    except asyncpg.ForeignKeyViolationError as exc:
+        # the callers lock the files they attach; should one still be gone, say so
+        raise Conflict(
+            "a file attached to this message was deleted meanwhile; attach it again",
+            code="attachment_deleted",
+        ) from exc
 
 
 async def envelope(conn: asyncpg.Connection, *, id: uuid.UUID) -> Envelope | None:
@@ -333,6 +349,11 @@ async def delete_for(
         message_id,
     )
     if gone and files:
+        # lock the files first: a message being sent with one of them holds it FOR SHARE
+        # until it commits, and the DELETE after the wait then sees that it carries it
+        await conn.execute(
+            "SELECT FROM messaging.attachments WHERE id = ANY($1::uuid[]) FOR UPDATE", files
+        )
         await conn.execute(
             f"""DELETE FROM messaging.attachments a
                WHERE a.id = ANY($1::uuid[])
@@ -349,9 +370,12 @@ async def delete_older_than(
     messages = await conn.execute(
         "DELETE FROM messaging.messages WHERE sent_at < now() - $1::interval", retention
     )
+    # a file being attached right now is locked by that send: skipped, seen next time
     files = await conn.execute(
         f"""DELETE FROM messaging.attachments a
-           WHERE a.uploaded_at < now() - $1::interval AND {_CARRIED_BY_NONE}""",
+           WHERE a.id IN (SELECT id FROM messaging.attachments
+                          WHERE uploaded_at < now() - $1::interval FOR UPDATE SKIP LOCKED)
+             AND {_CARRIED_BY_NONE}""",
         unsent_upload_age,
     )
     return int(messages.split()[-1]), int(files.split()[-1])

@@ -10,7 +10,7 @@ import asyncpg
 from services.common import audit
 from services.common.auth import Principal
 from services.common.db import transaction
-from services.common.errors import Invalid, NotFound
+from services.common.errors import Conflict, Invalid, NotFound
 from services.messaging import domain, repository
 from services.messaging.domain import Envelope
 
@@ -57,7 +57,8 @@ async def _open(
         conn, message_id=message_id, mailboxes=domain.my_deliveries(caller, envelope)
     )
     message = await repository.get_message(conn, id=message_id)
-    assert message is not None  # its envelope was read in this transaction
+    if message is None:  # deleted by its last holder since its envelope was read
+        raise NotFound("no such message", code="message_not_found")
     await _audit(conn, caller, request_id, action, f"message:{message_id}", [envelope.customer_id])
     return message
 
@@ -265,13 +266,20 @@ async def forward(
     """Send the message on to other mailboxes, with its attachments."""
     async with transaction(pool) as conn:
         original = await _open(conn, caller, request_id, message_id, "message.read")
+        files = [a["id"] for a in original["attachments"]]
+        # kept from deletion until this commits; gone already if its last holder deleted it
+        if len(await repository.lock_attachments(conn, ids=files)) < len(files):
+            raise Conflict(
+                "the message was deleted while you forwarded it; nothing was sent",
+                code="message_deleted",
+            )
         sent = await _send(
             conn,
             caller,
             to=to,
             subject=domain.forward_subject(original["subject"]),
             body=_quote(body, original),
-            attachment_ids=[a["id"] for a in original["attachments"]],
+            attachment_ids=files,
             customer_id=original["customer_id"],
         )
         await _audit(

@@ -80,30 +80,39 @@ async def create_customer(
 async def search_customers(
     caller: Caller,
     pool: Pool,
+    settings: AppSettings,
     request_id: RequestId,
     q: str | None = None,
     id: Annotated[list[uuid.UUID] | None, Query(max_length=100)] = None,
 ) -> list[dict]:
     """Search by name, personnummer in any format, or customer number; `id` (repeated, at
     most 100) names the customers wanted, as a page that lists absences asks for names."""
-    return await service.search_customers(pool, caller, request_id, q=q, ids=id or None)
+    return await service.search_customers(pool, settings, caller, request_id, q=q, ids=id or None)
 
 
 @router.get("/customers/{customer_id}", response_model=Customer, tags=["customers"])
 async def get_customer(
-    customer_id: uuid.UUID, caller: Caller, pool: Pool, request_id: RequestId
+    customer_id: uuid.UUID,
+    caller: Caller,
+    pool: Pool,
+    settings: AppSettings,
+    request_id: RequestId,
 ) -> dict:
-    return await service.read_customer(pool, caller, request_id, customer_id)
+    return await service.read_customer(pool, settings, caller, request_id, customer_id)
 
 
 @router.get(
     "/customers/{customer_id}/executions", response_model=list[Execution], tags=["customers"]
 )
 async def customer_executions(
-    customer_id: uuid.UUID, caller: Caller, pool: Pool, request_id: RequestId
+    customer_id: uuid.UUID,
+    caller: Caller,
+    pool: Pool,
+    settings: AppSettings,
+    request_id: RequestId,
 ) -> list[dict]:
     """The customer's executions (at the caller's unit, for a provider)."""
-    return await service.customer_executions(pool, caller, request_id, customer_id)
+    return await service.customer_executions(pool, settings, caller, request_id, customer_id)
 
 
 # --- orders --------------------------------------------------------------------------------
@@ -187,11 +196,12 @@ async def confirm_order(
     caller: Caller,
     pool: Pool,
     client: Temporal,
+    settings: AppSettings,
     request_id: RequestId,
 ) -> Order:
     """Confirm the order with the day the customer moves in (provider of the order's unit)."""
     row = await service.confirm_order(
-        pool, client, caller, request_id, order_id, start_date=body.start_date
+        pool, client, settings, caller, request_id, order_id, start_date=body.start_date
     )
     return _order(row)
 
@@ -230,12 +240,14 @@ async def end_execution(
     caller: Caller,
     pool: Pool,
     client: Temporal,
+    settings: AppSettings,
     request_id: RequestId,
 ) -> dict:
     """End the execution with the last day, the reason and the provider's tick (provider)."""
     return await service.end_execution(
         pool,
         client,
+        settings,
         caller,
         request_id,
         execution_id,

@@ -12,12 +12,17 @@ from services.common.dates import later as later
 from services.common.dates import start_of_day as start_of_day
 from services.common.dates import today_in_stockholm as today_in_stockholm
 from services.common.errors import Invalid
+from workflows.order_rules import DateBounds as DateBounds
 from workflows.order_rules import EndReason as EndReason
 from workflows.order_rules import OrderStatus as OrderStatus
 from workflows.order_rules import ReminderPlan as ReminderPlan
+from workflows.order_rules import check_actor as check_actor
 from workflows.order_rules import check_confirm as check_confirm
+from workflows.order_rules import check_decision_date as check_decision_date
 from workflows.order_rules import check_end as check_end
+from workflows.order_rules import check_new_order as check_new_order
 from workflows.order_rules import check_withdraw as check_withdraw
+from workflows.order_rules import wrong_state as wrong_state
 
 # A list filter `confirmed` shows every order that has been confirmed and not ended.
 STATUS_FILTER: dict[str, tuple[OrderStatus, ...]] = {
@@ -107,15 +112,15 @@ def looks_like_personnummer(query: str) -> bool:
     return _PERSONNUMMER.match(query.strip().replace(" ", "")) is not None
 
 
-# --- order transitions --------------------------------------------------------------------
+# --- who sees a customer ------------------------------------------------------------------
 
 
-def check_new_order(*, decision_date: date, planned_start_date: date | None) -> None:
-    """A planned start cannot come before the decision."""
-    if planned_start_date is not None and planned_start_date < decision_date:
-        raise Invalid(
-            "the planned start date is before the decision date", code="start_before_decision"
-        )
+def customer_visible_since(today: date, keep_after_end: timedelta) -> date:
+    """A unit keeps seeing a customer whose stay there ended on or after this day."""
+    try:
+        return today - timedelta(days=keep_after_end.days)
+    except OverflowError:
+        return date.min
 
 
 # --- IVO: decisions not executed within three months ---------------------------------------

@@ -58,9 +58,15 @@ async def unit_exists(conn: asyncpg.Connection, *, id: str) -> bool:
 # --- customers -----------------------------------------------------------------------------
 
 _CUSTOMER_COLUMNS = "c.id, c.customer_number, c.personnummer, c.first_name, c.last_name"
-# A provider sees a customer once an order of theirs has reached the provider's unit.
+# A provider (unit $2) sees a customer while an order of theirs at the unit is unconfirmed,
+# confirmed or ongoing, and after its execution ended while the end date is on or after
+# {since} (a date parameter: today less the setting customer_visible_after_end); a
+# withdrawn order shows nothing. Other roles ($2 NULL) see every customer.
 _VISIBLE_TO_UNIT = """($2::text IS NULL OR EXISTS (
-    SELECT 1 FROM orders.orders o WHERE o.customer_id = c.id AND o.unit_id = $2))"""
+    SELECT 1 FROM orders.orders o LEFT JOIN orders.executions e ON e.order_id = o.id
+    WHERE o.customer_id = c.id AND o.unit_id = $2
+      AND (o.status IN ('unconfirmed', 'confirmed', 'ongoing')
+           OR (o.status = 'ended' AND e.end_date >= {since}::date))))"""
 
 
 async def insert_customer(
@@ -82,13 +88,22 @@ async def insert_customer(
     return dict(record)
 
 
-async def get_customer(conn: asyncpg.Connection, *, id: uuid.UUID, unit: str | None) -> Row | None:
+async def get_customer(
+    conn: asyncpg.Connection,
+    *,
+    id: uuid.UUID,
+    unit: str | None,
+    visible_since: date | None = None,
+) -> Row | None:
+    """The customer, if the unit may see them (every customer for `unit=None`); without
+    `visible_since`, a unit sees no customer whose stay there has ended."""
     return _row(
         await conn.fetchrow(
             f"SELECT {_CUSTOMER_COLUMNS} FROM orders.customers c "
-            f"WHERE c.id = $1 AND {_VISIBLE_TO_UNIT}",
+            f"WHERE c.id = $1 AND {_VISIBLE_TO_UNIT.format(since='$3')}",
             id,
             unit,
+            visible_since,
         )
     )
 
@@ -101,11 +116,13 @@ async def search_customers(
     unit: str | None,
     ids: list[uuid.UUID] | None = None,
     limit: int = 100,
+    visible_since: date | None = None,
 ) -> list[Row]:
-    """Customers by personnummer, customer number or a part of the name, or by their ids."""
+    """Customers by personnummer, customer number or a part of the name, or by their ids,
+    among those the unit may see (as get_customer)."""
     records = await conn.fetch(
         f"""SELECT {_CUSTOMER_COLUMNS} FROM orders.customers c
-            WHERE {_VISIBLE_TO_UNIT}
+            WHERE {_VISIBLE_TO_UNIT.format(since="$6")}
               AND ($5::uuid[] IS NULL OR c.id = ANY($5))
               AND ($1::text IS NULL
                    OR c.personnummer = $3
@@ -119,6 +136,7 @@ async def search_customers(
         personnummer,
         limit,
         ids,
+        visible_since,
     )
     return [dict(r) for r in records]
 

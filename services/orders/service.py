@@ -3,7 +3,9 @@ event. Routes (api.py) and the CLI call these; the rules are in domain.py."""
 
 from __future__ import annotations
 
+import contextlib
 import uuid
+from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 
 import asyncpg
@@ -13,7 +15,7 @@ from services.common import audit
 from services.common.auth import Principal, Role
 from services.common.contracts import orders as contracts
 from services.common.db import transaction
-from services.common.errors import Invalid, NotFound
+from services.common.errors import Conflict, Invalid, NotFound
 from services.common.settings import Settings
 from services.orders import domain, events, repository
 from workflows import lifecycle_client as lifecycle
@@ -25,6 +27,14 @@ def actor(caller: Principal, request_id: str) -> lifecycle.Actor:
     """Who asks the lifecycle for a change, as its audit row will name them."""
     return lifecycle.Actor(
         sub=caller.sub, role=caller.role.value, unit=caller.unit, request_id=request_id
+    )
+
+
+def date_bounds(settings: Settings) -> domain.DateBounds:
+    """How far from today an order's dates may lie, as the settings say."""
+    return domain.DateBounds(
+        decision_years_back=settings.order_decision_years_back,
+        years_ahead=settings.order_years_ahead,
     )
 
 
@@ -94,8 +104,16 @@ async def create_customer(
     return customer
 
 
+def visible_since(settings: Settings) -> date:
+    """A unit sees a customer whose stay with it ended on or after this day."""
+    return domain.customer_visible_since(
+        domain.today_in_stockholm(), settings.customer_visible_after_end
+    )
+
+
 async def search_customers(
     pool: asyncpg.Pool,
+    settings: Settings,
     caller: Principal,
     request_id: str,
     *,
@@ -106,18 +124,30 @@ async def search_customers(
     text, personnummer = search_terms(q)
     async with transaction(pool) as conn:
         rows = await repository.search_customers(
-            conn, text=text, personnummer=personnummer, unit=caller.provider_unit, ids=ids
+            conn,
+            text=text,
+            personnummer=personnummer,
+            unit=caller.provider_unit,
+            ids=ids,
+            visible_since=visible_since(settings),
         )
         await _audit(conn, caller, request_id, "customer.search", "customers", rows, key="id")
     return rows
 
 
 async def read_customer(
-    pool: asyncpg.Pool, caller: Principal, request_id: str, customer_id: uuid.UUID
+    pool: asyncpg.Pool,
+    settings: Settings,
+    caller: Principal,
+    request_id: str,
+    customer_id: uuid.UUID,
 ) -> dict:
-    """One customer (404 for a provider whose unit has no order of theirs)."""
+    """One customer (404 for a provider whose unit has no open order of theirs, nor a stay
+    that ended within the setting customer_visible_after_end)."""
     async with transaction(pool) as conn:
-        row = await repository.get_customer(conn, id=customer_id, unit=caller.provider_unit)
+        row = await repository.get_customer(
+            conn, id=customer_id, unit=caller.provider_unit, visible_since=visible_since(settings)
+        )
         if row is None:
             raise NotFound("no such customer", code="customer_not_found")
         await _audit(
@@ -127,11 +157,18 @@ async def read_customer(
 
 
 async def customer_executions(
-    pool: asyncpg.Pool, caller: Principal, request_id: str, customer_id: uuid.UUID
+    pool: asyncpg.Pool,
+    settings: Settings,
+    caller: Principal,
+    request_id: str,
+    customer_id: uuid.UUID,
 ) -> list[dict]:
-    """The customer's executions (at the caller's unit, for a provider)."""
+    """The customer's executions (at the caller's unit, for a provider who may see them)."""
     async with transaction(pool) as conn:
-        if await repository.get_customer(conn, id=customer_id, unit=caller.provider_unit) is None:
+        visible = await repository.get_customer(
+            conn, id=customer_id, unit=caller.provider_unit, visible_since=visible_since(settings)
+        )
+        if visible is None:
             raise NotFound("no such customer", code="customer_not_found")
         rows = await repository.customer_executions(
             conn, customer_id=customer_id, unit=caller.provider_unit
@@ -166,7 +203,12 @@ async def create_order(
 ) -> dict:
     """Send an order to a provider unit (caseworker); its lifecycle workflow starts with it."""
     caller.require(Role.caseworker)
-    domain.check_new_order(decision_date=decision_date, planned_start_date=planned_start_date)
+    domain.check_new_order(
+        decision_date=decision_date,
+        planned_start_date=planned_start_date,
+        today=domain.today_in_stockholm(),
+        bounds=date_bounds(settings),
+    )
     order_id = uuid.uuid4()
     async with transaction(pool) as conn:
         customer = await repository.get_customer(conn, id=customer_id, unit=None)
@@ -216,6 +258,7 @@ async def create_order(
             reminder_after=settings.reminder_after,
             reminder_every=settings.reminder_every,
             ivo_after=settings.ivo_after,
+            bounds=date_bounds(settings),
         )
         row = await repository.get_order(conn, id=order_id, unit=None)
     assert row is not None  # written above, in this transaction
@@ -266,9 +309,28 @@ async def read_order(
     return row
 
 
+@contextlib.asynccontextmanager
+async def _state_when_completed(
+    pool: asyncpg.Pool, order_id: uuid.UUID, step: str
+) -> AsyncIterator[None]:
+    """A change that finds the lifecycle completed lost a race (a withdrawal won it, say):
+    refuse it with the 409 that names the order's state now, as the rule would."""
+    try:
+        yield
+    except Conflict as exc:
+        if exc.code != "workflow_completed":
+            raise
+        async with pool.acquire() as conn:
+            state = await repository.order_state(conn, order_id=order_id)
+        if state is None:
+            raise
+        raise domain.wrong_state(step, state["status"]) from exc
+
+
 async def confirm_order(
     pool: asyncpg.Pool,
     client: Client,
+    settings: Settings,
     caller: Principal,
     request_id: str,
     order_id: uuid.UUID,
@@ -280,12 +342,24 @@ async def confirm_order(
     order = await read_order(pool, caller, request_id, order_id)
     # answered here when the order is plainly past this step (its workflow may have
     # completed); the workflow's validator applies the same rule to every open case
+    domain.check_actor(
+        step="confirm",
+        sub=caller.sub,
+        role=caller.role,
+        unit=caller.unit,
+        order_unit=order["unit_id"],
+    )
     domain.check_confirm(
-        status=order["status"], decision_date=order["decision_date"], start_date=start_date
+        status=order["status"],
+        decision_date=order["decision_date"],
+        start_date=start_date,
+        today=domain.today_in_stockholm(),
+        bounds=date_bounds(settings),
     )
-    result = await lifecycle.confirm(
-        client, order_id, start_date=start_date, actor=actor(caller, request_id)
-    )
+    async with _state_when_completed(pool, order_id, "confirm"):
+        result = await lifecycle.confirm(
+            client, order_id, start_date=start_date, actor=actor(caller, request_id)
+        )
     # the order as read above, with what the confirmation changed (no second read)
     return {
         **order,
@@ -307,8 +381,16 @@ async def withdraw_order(
     """Withdraw an unconfirmed order (caseworker)."""
     caller.require(Role.caseworker)
     order = await read_order(pool, caller, request_id, order_id)
-    domain.check_withdraw(status=order["status"])
-    await lifecycle.withdraw(client, order_id, reason=reason, actor=actor(caller, request_id))
+    domain.check_actor(
+        step="withdraw",
+        sub=caller.sub,
+        role=caller.role,
+        unit=caller.unit,
+        order_unit=order["unit_id"],
+    )
+    domain.check_withdraw(status=order["status"], reason=reason)
+    async with _state_when_completed(pool, order_id, "withdraw"):
+        await lifecycle.withdraw(client, order_id, reason=reason, actor=actor(caller, request_id))
     return await read_order(pool, caller, request_id, order_id)
 
 
@@ -330,6 +412,7 @@ async def read_execution(
 async def end_execution(
     pool: asyncpg.Pool,
     client: Client,
+    settings: Settings,
     caller: Principal,
     request_id: str,
     execution_id: uuid.UUID,
@@ -341,20 +424,31 @@ async def end_execution(
     """End the execution with its last day, the reason and the provider's tick."""
     caller.require(Role.provider)
     execution = await read_execution(pool, caller, request_id, execution_id)
+    domain.check_actor(
+        step="end",
+        sub=caller.sub,
+        role=caller.role,
+        unit=caller.unit,
+        order_unit=execution["unit_id"],
+    )
     domain.check_end(
         status=execution["status"],
         start_date=execution["start_date"],
         end_date=end_date,
-        sure=confirmed,
-    )
-    await lifecycle.end(
-        client,
-        execution["order_id"],
-        end_date=end_date,
         reason=reason,
-        confirmed=confirmed,
-        actor=actor(caller, request_id),
+        sure=confirmed,
+        today=domain.today_in_stockholm(),
+        bounds=date_bounds(settings),
     )
+    async with _state_when_completed(pool, execution["order_id"], "end"):
+        await lifecycle.end(
+            client,
+            execution["order_id"],
+            end_date=end_date,
+            reason=reason,
+            confirmed=confirmed,
+            actor=actor(caller, request_id),
+        )
     return await read_execution(pool, caller, request_id, execution_id)
 
 

@@ -13,6 +13,7 @@ from services.absence.domain import (
     Absence,
     Reason,
     Stay,
+    at_stay_end,
     check_absence,
     check_dates,
     check_period,
@@ -256,3 +257,22 @@ def test_an_absence_at_the_end_of_the_calendar_is_never_due():
     assert escalation_day(from_date=date(9999, 11, 29), to_date=None, stay_end=None) == date(
         9999, 12, 30
     )
+
+
+# --- a stay's end --------------------------------------------------------------------------
+
+
+def test_at_a_stays_end_absences_past_it_end_on_it_and_those_after_it_are_removed() -> None:
+    end = date(2026, 3, 15)
+    ids = {name: uuid.uuid4() for name in ("inside", "on", "across", "open", "after", "later")}
+    absences = [
+        Absence(id=ids["inside"], from_date=date(2026, 3, 1), to_date=date(2026, 3, 5)),
+        Absence(id=ids["on"], from_date=date(2026, 3, 10), to_date=end),
+        Absence(id=ids["across"], from_date=date(2026, 3, 12), to_date=date(2026, 3, 20)),
+        Absence(id=ids["open"], from_date=end, to_date=None),
+        Absence(id=ids["after"], from_date=date(2026, 3, 16), to_date=date(2026, 3, 17)),
+        Absence(id=ids["later"], from_date=date(2026, 4, 1), to_date=None),
+    ]
+    changes = at_stay_end(absences, end_date=end)
+    assert changes.ended == [ids["across"], ids["open"]]
+    assert changes.removed == [ids["after"], ids["later"]]

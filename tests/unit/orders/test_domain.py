@@ -346,20 +346,27 @@ def test_search_text_not_shaped_like_a_personnummer_is_not_recognized(query: str
 DECISION = date(2025, 3, 10)
 START = date(2025, 4, 1)
 NOT_UNCONFIRMED = ["confirmed", "ongoing", "ended", "withdrawn"]
+WHY = "Kunden tackade nej"
 
 
 def test_unconfirmed_order_can_be_confirmed_from_the_decision_date_on() -> None:
-    check_confirm(status="unconfirmed", decision_date=DECISION, start_date=DECISION)
-    check_confirm(status=OrderStatus.unconfirmed, decision_date=DECISION, start_date=START)
+    check_confirm(status="unconfirmed", decision_date=DECISION, start_date=DECISION, today=TODAY)
+    check_confirm(
+        status=OrderStatus.unconfirmed, decision_date=DECISION, start_date=START, today=TODAY
+    )
 
 
-def test_order_can_be_confirmed_with_a_start_date_far_in_the_future() -> None:
-    check_confirm(status="unconfirmed", decision_date=DECISION, start_date=date(2030, 1, 1))
+def test_order_can_be_confirmed_with_a_start_date_up_to_a_year_ahead() -> None:
+    check_confirm(
+        status="unconfirmed", decision_date=DECISION, start_date=date(2026, 6, 1), today=TODAY
+    )
 
 
 def test_confirming_with_a_start_before_the_decision_is_invalid_and_names_both_dates() -> None:
     with pytest.raises(Invalid) as caught:
-        check_confirm(status="unconfirmed", decision_date=DECISION, start_date=date(2025, 3, 9))
+        check_confirm(
+            status="unconfirmed", decision_date=DECISION, start_date=date(2025, 3, 9), today=TODAY
+        )
     assert caught.value.status == 422
     assert caught.value.code == "start_before_decision"
     assert caught.value.message == (
@@ -369,7 +376,7 @@ def test_confirming_with_a_start_before_the_decision_is_invalid_and_names_both_d
 
 def test_second_confirm_is_a_conflict_that_names_the_current_state() -> None:
     with pytest.raises(Conflict) as caught:
-        check_confirm(status="confirmed", decision_date=DECISION, start_date=START)
+        check_confirm(status="confirmed", decision_date=DECISION, start_date=START, today=TODAY)
     assert caught.value.status == 409
     assert caught.value.code == "order_confirmed"
     assert caught.value.message == "cannot confirm an order that is confirmed"
@@ -377,7 +384,7 @@ def test_second_confirm_is_a_conflict_that_names_the_current_state() -> None:
 
 def test_confirm_after_withdrawal_is_a_conflict_that_names_the_current_state() -> None:
     with pytest.raises(Conflict) as caught:
-        check_confirm(status="withdrawn", decision_date=DECISION, start_date=START)
+        check_confirm(status="withdrawn", decision_date=DECISION, start_date=START, today=TODAY)
     assert caught.value.code == "order_withdrawn"
     assert caught.value.message == "cannot confirm an order that is withdrawn"
 
@@ -385,7 +392,9 @@ def test_confirm_after_withdrawal_is_a_conflict_that_names_the_current_state() -
 @pytest.mark.parametrize("status", NOT_UNCONFIRMED)
 def test_confirm_of_an_order_that_is_not_unconfirmed_is_a_conflict(status: str) -> None:
     with pytest.raises(Conflict) as caught:
-        check_confirm(status=OrderStatus(status), decision_date=DECISION, start_date=START)
+        check_confirm(
+            status=OrderStatus(status), decision_date=DECISION, start_date=START, today=TODAY
+        )
     assert caught.value.status == 409
     assert caught.value.code == f"order_{status}"
     assert caught.value.message == f"cannot confirm an order that is {status}"
@@ -393,12 +402,14 @@ def test_confirm_of_an_order_that_is_not_unconfirmed_is_a_conflict(status: str) 
 
 def test_wrong_state_is_reported_before_a_wrong_start_date() -> None:
     with pytest.raises(Conflict):
-        check_confirm(status="confirmed", decision_date=DECISION, start_date=date(2025, 1, 1))
+        check_confirm(
+            status="confirmed", decision_date=DECISION, start_date=date(2025, 1, 1), today=TODAY
+        )
 
 
 def test_unconfirmed_order_can_be_withdrawn() -> None:
-    check_withdraw(status="unconfirmed")
-    check_withdraw(status=OrderStatus.unconfirmed)
+    check_withdraw(status="unconfirmed", reason=WHY)
+    check_withdraw(status=OrderStatus.unconfirmed, reason=WHY)
 
 
 @pytest.mark.parametrize("status", NOT_UNCONFIRMED)
@@ -406,7 +417,7 @@ def test_withdrawing_an_order_that_is_not_unconfirmed_is_a_conflict_naming_the_s
     status: str,
 ) -> None:
     with pytest.raises(Conflict) as caught:
-        check_withdraw(status=status)
+        check_withdraw(status=status, reason=WHY)
     assert caught.value.status == 409
     assert caught.value.code == f"order_{status}"
     assert caught.value.message == f"cannot withdraw an order that is {status}"
@@ -414,13 +425,29 @@ def test_withdrawing_an_order_that_is_not_unconfirmed_is_a_conflict_naming_the_s
 
 @pytest.mark.parametrize("status", ["confirmed", "ongoing"])
 def test_confirmed_or_ongoing_execution_can_be_ended_on_or_after_its_start(status: str) -> None:
-    check_end(status=status, start_date=START, end_date=START, sure=True)
-    check_end(status=status, start_date=START, end_date=date(2025, 12, 31), sure=True)
+    check_end(
+        status=status, start_date=START, end_date=START, sure=True, reason="moved_home", today=TODAY
+    )
+    check_end(
+        status=status,
+        start_date=START,
+        end_date=date(2025, 12, 31),
+        sure=True,
+        reason="moved_home",
+        today=TODAY,
+    )
 
 
 def test_ending_before_the_start_date_is_invalid_and_names_both_dates() -> None:
     with pytest.raises(Invalid) as caught:
-        check_end(status="ongoing", start_date=START, end_date=date(2025, 3, 31), sure=True)
+        check_end(
+            status="ongoing",
+            start_date=START,
+            end_date=date(2025, 3, 31),
+            sure=True,
+            reason="moved_home",
+            today=TODAY,
+        )
     assert caught.value.status == 422
     assert caught.value.code == "end_before_start"
     assert caught.value.message == "the end date 2025-03-31 is before the start date 2025-04-01"
@@ -428,7 +455,14 @@ def test_ending_before_the_start_date_is_invalid_and_names_both_dates() -> None:
 
 def test_ending_without_ticking_sure_is_invalid() -> None:
     with pytest.raises(Invalid) as caught:
-        check_end(status="ongoing", start_date=START, end_date=date(2025, 5, 1), sure=False)
+        check_end(
+            status="ongoing",
+            start_date=START,
+            end_date=date(2025, 5, 1),
+            sure=False,
+            reason="moved_home",
+            today=TODAY,
+        )
     assert caught.value.status == 422
     assert caught.value.code == "end_not_confirmed"
     assert caught.value.message == (
@@ -441,7 +475,14 @@ def test_ending_an_execution_that_is_not_running_is_a_conflict_naming_the_state(
     status: str,
 ) -> None:
     with pytest.raises(Conflict) as caught:
-        check_end(status=status, start_date=START, end_date=date(2025, 5, 1), sure=True)
+        check_end(
+            status=status,
+            start_date=START,
+            end_date=date(2025, 5, 1),
+            sure=True,
+            reason="moved_home",
+            today=TODAY,
+        )
     assert caught.value.status == 409
     assert caught.value.code == f"execution_{status}"
     assert caught.value.message == f"cannot end an execution that is {status}"
@@ -449,19 +490,26 @@ def test_ending_an_execution_that_is_not_running_is_a_conflict_naming_the_state(
 
 def test_ending_twice_is_a_conflict_even_when_not_sure() -> None:
     with pytest.raises(Conflict) as caught:
-        check_end(status="ended", start_date=START, end_date=START, sure=False)
+        check_end(
+            status="ended",
+            start_date=START,
+            end_date=START,
+            sure=False,
+            reason="moved_home",
+            today=TODAY,
+        )
     assert caught.value.code == "execution_ended"
 
 
 def test_new_order_without_or_with_a_planned_start_on_or_after_the_decision_is_accepted() -> None:
-    check_new_order(decision_date=DECISION, planned_start_date=None)
-    check_new_order(decision_date=DECISION, planned_start_date=DECISION)
-    check_new_order(decision_date=DECISION, planned_start_date=START)
+    check_new_order(decision_date=DECISION, planned_start_date=None, today=TODAY)
+    check_new_order(decision_date=DECISION, planned_start_date=DECISION, today=TODAY)
+    check_new_order(decision_date=DECISION, planned_start_date=START, today=TODAY)
 
 
 def test_new_order_planned_to_start_before_the_decision_is_invalid() -> None:
     with pytest.raises(Invalid) as caught:
-        check_new_order(decision_date=DECISION, planned_start_date=date(2025, 3, 9))
+        check_new_order(decision_date=DECISION, planned_start_date=date(2025, 3, 9), today=TODAY)
     assert caught.value.status == 422
     assert caught.value.code == "start_before_decision"
     assert caught.value.message == "the planned start date is before the decision date"
