@@ -138,7 +138,20 @@ def test_only_the_ingress_reaches_the_web_ui_and_everything_else_is_denied(objec
 def test_production_holds_secrets_only_by_reference() -> None:
     objects = render("production")
     assert of_kind(objects, "Secret") == {}
-    assert of_kind(objects, "ConfigMap")["lifecare-config"]["data"]["LIFECARE_ENV"] == "production"
+    config = of_kind(objects, "ConfigMap")["lifecare-config"]["data"]
+    assert config["LIFECARE_ENV"] == "production"
+
+
+def test_production_reaches_temporal_with_mtls_from_a_secret() -> None:
+    objects = render("production")
+    config = of_kind(objects, "ConfigMap")["lifecare-config"]["data"]
+    mount = config["LIFECARE_TEMPORAL_TLS_CERT"].rsplit("/", 1)[0]
+    for name, deployment in of_kind(objects, "Deployment").items():
+        pod = deployment["spec"]["template"]["spec"]
+        secrets = {v["name"]: v["secret"]["secretName"] for v in pod["volumes"] if "secret" in v}
+        assert secrets.get("temporal-client-tls") == "temporal-client-tls", name
+        mounts = {m["mountPath"] for m in pod["containers"][0]["volumeMounts"]}
+        assert mount in mounts, name
 
 
 def test_the_engines_configuration_is_there_and_says_what_cannot_change() -> None:
