@@ -342,6 +342,14 @@ def main(argv: list[str] | None = None) -> None:
     except ValidationError as exc:
         parser.exit(2, f"lifecare: the settings are not valid:\n{exc}\n")
 
+    if args.command == "worker":
+        from services.common.temporal import check_secured
+
+        try:  # refuse at once, with the reason, not with a traceback once connecting
+            check_secured(settings)
+        except ValueError as exc:
+            parser.exit(2, f"lifecare: {exc}\n")
+
     if args.command == "up":
         code = up(settings)
     elif args.command == "migrate":
