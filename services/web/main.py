@@ -89,7 +89,7 @@ def build(
     app.state.templates = templates()
     app.state.people = People()
     app.add_middleware(
-        BodyGuard, max_body=settings.max_body_bytes, max_upload_body=settings.max_upload_bytes
+        BodyGuard, max_body=settings.max_body_bytes, max_upload_body=settings.web_max_upload_bytes
     )
     app.add_middleware(PageHeaders)
     app.add_middleware(SecurityHeaders)
