@@ -9,8 +9,10 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
 from fastapi import APIRouter
-from fastapi.responses import Response
+from fastapi.responses import Response, StreamingResponse
+from starlette.background import BackgroundTask
 from starlette.datastructures import FormData, UploadFile
 from starlette.exceptions import HTTPException
 
@@ -168,6 +170,8 @@ async def _upload(page: Page, files: list[UploadFile]) -> list[str]:
                 files={"file": (name, data, content_type)},
             )
         except ApiError as error:
+            if error.status == 401:
+                raise  # signed out meanwhile: sign in again
             text = UPLOAD_TEXTS.get(error.code, N_("Filen {name} kunde inte bifogas."))
             raise UploadRefused(text.format(name=name)) from error
         ids.append(str(response.json()["id"]))
@@ -273,6 +277,8 @@ async def send_new_message(page: Web) -> Response:
             form.add("files", refused.text)
             return await _compose(page, form, recipients, status_code=422, dropped=dropped)
         except ApiError as error:
+            if error.status == 401:
+                raise
             form.refused(error, SEND_CODES, FIELDS)
             return await _compose(page, form, recipients, status_code=error.status, dropped=dropped)
         except ServiceDown:
@@ -335,15 +341,31 @@ async def print_page(page: Web, message_id: str) -> Response:
 
 @router.get("/bilagor/{attachment_id}")
 async def download(page: Web, attachment_id: str) -> Response:
-    """A file of a message, as the messaging service gives it (its type and name)."""
-    answer = await page.api.call(
-        "messaging", "GET", f"/attachments/{_message_id(attachment_id)}", page.token
+    """A file of a message, streamed on as the messaging service gives it (its type and
+    name); a 404 page for a file the person may not have."""
+    api = page.api
+    request = api.http.build_request(
+        "GET",
+        f"{api.base['messaging']}/attachments/{_message_id(attachment_id)}",
+        headers={"Authorization": f"Bearer {page.token}"},
     )
+    try:
+        answer = await api.http.send(request, stream=True)
+    except httpx.HTTPError as exc:
+        raise ServiceDown("messaging") from exc
+    if answer.status_code >= 400:
+        await answer.aclose()
+        if answer.status_code >= 500:
+            raise ServiceDown("messaging")
+        raise ApiError(answer.status_code, f"http_{answer.status_code}", answer.reason_phrase)
     headers = {"Content-Disposition": answer.headers.get("content-disposition", "attachment")}
-    return Response(
-        answer.content,
+    if "content-length" in answer.headers and "content-encoding" not in answer.headers:
+        headers["Content-Length"] = answer.headers["content-length"]
+    return StreamingResponse(
+        answer.aiter_bytes(),
         media_type=answer.headers.get("content-type", "application/octet-stream"),
         headers=headers,
+        background=BackgroundTask(answer.aclose),
     )
 
 
@@ -411,7 +433,7 @@ async def _reply(page: Page, message_id: str, all: bool) -> Response:
                 "messaging", path, page.token, {"body": values.get("body", ""), "all": all}
             )
         except ApiError as error:
-            if error.status == 404:
+            if error.status in (401, 404):
                 raise
             form.refused(error, REPLY_CODES, FIELDS)
             message = await _shown(page, message_id)
@@ -493,7 +515,7 @@ async def forward(page: Web, message_id: str) -> Response:
                     {"to": recipients.chosen, "body": values.get("body", "")},
                 )
             except ApiError as error:
-                if error.status == 404:
+                if error.status in (401, 404):
                     raise
                 form.refused(error, SEND_CODES, FIELDS)
             except ServiceDown:
