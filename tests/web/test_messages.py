@@ -127,6 +127,7 @@ async def test_a_provider_shares_two_files_with_bosam_who_answers(
         "Här är Elsas plan."
     )
     await axe.check(other, "reply form")
+    await shoot(other, "svara")
     await other.get_by_role("button", name="Skicka").click()
     await expect(other.get_by_role("alert")).to_contain_text("Skriv ditt svar.")
     await axe.check(other, "reply refused")
@@ -168,6 +169,7 @@ async def test_a_provider_shares_two_files_with_bosam_who_answers(
     await choose_recipient(page, "Avgifter", "Avgifter")
     await expect(text).to_have_value("För kännedom.")
     await axe.check(page, "forward recipients found")
+    await shoot(page, "vidarebefordra")
     await page.get_by_role("button", name="Skicka").click()
     await expect(page.get_by_role("status")).to_have_text("Meddelandet har vidarebefordrats.")
     await expect(page.get_by_role("heading", level=1, name=f"Vb: {answer}")).to_be_visible()
@@ -189,6 +191,7 @@ async def test_a_provider_shares_two_files_with_bosam_who_answers(
     await page.get_by_role("link", name="Radera").click()
     await expect(page.get_by_role("heading", name="Radera meddelandet")).to_be_visible()
     await axe.check(page, "delete confirmation")
+    await shoot(page, "radera")
     await page.get_by_role("button", name="Radera").click()
     await expect(page.get_by_role("status")).to_have_text("Meddelandet har raderats.")
     await expect(page.get_by_role("heading", level=1, name="Meddelanden")).to_be_visible()
@@ -205,6 +208,11 @@ async def test_a_provider_shares_two_files_with_bosam_who_answers(
             await page.reload()
     await expect(reminder.first).to_contain_text("Lifecare")
     await axe.check(page, "inbox with a reminder")
+    await page.set_viewport_size({"width": 320, "height": 800})
+    await shoot(page, "inkorg-320")
+    await page.get_by_role("link", name="Nytt meddelande").click()
+    await axe.check(page, "new message at 320 px")
+    await shoot(page, "nytt-meddelande-320")
 
 
 async def write_to_bosam(page: Page, subject: str, body: str) -> None:
