@@ -149,6 +149,9 @@ class Settings(BaseSettings):
     # upload route refuses a file over 10 MB itself)
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     max_upload_bytes: int = Field(default=10 * 1024 * 1024 + 256 * 1024, ge=1024)
+    # the web UI's multipart posts (a message with its files, sent on by the web UI one by
+    # one): room for the ten files of at most 10 MB a message may carry, and the framing
+    web_max_upload_bytes: int = Field(default=100 * 1024 * 1024 + 512 * 1024, ge=1024)
 
     # the codec server's limit: a batch of payloads as Temporal's gRPC messages carry them
     codec_max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)

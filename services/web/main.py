@@ -94,7 +94,7 @@ def build(
     # through the identity provider (issue 13) and has none
     app.state.people = People(DEMO_PEOPLE if settings.env != "production" else ())
     app.add_middleware(
-        BodyGuard, max_body=settings.max_body_bytes, max_upload_body=settings.max_upload_bytes
+        BodyGuard, max_body=settings.max_body_bytes, max_upload_body=settings.web_max_upload_bytes
     )
     app.add_middleware(PageHeaders)
     app.add_middleware(RequestIdMiddleware)
