@@ -3,6 +3,7 @@ work there, customers and orders."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import date, timedelta
 
@@ -22,6 +23,7 @@ class Staff:
         self.people = web_app.state.people
         self.as_ = as_
         self.orders_url = web_app.state.settings.orders_url
+        self.absence_url = web_app.state.settings.absence_url
         self.tag = uuid.uuid4().hex[:6]
 
     def api(self) -> httpx.AsyncClient:
@@ -73,3 +75,23 @@ class Staff:
             )
             assert response.status_code == 200, response.text
             return response.json()
+
+    async def absence(self, customer: dict, unit: dict, from_date: date, **fields: str) -> dict:
+        """An absence of a customer with a confirmed stay at `unit`, registered as its
+        provider (waiting while the absence service learns the stay from the bus)."""
+        body = {
+            "customer_id": customer["id"],
+            "reason": fields.get("reason", "hospital"),
+            "description": fields.get("description", "Inlagd på sjukhus"),
+            "from_date": str(from_date),
+        }
+        async with httpx.AsyncClient(base_url=self.absence_url, timeout=20) as http:
+            for _ in range(100):
+                response = await http.post(
+                    "/absences", json=body, headers=self.as_("provider", unit["id"])
+                )
+                if response.status_code != 404:  # 404: the stay is not known there yet
+                    break
+                await asyncio.sleep(0.1)
+        assert response.status_code == 201, response.text
+        return response.json()

@@ -35,7 +35,7 @@ async def test_a_provider_with_two_units_chooses_one_and_can_switch(page, staff,
     box = page.get_by_role("region", name=re.compile("Ej bekräftade beställningar"))
     await expect(box.get_by_role("link", name=re.compile(customer["last_name"]))).to_be_visible()
     await axe.check(page, "start page")
-    await shoot(page, "startsida", docs=True)
+    await shoot(page, "startsida-efter-inloggning")
 
     await page.get_by_role("link", name="Byt enhet").click()
     await page.get_by_label("Enhet").select_option(label=south["name"])
