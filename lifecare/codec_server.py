@@ -22,8 +22,6 @@ from services.common.temporal import payload_codec
 
 log = logging.getLogger(__name__)
 
-PORT = 8089
-
 
 def _operator(request: Request) -> None:
     """Anyone on this machine in development; in production an admin's bearer token."""

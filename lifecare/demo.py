@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import random
 import time
-from datetime import timedelta
+from datetime import date, timedelta
 
 import httpx
 
@@ -26,6 +27,18 @@ CUSTOMERS = [
 def test_personnummer(birth: str, serial: str) -> str:
     """A 12-digit personnummer with a valid check digit."""
     return f"{birth}{serial}{luhn_check_digit(birth[2:] + serial)}"
+
+
+def random_test_personnummer(
+    rng: random.Random | None = None, born_from: int = 1925, born_to: int = 1945
+) -> str:
+    """A random 12-digit test personnummer: born in the years given, serial 98x (the range
+    Skatteverket keeps for test numbers), a valid check digit. The one generator of the
+    demo data, the tests and the benches."""
+    rng = rng or random.Random()
+    first, last = date(born_from, 1, 1), date(born_to, 12, 31)
+    born = first + timedelta(days=rng.randrange((last - first).days + 1))
+    return test_personnummer(born.strftime("%Y%m%d"), f"98{rng.randrange(10)}")
 
 
 def seed(orders_url: str, *, admin: str, caseworker: str) -> bool:

@@ -38,7 +38,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 if __name__ == "__main__" and not __package__:  # run as `python bench/lifecycle/run.py`
@@ -51,10 +51,11 @@ with workflow.unsafe.imports_passed_through():
     from temporalio.client import Client
     from temporalio.worker import Worker
 
+    from lifecare.demo import random_test_personnummer
     from services.common import temporal
     from services.common.auth import issue_token
     from services.common.settings import get_settings
-    from services.orders.domain import luhn_check_digit, today_in_stockholm
+    from services.orders.domain import today_in_stockholm
 
 FLOOR_TASK_QUEUE = "bench-floor"
 GOAL_RATE_RATIO = 0.5  # lifecycle rate >= half the floor's
@@ -236,16 +237,6 @@ class LifecycleWork:
 # --- preparing data (not timed) --------------------------------------------------------------
 
 
-def random_personnummer(rng: random.Random) -> str:
-    """A 12-digit test personnummer: born 1925-1945, serial 98x, valid Luhn check digit."""
-    born = date(1925, 1, 1) + timedelta(
-        days=rng.randrange((date(1945, 12, 31) - date(1925, 1, 1)).days + 1)
-    )
-    birth = born.strftime("%Y%m%d")
-    serial = f"98{rng.randrange(10)}"
-    return f"{birth}{serial}{luhn_check_digit(birth[2:] + serial)}"
-
-
 async def prepare(
     base_url: str, admin: str, caseworker: str, unit_id: str, customers: int, concurrency: int
 ) -> list[str]:
@@ -267,7 +258,7 @@ async def prepare(
                 response = await http.post(
                     "/customers",
                     json={
-                        "personnummer": random_personnummer(rng),
+                        "personnummer": random_test_personnummer(rng),
                         "first_name": "Bench",
                         "last_name": f"Kund {index}",
                     },

@@ -10,8 +10,6 @@ from services.common.app import ServiceSpec, create_app, event_consumer
 from services.common.bus import EventConsumer
 from services.common.settings import Settings
 
-PORT = 8002
-
 
 def _consumers(app: FastAPI) -> list[EventConsumer]:
     """Who stays at which unit, from when to when: the orders service's events."""

@@ -11,8 +11,6 @@ from services.common.app import ServiceSpec, create_app, event_consumer
 from services.common.bus import EventConsumer
 from services.common.settings import Settings
 
-PORT = 8003
-
 
 def _consumers(app: FastAPI) -> list[EventConsumer]:
     """Customers, stays and absences, from the orders and absence services' events."""

@@ -10,8 +10,6 @@ from services.common.settings import Settings
 from services.messaging import events
 from services.messaging.api import router
 
-PORT = 8004
-
 
 def consumers(app: FastAPI) -> list[EventConsumer]:
     """Units for the mailbox directory and the platform's notices, from one ordered queue."""

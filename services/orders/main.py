@@ -8,7 +8,6 @@ from services.common.app import ServiceSpec, create_app
 from services.common.settings import Settings
 from services.orders.api import router
 
-PORT = 8001
 SPEC = ServiceSpec(
     name="orders",
     title="Lifecare orders",

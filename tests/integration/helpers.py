@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-import random
 import uuid
 from datetime import date
 
 import httpx
 
-from services.orders.domain import luhn_check_digit
+from lifecare.demo import random_test_personnummer
 from tests.integration import personal_data
 
 
 def test_personnummer() -> str:
-    """A fresh 12-digit personnummer with a valid check digit (serial 98x, as test numbers)."""
-    birth = date(1930, 1, 1).toordinal() + random.randrange(15 * 365)
-    born = date.fromordinal(birth).strftime("%Y%m%d")
-    serial = f"98{random.randrange(10)}"
-    return f"{born}{serial}{luhn_check_digit(born[2:] + serial)}"
+    """A fresh 12-digit test personnummer (serial 98x, a valid check digit), born 1930-1945."""
+    return random_test_personnummer(born_from=1930, born_to=1945)
 
 
 async def new_unit(http: httpx.AsyncClient, admin: dict) -> str:
