@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from html import escape
-
+from services.common.html import render
 from services.messaging.domain import SYSTEM_SENDER, local_time
 
 
@@ -18,29 +17,4 @@ def message_page(message: dict) -> str:
         ("Ämne", message["subject"]),
         ("Bifogade filer", files),
     ]
-    cells = "\n".join(
-        f"<tr><th>{escape(label)}</th><td>{escape(str(value))}</td></tr>" for label, value in rows
-    )
-    body = escape(message["body"]).replace("\n", "<br>\n")
-    return f"""<!doctype html>
-<html lang="sv">
-<head>
-<meta charset="utf-8">
-<title>Meddelande: {escape(message["subject"])}</title>
-<style>
-  body {{ font-family: sans-serif; margin: 2em; }}
-  th {{ text-align: left; padding-right: 2em; vertical-align: top; }}
-  .body {{ margin-top: 1.5em; }}
-  @media print {{ button {{ display: none; }} }}
-</style>
-</head>
-<body>
-<h1>Meddelande</h1>
-<table>
-{cells}
-</table>
-<div class="body"><p>{body}</p></div>
-<button onclick="window.print()">Skriv ut</button>
-</body>
-</html>
-"""
+    return render("services.messaging", "print_message.html", message=message, rows=rows)

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from html import escape
-
+from services.common.html import render
 from services.orders.domain import format_personnummer
 
 STATUS_SV = {
@@ -30,29 +29,4 @@ def order_page(order: dict) -> str:
         ("Verkställd från", order["start_date"] or "–"),
         ("Avslutad", order["end_date"] or "–"),
     ]
-    cells = "\n".join(
-        f"<tr><th>{escape(label)}</th><td>{escape(str(value))}</td></tr>" for label, value in rows
-    )
-    text = escape(order["text"]).replace("\n", "<br>\n")
-    return f"""<!doctype html>
-<html lang="sv">
-<head>
-<meta charset="utf-8">
-<title>Beställning {escape(order["customer_number"])}</title>
-<style>
-  body {{ font-family: sans-serif; margin: 2em; }}
-  th {{ text-align: left; padding-right: 2em; }}
-  .text {{ margin-top: 1.5em; white-space: normal; }}
-  @media print {{ button {{ display: none; }} }}
-</style>
-</head>
-<body>
-<h1>Beställning</h1>
-<table>
-{cells}
-</table>
-<div class="text"><h2>Beställningstext</h2><p>{text}</p></div>
-<button onclick="window.print()">Skriv ut</button>
-</body>
-</html>
-"""
+    return render("services.orders", "print_order.html", order=order, rows=rows)
