@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
 from services.absence import domain, service
+from services.absence.repository import AbsenceRow
 from services.absence.schemas import Absence, AbsenceChange, AbsenceIn
 from services.common import audit
 from services.common.deps import AppSettings, Caller, Pool, RequestId
@@ -16,10 +17,10 @@ from services.common.deps import AppSettings, Caller, Pool, RequestId
 router = APIRouter(tags=["absence"])
 
 
-def _absence(row: dict[str, Any]) -> Absence:
-    last = row["last_day"]
-    days = None if last is None else domain.whole_days(row["from_date"], last)
-    return Absence(**row, days_without_meals=days)
+def _absence(row: AbsenceRow) -> Absence:
+    last = row.last_day
+    days = None if last is None else domain.whole_days(row.from_date, last)
+    return Absence(**row.as_dict(), days_without_meals=days)
 
 
 @router.post("/absences", status_code=201, response_model=Absence)

@@ -1,16 +1,39 @@
-"""All SQL of the absence service. Functions never commit: the caller owns the transaction."""
+"""All SQL of the absence service. Functions never commit: the caller owns the transaction.
+They return typed rows."""
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
-from datetime import date
-from typing import Any
+from datetime import date, datetime
 
 import asyncpg
 
 from services.absence import domain
+from services.common.rows import Row
 
-Row = dict[str, Any]
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class AbsenceRow(Row):
+    """An absence that is not removed, with its stay's end and its last day."""
+
+    id: uuid.UUID
+    customer_id: uuid.UUID
+    unit_id: str
+    order_id: uuid.UUID
+    execution_id: uuid.UUID
+    reason: str
+    description: str
+    from_date: date
+    to_date: date | None
+    revision: int
+    registered_by: str
+    registered_at: datetime
+    updated_by: str | None
+    updated_at: datetime | None
+    stay_end_date: date | None
+    last_day: date | None  # to_date, or the stay's end for an absence left open
+
 
 # LEAST skips NULLs: the absence's last day, or its stay's end for an open absence
 # (domain.last_day); NULL while both are open.
@@ -23,10 +46,6 @@ _ABSENCE_COLUMNS = f"""
 _ABSENCE_FROM = """
     FROM absence.absences a JOIN absence.stays s ON s.execution_id = a.execution_id
 """
-
-
-def _row(record: asyncpg.Record | None) -> Row | None:
-    return dict(record) if record is not None else None
 
 
 # --- the read model of stays ---------------------------------------------------------------
@@ -94,7 +113,7 @@ async def insert_absence(
     from_date: date,
     to_date: date | None,
     registered_by: str,
-) -> Row:
+) -> AbsenceRow:
     await conn.execute(
         """INSERT INTO absence.absences (id, customer_id, unit_id, order_id, execution_id,
                                          reason, description, from_date, to_date, registered_by)
@@ -115,9 +134,11 @@ async def insert_absence(
     return row
 
 
-async def get_absence(conn: asyncpg.Connection, *, id: uuid.UUID, unit: str | None) -> Row | None:
+async def get_absence(
+    conn: asyncpg.Connection, *, id: uuid.UUID, unit: str | None
+) -> AbsenceRow | None:
     """One absence that is not removed; at `unit` only, when given."""
-    return _row(
+    return AbsenceRow.maybe(
         await conn.fetchrow(
             f"""SELECT {_ABSENCE_COLUMNS} {_ABSENCE_FROM}
                 WHERE a.id = $1 AND a.removed_at IS NULL
@@ -130,7 +151,7 @@ async def get_absence(conn: asyncpg.Connection, *, id: uuid.UUID, unit: str | No
 
 async def set_to_date(
     conn: asyncpg.Connection, *, id: uuid.UUID, to_date: date | None, updated_by: str
-) -> Row:
+) -> AbsenceRow:
     """Give the absence its last day ("Ändra"), or open it again with None."""
     await conn.execute(
         """UPDATE absence.absences
@@ -171,7 +192,7 @@ async def list_absences(
     period_from: date | None,
     period_to: date | None,
     limit: int = 1000,
-) -> list[Row]:
+) -> list[AbsenceRow]:
     """Absences that are not removed, by unit, customer, absent on a day, or in a period."""
     records = await conn.fetch(
         f"""SELECT {_ABSENCE_COLUMNS} {_ABSENCE_FROM}
@@ -191,4 +212,4 @@ async def list_absences(
         period_to,
         limit,
     )
-    return [dict(r) for r in records]
+    return AbsenceRow.many(records)

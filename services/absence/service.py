@@ -4,13 +4,14 @@ event. Routes (api.py) call these; the rules are in domain.py."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import uuid
 from datetime import date
-from typing import Any
 
 import asyncpg
 
 from services.absence import domain, events, repository
+from services.absence.repository import AbsenceRow
 from services.common import audit, stays
 from services.common.auth import Principal, Role
 from services.common.bus import Event, Handler
@@ -22,7 +23,7 @@ from services.common.settings import Settings
 READERS = (Role.provider, Role.fee_admin)
 STAY_POLL_INTERVAL = 0.1
 
-_audit = audit.AuditLog("absence").rows
+_audit = audit.AuditLog("absence").customers
 
 
 def _unit(caller: Principal) -> str:
@@ -56,11 +57,11 @@ async def _stays_at_unit(
 
 async def _locked_absence(
     conn: asyncpg.Connection, caller: Principal, absence_id: uuid.UUID
-) -> dict[str, Any]:
+) -> AbsenceRow:
     """The caller's unit's absence, its customer locked against concurrent changes."""
     row = await repository.get_absence(conn, id=absence_id, unit=_unit(caller))
     if row is not None:
-        await repository.lock_customer(conn, customer_id=row["customer_id"])
+        await repository.lock_customer(conn, customer_id=row.customer_id)
         # read again under the lock: a change that held it may have committed meanwhile
         row = await repository.get_absence(conn, id=absence_id, unit=_unit(caller))
     if row is None:
@@ -79,7 +80,7 @@ async def register(
     description: str,
     from_date: date,
     to_date: date | None,
-) -> dict[str, Any]:
+) -> AbsenceRow:
     """Register a customer's absence at the caller's unit (provider); late is fine."""
     unit = _unit(caller)
     domain.check_dates(from_date=from_date, to_date=to_date)
@@ -104,7 +105,9 @@ async def register(
             registered_by=caller.sub,
         )
         await events.emit(conn, events.AbsenceRegistered, row)
-        await _audit(conn, caller, request_id, "absence.register", f"absence:{row['id']}", [row])
+        await _audit(
+            conn, caller, request_id, "absence.register", f"absence:{row.id}", [row.customer_id]
+        )
     return row
 
 
@@ -117,7 +120,7 @@ async def list_absences(
     customer_id: uuid.UUID | None,
     period_from: date | None,
     period_to: date | None,
-) -> list[dict[str, Any]]:
+) -> list[AbsenceRow]:
     """Today's absences, a customer's, or those touching a period; a provider its unit's."""
     caller.require(*READERS)
     domain.check_period(first=period_from, last=period_to)
@@ -130,20 +133,24 @@ async def list_absences(
             period_from=period_from,
             period_to=period_to,
         )
-        await _audit(conn, caller, request_id, "absence.list", "absences", rows)
+        await _audit(
+            conn, caller, request_id, "absence.list", "absences", [r.customer_id for r in rows]
+        )
     return rows
 
 
 async def read(
     pool: asyncpg.Pool, caller: Principal, request_id: str, absence_id: uuid.UUID
-) -> dict[str, Any]:
+) -> AbsenceRow:
     """One absence (another unit's is a 404)."""
     caller.require(*READERS)
     async with transaction(pool) as conn:
         row = await repository.get_absence(conn, id=absence_id, unit=caller.provider_unit)
         if row is None:
             raise NotFound("no such absence", code="absence_not_found")
-        await _audit(conn, caller, request_id, "absence.read", f"absence:{absence_id}", [row])
+        await _audit(
+            conn, caller, request_id, "absence.read", f"absence:{absence_id}", [row.customer_id]
+        )
     return row
 
 
@@ -154,28 +161,32 @@ async def change_end(
     absence_id: uuid.UUID,
     *,
     to_date: date | None,
-) -> dict[str, Any]:
+) -> AbsenceRow:
     """ "Ändra": give the absence its last day when the customer is back (provider)."""
     unit = _unit(caller)
     async with transaction(pool) as conn:
         row = await _locked_absence(conn, caller, absence_id)
-        if row["to_date"] == to_date:  # nothing changes, nothing is published
-            await _audit(conn, caller, request_id, "absence.read", f"absence:{absence_id}", [row])
+        if row.to_date == to_date:  # nothing changes, nothing is published
+            await _audit(
+                conn, caller, request_id, "absence.read", f"absence:{absence_id}", [row.customer_id]
+            )
             return row
-        stays = await repository.stays(conn, customer_id=row["customer_id"], unit=unit)
+        stays = await repository.stays(conn, customer_id=row.customer_id, unit=unit)
         domain.check_absence(
-            from_date=row["from_date"],
+            from_date=row.from_date,
             to_date=to_date,
-            stays=[s for s in stays if s.execution_id == row["execution_id"]],
+            stays=[s for s in stays if s.execution_id == row.execution_id],
             others=await repository.other_absences(
-                conn, customer_id=row["customer_id"], excluding=absence_id
+                conn, customer_id=row.customer_id, excluding=absence_id
             ),
         )
         row = await repository.set_to_date(
             conn, id=absence_id, to_date=to_date, updated_by=caller.sub
         )
         await events.emit(conn, events.AbsenceUpdated, row)
-        await _audit(conn, caller, request_id, "absence.update", f"absence:{absence_id}", [row])
+        await _audit(
+            conn, caller, request_id, "absence.update", f"absence:{absence_id}", [row.customer_id]
+        )
     return row
 
 
@@ -186,8 +197,10 @@ async def remove(
     async with transaction(pool) as conn:
         row = await _locked_absence(conn, caller, absence_id)
         revision = await repository.remove_absence(conn, id=absence_id, removed_by=caller.sub)
-        await events.emit(conn, events.AbsenceRemoved, {**row, "revision": revision})
-        await _audit(conn, caller, request_id, "absence.remove", f"absence:{absence_id}", [row])
+        await events.emit(conn, events.AbsenceRemoved, dataclasses.replace(row, revision=revision))
+        await _audit(
+            conn, caller, request_id, "absence.remove", f"absence:{absence_id}", [row.customer_id]
+        )
 
 
 # --- the stays it learns from the orders service's events ----------------------------------
@@ -217,13 +230,24 @@ async def on_stay_event(conn: asyncpg.Connection, event: Event) -> None:
             conn, id=absence_id, to_date=stay.end_date, updated_by=STAY_ENDED_BY
         )
         await events.emit(conn, events.AbsenceUpdated, row)
-        await _audit(conn, system, request_id, "absence.update", f"absence:{absence_id}", [row])
+        await _audit(
+            conn, system, request_id, "absence.update", f"absence:{absence_id}", [row.customer_id]
+        )
     for absence_id in changes.removed:
         before = await repository.get_absence(conn, id=absence_id, unit=None)
         assert before is not None  # read under the customer's lock just above
         revision = await repository.remove_absence(conn, id=absence_id, removed_by=STAY_ENDED_BY)
-        await events.emit(conn, events.AbsenceRemoved, {**before, "revision": revision})
-        await _audit(conn, system, request_id, "absence.remove", f"absence:{absence_id}", [before])
+        await events.emit(
+            conn, events.AbsenceRemoved, dataclasses.replace(before, revision=revision)
+        )
+        await _audit(
+            conn,
+            system,
+            request_id,
+            "absence.remove",
+            f"absence:{absence_id}",
+            [before.customer_id],
+        )
 
 
 STAY_HANDLERS: dict[str, Handler] = dict.fromkeys(stays.STAY_EVENTS, on_stay_event)
