@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import HTMLResponse
@@ -33,9 +33,10 @@ Limit = Annotated[int, Query(ge=1, le=500)]
 @router.get("/mailboxes", response_model=list[MailboxHit], tags=["mailboxes"])
 async def search_mailboxes(
     caller: Caller, pool: Pool, q: Annotated[str | None, Query(max_length=100)] = None
-) -> list[dict]:
+) -> list[MailboxHit]:
     """Recipients by name or id: the group mailboxes, provider units and people."""
-    return await service.search_mailboxes(pool, q=q)
+    rows = await service.search_mailboxes(pool, q=q)
+    return [MailboxHit.model_validate(row, from_attributes=True) for row in rows]
 
 
 # --- attachments ---------------------------------------------------------------------------
@@ -48,11 +49,12 @@ async def search_mailboxes(
     tags=["attachments"],
     openapi_extra=uploads.OPENAPI_UPLOAD,
 )
-async def upload_attachment(request: Request, caller: Caller, pool: Pool) -> dict:
+async def upload_attachment(request: Request, caller: Caller, pool: Pool) -> Attachment:
     """Upload a file (multipart field `file`) to attach: at most 10 MB, PDF, DOCX, ODT, TXT,
     PNG or JPEG, judged by its content."""
     upload = await uploads.read_upload(request)
-    return await service.upload(pool, caller, filename=upload.filename, data=upload.data)
+    row = await service.upload(pool, caller, filename=upload.filename, data=upload.data)
+    return Attachment.model_validate(row, from_attributes=True)
 
 
 @router.get("/attachments/{attachment_id}", response_class=Response, tags=["attachments"])
@@ -60,10 +62,10 @@ async def download_attachment(attachment_id: uuid.UUID, caller: Caller, pool: Po
     """The file, for its uploader and the readers of a message that carries it."""
     row = await service.download(pool, caller, attachment_id)
     return Response(
-        row["data"],
-        media_type=row["content_type"],
+        row.data,
+        media_type=row.content_type,
         headers={
-            "Content-Disposition": uploads.content_disposition(row["filename"]),
+            "Content-Disposition": uploads.content_disposition(row.filename),
             "X-Content-Type-Options": "nosniff",
         },
     )
@@ -73,7 +75,7 @@ async def download_attachment(attachment_id: uuid.UUID, caller: Caller, pool: Po
 
 
 @router.post("/messages", status_code=201, response_model=Message, tags=["messages"])
-async def send_message(body: MessageIn, caller: Caller, pool: Pool) -> dict:
+async def send_message(body: MessageIn, caller: Caller, pool: Pool) -> dict[str, Any]:
     """Send a message to one or several mailboxes, with files the caller uploaded."""
     return await service.send(
         pool,
@@ -88,13 +90,13 @@ async def send_message(body: MessageIn, caller: Caller, pool: Pool) -> dict:
 @router.get("/messages", response_model=list[MessageSummary], tags=["messages"])
 async def list_messages(
     caller: Caller, pool: Pool, request_id: RequestId, folder: Folder = "inbox", limit: Limit = 100
-) -> list[dict]:
+) -> list[dict[str, Any]]:
     """The inbox (own, unit and group mailboxes; `unread` per message) or the sent folder."""
     return await service.list_folder(pool, caller, request_id, folder=folder, limit=limit)
 
 
 @router.get("/messages/unread-count", response_model=UnreadCount, tags=["messages"])
-async def unread_count(caller: Caller, pool: Pool) -> dict:
+async def unread_count(caller: Caller, pool: Pool) -> dict[str, Any]:
     """How many messages of the inbox are unread: the number on the badge."""
     return {"unread": await service.unread_count(pool, caller)}
 
@@ -102,7 +104,7 @@ async def unread_count(caller: Caller, pool: Pool) -> dict:
 @router.get("/messages/{message_id}", response_model=Message, tags=["messages"])
 async def read_message(
     message_id: uuid.UUID, caller: Caller, pool: Pool, request_id: RequestId
-) -> dict:
+) -> dict[str, Any]:
     """Read a message; it is then read for every holder of the mailboxes it came through."""
     return await service.read(pool, caller, request_id, message_id)
 
@@ -121,7 +123,7 @@ async def print_message(
 )
 async def reply(
     message_id: uuid.UUID, body: ReplyIn, caller: Caller, pool: Pool, request_id: RequestId
-) -> dict:
+) -> dict[str, Any]:
     """Answer the sender, or with `all` the sender and every recipient."""
     return await service.reply(pool, caller, request_id, message_id, body=body.body, all=body.all)
 
@@ -131,7 +133,7 @@ async def reply(
 )
 async def forward(
     message_id: uuid.UUID, body: ForwardIn, caller: Caller, pool: Pool, request_id: RequestId
-) -> dict:
+) -> dict[str, Any]:
     """Send the message on to other mailboxes, with its attachments."""
     return await service.forward(pool, caller, request_id, message_id, to=body.to, body=body.body)
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from services.common.html import render
 from services.messaging.domain import SYSTEM_SENDER, local_time
 
 
-def message_page(message: dict) -> str:
+def message_page(message: dict[str, Any]) -> str:
     """An HTML page of one message, laid out for paper."""
     recipients = ", ".join(r["name"] for r in message["recipients"])
     files = ", ".join(a["filename"] for a in message["attachments"]) or "–"

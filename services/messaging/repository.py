@@ -1,17 +1,76 @@
-"""All SQL of the messaging service. Functions never commit: the caller owns the transaction."""
+"""All SQL of the messaging service. Functions never commit: the caller owns the transaction.
+They return typed rows."""
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import asyncpg
 
 from services.common.errors import Conflict
+from services.common.rows import Row
 from services.messaging.domain import Envelope, Mailbox, MailboxKind
 
-Row = dict[str, Any]
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class MailboxRow(Row):
+    """A mailbox found by name or id: a group's, a unit's or a person's."""
+
+    id: str
+    name: str
+    kind: str  # group, unit or user
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class AttachmentRow(Row):
+    id: uuid.UUID
+    filename: str
+    content_type: str
+    size: int
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class AttachmentFile(AttachmentRow):
+    """An attachment with its bytes and who uploaded it."""
+
+    owner_sub: str
+    data: bytes
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class MessageBase(Row):
+    """What a folder and a whole message both show of a message."""
+
+    id: uuid.UUID
+    subject: str
+    kind: str
+    sender_sub: str | None
+    sender_name: str
+    sent_at: datetime
+    in_reply_to: uuid.UUID | None
+    customer_id: uuid.UUID | None
+    recipients: list[dict[str, Any]]  # {"id": mailbox, "name": its name}, in order
+    attachment_count: int
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class MessageSummaryRow(MessageBase):
+    """A message as a folder lists it."""
+
+    unread: bool
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class MessageRow(MessageBase):
+    """The whole message: its text and its attachments (without their bytes)."""
+
+    body: str
+    order_id: uuid.UUID | None
+    attachments: list[dict[str, Any]]  # {"id", "filename", "content_type", "size"}, in order
+
 
 # --- units and people (the mailbox directory) ----------------------------------------------
 
@@ -45,7 +104,9 @@ async def record_person(
     )
 
 
-async def search_mailboxes(conn: asyncpg.Connection, *, text: str | None, limit: int) -> list[Row]:
+async def search_mailboxes(
+    conn: asyncpg.Connection, *, text: str | None, limit: int
+) -> list[MailboxRow]:
     """Unit and personal mailboxes whose id or name contains `text`."""
     records = await conn.fetch(
         """SELECT * FROM (
@@ -60,7 +121,7 @@ async def search_mailboxes(conn: asyncpg.Connection, *, text: str | None, limit:
         text,
         limit,
     )
-    return [dict(r) for r in records]
+    return MailboxRow.many(records)
 
 
 async def mailbox_names(conn: asyncpg.Connection, *, mailboxes: list[Mailbox]) -> dict[str, str]:
@@ -92,7 +153,7 @@ async def insert_attachment(
     filename: str,
     content_type: str,
     data: bytes,
-) -> Row:
+) -> AttachmentRow:
     record = await conn.fetchrow(
         f"""INSERT INTO messaging.attachments AS a
                 (id, owner_sub, filename, content_type, size, data)
@@ -104,7 +165,7 @@ async def insert_attachment(
         len(data),
         data,
     )
-    return dict(record)
+    return AttachmentRow.of(record)
 
 
 async def owned_attachments(
@@ -128,14 +189,14 @@ async def lock_attachments(conn: asyncpg.Connection, *, ids: list[uuid.UUID]) ->
     return {r["id"] for r in records}
 
 
-async def get_attachment(conn: asyncpg.Connection, *, id: uuid.UUID) -> Row | None:
+async def get_attachment(conn: asyncpg.Connection, *, id: uuid.UUID) -> AttachmentFile | None:
     """An attachment with its bytes and who uploaded it."""
     record = await conn.fetchrow(
         f"SELECT {_ATTACHMENT_COLUMNS}, a.owner_sub, a.data FROM messaging.attachments a "
         "WHERE a.id = $1",
         id,
     )
-    return dict(record) if record is not None else None
+    return AttachmentFile.maybe(record)
 
 
 # --- messages ------------------------------------------------------------------------------
@@ -244,7 +305,7 @@ async def envelopes_carrying(
     return [_envelope(r) for r in records]
 
 
-async def get_message(conn: asyncpg.Connection, *, id: uuid.UUID) -> Row | None:
+async def get_message(conn: asyncpg.Connection, *, id: uuid.UUID) -> MessageRow | None:
     """The whole message: text, recipients and attachments (without their bytes)."""
     record = await conn.fetchrow(
         f"""SELECT {_SUMMARY_COLUMNS}, m.body, m.order_id,
@@ -259,12 +320,12 @@ async def get_message(conn: asyncpg.Connection, *, id: uuid.UUID) -> Row | None:
             FROM messaging.messages m WHERE m.id = $1""",
         id,
     )
-    return dict(record) if record is not None else None
+    return MessageRow.maybe(record)
 
 
 async def list_inbox(
     conn: asyncpg.Connection, *, mailboxes: list[str], sub: str, limit: int
-) -> list[Row]:
+) -> list[MessageSummaryRow]:
     """The caller's inbox, newest first, each message once, unread if unread in any mailbox."""
     records = await conn.fetch(
         f"""SELECT {_SUMMARY_COLUMNS}, bool_or(d.read_at IS NULL) AS unread
@@ -277,10 +338,10 @@ async def list_inbox(
         sub,
         limit,
     )
-    return [dict(r) for r in records]
+    return MessageSummaryRow.many(records)
 
 
-async def list_sent(conn: asyncpg.Connection, *, sub: str, limit: int) -> list[Row]:
+async def list_sent(conn: asyncpg.Connection, *, sub: str, limit: int) -> list[MessageSummaryRow]:
     """What the caller sent and has not deleted, newest first."""
     records = await conn.fetch(
         f"""SELECT {_SUMMARY_COLUMNS}, false AS unread FROM messaging.messages m
@@ -290,7 +351,7 @@ async def list_sent(conn: asyncpg.Connection, *, sub: str, limit: int) -> list[R
         sub,
         limit,
     )
-    return [dict(r) for r in records]
+    return MessageSummaryRow.many(records)
 
 
 async def unread_count(conn: asyncpg.Connection, *, mailboxes: list[str], sub: str) -> int:

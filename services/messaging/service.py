@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import asyncpg
 
@@ -13,16 +14,23 @@ from services.common.db import transaction
 from services.common.errors import Conflict, Invalid, NotFound
 from services.messaging import domain, repository
 from services.messaging.domain import Envelope
+from services.messaging.repository import (
+    AttachmentFile,
+    AttachmentRow,
+    MailboxRow,
+    MessageRow,
+    MessageSummaryRow,
+)
 
 
-def _out(row: dict) -> dict:
+def _out(row: MessageRow | MessageSummaryRow) -> dict[str, Any]:
     """A message row as the API shows it."""
-    sub = row["sender_sub"]
+    sub = row.sender_sub
     return {
-        **row,
-        "sender": {"id": domain.personal_mailbox(sub) if sub else None, "name": row["sender_name"]},
-        "to": row["recipients"],
-        "unread": row.get("unread", False),
+        **row.as_dict(),
+        "sender": {"id": domain.personal_mailbox(sub) if sub else None, "name": row.sender_name},
+        "to": row.recipients,
+        "unread": row.unread if isinstance(row, MessageSummaryRow) else False,
     }
 
 
@@ -50,7 +58,7 @@ async def _readable(conn: asyncpg.Connection, caller: Principal, message_id: uui
 
 async def _open(
     conn: asyncpg.Connection, caller: Principal, request_id: str, message_id: uuid.UUID, action: str
-) -> dict:
+) -> MessageRow:
     """Read a message: it is marked read in the caller's mailboxes that hold it."""
     envelope = await _readable(conn, caller, message_id)
     await repository.mark_read(
@@ -73,7 +81,7 @@ async def _send(
     attachment_ids: list[uuid.UUID],
     in_reply_to: uuid.UUID | None = None,
     customer_id: uuid.UUID | None = None,
-) -> dict:
+) -> dict[str, Any]:
     """Write the caller's message to the mailboxes of `to`; return it as the sender sees it.
 
     `customer_id` names the customer it concerns, as the message it answers or forwards did:
@@ -99,32 +107,34 @@ async def _send(
     return _out(message)
 
 
-def _quote(text: str, original: dict) -> str:
+def _quote(text: str, original: MessageRow) -> str:
     return domain.quoted(
         text,
-        body=original["body"],
-        sender_name=original["sender_name"],
-        sent_at=original["sent_at"],
-        recipients=[r["name"] for r in original["recipients"]],
-        subject=original["subject"],
+        body=original.body,
+        sender_name=original.sender_name,
+        sent_at=original.sent_at,
+        recipients=[r["name"] for r in original.recipients],
+        subject=original.subject,
     )
 
 
 # --- mailboxes and attachments ---------------------------------------------------------------
 
 
-async def search_mailboxes(pool: asyncpg.Pool, *, q: str | None) -> list[dict]:
+async def search_mailboxes(pool: asyncpg.Pool, *, q: str | None) -> list[MailboxRow]:
     """Recipients by name or id: the group mailboxes, provider units and people."""
     text = q.strip() if q and q.strip() else None
     groups = [
-        {"id": f"group:{g.key}", "name": g.name, "kind": "group"}
+        MailboxRow(id=f"group:{g.key}", name=g.name, kind="group")
         for g in domain.search_groups(text)
     ]
     async with pool.acquire() as conn:
         return groups + await repository.search_mailboxes(conn, text=text, limit=50)
 
 
-async def upload(pool: asyncpg.Pool, caller: Principal, *, filename: str, data: bytes) -> dict:
+async def upload(
+    pool: asyncpg.Pool, caller: Principal, *, filename: str, data: bytes
+) -> AttachmentRow:
     """Keep a file the caller will attach, judged by its content."""
     safe = domain.safe_filename(filename)
     kind = domain.check_attachment(safe, data)
@@ -139,13 +149,15 @@ async def upload(pool: asyncpg.Pool, caller: Principal, *, filename: str, data: 
         )
 
 
-async def download(pool: asyncpg.Pool, caller: Principal, attachment_id: uuid.UUID) -> dict:
+async def download(
+    pool: asyncpg.Pool, caller: Principal, attachment_id: uuid.UUID
+) -> AttachmentFile:
     """The file, for its uploader and the readers of a message that carries it."""
     async with transaction(pool) as conn:
         row = await repository.get_attachment(conn, id=attachment_id)
         carried_by = await repository.envelopes_carrying(conn, attachment_id=attachment_id)
     if row is None or not domain.may_download(
-        caller, owner_sub=row["owner_sub"], carried_by=carried_by
+        caller, owner_sub=row.owner_sub, carried_by=carried_by
     ):
         raise NotFound("no such attachment", code="attachment_not_found")
     return row
@@ -162,7 +174,7 @@ async def send(
     subject: str,
     body: str,
     attachment_ids: list[uuid.UUID],
-) -> dict:
+) -> dict[str, Any]:
     """Send a message to one or several mailboxes, with files the caller uploaded."""
     async with transaction(pool) as conn:
         owned = await repository.owned_attachments(conn, ids=attachment_ids, owner_sub=caller.sub)
@@ -189,7 +201,7 @@ async def list_folder(
                 conn, mailboxes=domain.inbox_of(caller), sub=caller.sub, limit=limit
             )
         await _audit(
-            conn, caller, request_id, "message.list", folder, [r["customer_id"] for r in rows]
+            conn, caller, request_id, "message.list", folder, [r.customer_id for r in rows]
         )
     return [_out(row) for row in rows]
 
@@ -209,7 +221,7 @@ async def read(
     request_id: str,
     message_id: uuid.UUID,
     action: str = "message.read",
-) -> dict:
+) -> dict[str, Any]:
     """Read (or print) a message; it is then read for every holder of its mailboxes."""
     async with transaction(pool) as conn:
         return _out(await _open(conn, caller, request_id, message_id, action))
@@ -223,25 +235,25 @@ async def reply(
     *,
     body: str,
     all: bool,
-) -> dict:
+) -> dict[str, Any]:
     """Answer the sender, or with `all` the sender and every recipient."""
     async with transaction(pool) as conn:
         original = await _open(conn, caller, request_id, message_id, "message.read")
         to = domain.reply_recipients(
             caller,
-            sender_sub=original["sender_sub"],
-            recipients=[r["id"] for r in original["recipients"]],
+            sender_sub=original.sender_sub,
+            recipients=[r["id"] for r in original.recipients],
             all=all,
         )
         sent = await _send(
             conn,
             caller,
             to=to,
-            subject=domain.reply_subject(original["subject"]),
+            subject=domain.reply_subject(original.subject),
             body=_quote(body, original),
             attachment_ids=[],
             in_reply_to=message_id,
-            customer_id=original["customer_id"],
+            customer_id=original.customer_id,
         )
         await _audit(
             conn,
@@ -249,7 +261,7 @@ async def reply(
             request_id,
             "message.reply",
             f"message:{sent['id']}",
-            [original["customer_id"]],
+            [original.customer_id],
         )
         return sent
 
@@ -262,11 +274,11 @@ async def forward(
     *,
     to: list[str],
     body: str,
-) -> dict:
+) -> dict[str, Any]:
     """Send the message on to other mailboxes, with its attachments."""
     async with transaction(pool) as conn:
         original = await _open(conn, caller, request_id, message_id, "message.read")
-        files = [a["id"] for a in original["attachments"]]
+        files = [a["id"] for a in original.attachments]
         # kept from deletion until this commits; gone already if its last holder deleted it
         if len(await repository.lock_attachments(conn, ids=files)) < len(files):
             raise Conflict(
@@ -277,10 +289,10 @@ async def forward(
             conn,
             caller,
             to=to,
-            subject=domain.forward_subject(original["subject"]),
+            subject=domain.forward_subject(original.subject),
             body=_quote(body, original),
             attachment_ids=files,
-            customer_id=original["customer_id"],
+            customer_id=original.customer_id,
         )
         await _audit(
             conn,
@@ -288,7 +300,7 @@ async def forward(
             request_id,
             "message.forward",
             f"message:{sent['id']}",
-            [original["customer_id"]],
+            [original.customer_id],
         )
         return sent
 
