@@ -16,6 +16,7 @@ from services.common.auth import Principal, Role
 from services.common.contracts import notifications, orders
 from services.common.settings import Settings
 from services.orders import events, repository
+from services.orders.repository import OrderState
 from workflows.models import (
     Actor,
     ChangeResult,
@@ -49,10 +50,10 @@ class OrderActivities:
             state = await repository.order_state(conn, order_id=command.order_id)
             if state is None:
                 raise _refused(f"order {command.order_id} does not exist")
-            if state["status"] != "unconfirmed":
-                if state["start_date"] == command.start_date:  # a retry of a committed try
+            if state.status != "unconfirmed":
+                if state.start_date == command.start_date:  # a retry of a committed try
                     return ChangeResult(order_id=command.order_id, **_change(state))
-                raise _refused(f"the order is {state['status']}")
+                raise _refused(f"the order is {state.status}")
             execution_id = uuid.uuid4()
             order = await repository.confirm_order(
                 conn,
@@ -67,13 +68,15 @@ class OrderActivities:
                 orders.OrderConfirmed(
                     order_id=command.order_id,
                     execution_id=execution_id,
-                    customer_id=order["customer_id"],
-                    unit_id=order["unit_id"],
-                    service=order["service"],
+                    customer_id=order.customer_id,
+                    unit_id=order.unit_id,
+                    service=order.service,
                     start_date=command.start_date,
                 ),
             )
-            await self._audit(conn, command.actor, "order.confirm", command.order_id, order)
+            await self._audit(
+                conn, command.actor, "order.confirm", command.order_id, order.customer_id
+            )
             if command.start:
                 await _start(conn, command.order_id)
         return ChangeResult(
@@ -92,18 +95,20 @@ class OrderActivities:
             )
             if order is None:
                 state = await repository.order_state(conn, order_id=command.order_id)
-                if state is not None and state["status"] == "withdrawn":
+                if state is not None and state.status == "withdrawn":
                     return ChangeResult(order_id=command.order_id, status="withdrawn")
                 raise _refused("the order cannot be withdrawn")
             await events.emit(
                 conn,
                 orders.OrderWithdrawn(
                     order_id=command.order_id,
-                    customer_id=order["customer_id"],
-                    unit_id=order["unit_id"],
+                    customer_id=order.customer_id,
+                    unit_id=order.unit_id,
                 ),
             )
-            await self._audit(conn, command.actor, "order.withdraw", command.order_id, order)
+            await self._audit(
+                conn, command.actor, "order.withdraw", command.order_id, order.customer_id
+            )
         return ChangeResult(order_id=command.order_id, status="withdrawn")
 
     @activity.defn(name="end_execution")
@@ -119,27 +124,29 @@ class OrderActivities:
             )
             if ended is None:
                 state = await repository.order_state(conn, order_id=command.order_id)
-                if state is not None and state["end_date"] == command.end_date:
+                if state is not None and state.end_date == command.end_date:
                     return ChangeResult(order_id=command.order_id, **_change(state))
                 raise _refused("the execution cannot be ended")
             await events.emit(
                 conn,
                 orders.ExecutionEnded(
-                    execution_id=ended["id"],
+                    execution_id=ended.id,
                     order_id=command.order_id,
-                    customer_id=ended["customer_id"],
-                    unit_id=ended["unit_id"],
-                    start_date=ended["start_date"],
+                    customer_id=ended.customer_id,
+                    unit_id=ended.unit_id,
+                    start_date=ended.start_date,
                     end_date=command.end_date,
                     reason=command.reason,
                 ),
             )
-            await self._audit(conn, command.actor, "execution.end", command.order_id, ended)
+            await self._audit(
+                conn, command.actor, "execution.end", command.order_id, ended.customer_id
+            )
         return ChangeResult(
             order_id=command.order_id,
             status="ended",
-            execution_id=ended["id"],
-            start_date=ended["start_date"],
+            execution_id=ended.id,
+            start_date=ended.start_date,
             end_date=command.end_date,
         )
 
@@ -150,7 +157,7 @@ class OrderActivities:
             if await _start(conn, command.order_id):
                 return
             state = await repository.order_state(conn, order_id=command.order_id)
-            if state is not None and state["status"] == "unconfirmed":
+            if state is not None and state.status == "unconfirmed":
                 # the confirmation is not written yet: retry rather than lose the start
                 raise ApplicationError("the order is not confirmed yet; retrying")
             # otherwise already started, or ended before its first day
@@ -165,7 +172,12 @@ class OrderActivities:
             await events.emit(conn, event, event_id=command.event_id)
 
     async def _audit(
-        self, conn: asyncpg.Connection, actor: Actor, action: str, order_id: uuid.UUID, row: dict
+        self,
+        conn: asyncpg.Connection,
+        actor: Actor,
+        action: str,
+        order_id: uuid.UUID,
+        customer_id: uuid.UUID,
     ) -> None:
         await audit.record(
             conn,
@@ -173,17 +185,17 @@ class OrderActivities:
             principal=_principal(actor),
             action=action,
             resource=f"order:{order_id}",
-            customer_ids=[row["customer_id"]],
+            customer_ids=[customer_id],
             request_id=actor.request_id,
         )
 
 
-def _change(state: dict) -> dict:
+def _change(state: OrderState) -> dict[str, Any]:
     return {
-        "status": state["status"],
-        "execution_id": state["execution_id"],
-        "start_date": state["start_date"],
-        "end_date": state["end_date"],
+        "status": state.status,
+        "execution_id": state.execution_id,
+        "start_date": state.start_date,
+        "end_date": state.end_date,
     }
 
 
@@ -196,11 +208,11 @@ async def _start(conn: asyncpg.Connection, order_id: uuid.UUID) -> bool:
     await events.emit(
         conn,
         orders.ExecutionStarted(
-            execution_id=started["id"],
+            execution_id=started.id,
             order_id=order_id,
-            customer_id=started["customer_id"],
-            unit_id=started["unit_id"],
-            start_date=started["start_date"],
+            customer_id=started.customer_id,
+            unit_id=started.unit_id,
+            start_date=started.start_date,
         ),
     )
     return True

@@ -14,6 +14,7 @@ from services.common.auth import Role
 from services.common.deps import AppSettings, Caller, Pool, RequestId, Temporal
 from services.common.errors import Unavailable
 from services.orders import peers, printing, repository, service
+from services.orders.repository import OrderRow
 from services.orders.schemas import (
     ConfirmIn,
     Customer,
@@ -34,11 +35,11 @@ MAX_ORDERS = 500  # the most orders one answer of GET /orders holds
 StatusFilter = Annotated[str | None, Query(pattern="^(unconfirmed|confirmed|ended|withdrawn)$")]
 
 
-def _order(row: dict) -> Order:
+def _order(row: OrderRow) -> Order:
     return Order(
-        **row,
-        customer_name=f"{row['first_name']} {row['last_name']}",
-        workflow_id=lifecycle_id(row["id"]),
+        **row.as_dict(),
+        customer_name=f"{row.first_name} {row.last_name}",
+        workflow_id=lifecycle_id(row.id),
     )
 
 
@@ -46,16 +47,18 @@ def _order(row: dict) -> Order:
 
 
 @router.post("/units", status_code=201, response_model=Unit, tags=["units"])
-async def create_unit(body: UnitIn, caller: Caller, pool: Pool) -> dict:
+async def create_unit(body: UnitIn, caller: Caller, pool: Pool) -> Unit:
     """Add a provider unit (admin)."""
-    return await service.create_unit(pool, caller, id=body.id, name=body.name)
+    row = await service.create_unit(pool, caller, id=body.id, name=body.name)
+    return Unit.model_validate(row, from_attributes=True)
 
 
 @router.get("/units", response_model=list[Unit], tags=["units"])
-async def list_units(caller: Caller, pool: Pool) -> list[dict]:
+async def list_units(caller: Caller, pool: Pool) -> list[Unit]:
     """Every provider unit."""
     async with pool.acquire() as conn:
-        return await repository.list_units(conn)
+        rows = await repository.list_units(conn)
+    return [Unit.model_validate(row, from_attributes=True) for row in rows]
 
 
 # --- customers -----------------------------------------------------------------------------
@@ -64,9 +67,9 @@ async def list_units(caller: Caller, pool: Pool) -> list[dict]:
 @router.post("/customers", status_code=201, response_model=Customer, tags=["customers"])
 async def create_customer(
     body: CustomerIn, caller: Caller, pool: Pool, request_id: RequestId
-) -> dict:
+) -> Customer:
     """Register a customer (caseworker); the personnummer is validated and stored as 12 digits."""
-    return await service.create_customer(
+    row = await service.create_customer(
         pool,
         caller,
         request_id,
@@ -74,6 +77,7 @@ async def create_customer(
         first_name=body.first_name,
         last_name=body.last_name,
     )
+    return Customer.model_validate(row, from_attributes=True)
 
 
 @router.get("/customers", response_model=list[Customer], tags=["customers"])
@@ -84,10 +88,11 @@ async def search_customers(
     request_id: RequestId,
     q: str | None = None,
     id: Annotated[list[uuid.UUID] | None, Query(max_length=100)] = None,
-) -> list[dict]:
+) -> list[Customer]:
     """Search by name, personnummer in any format, or customer number; `id` (repeated, at
     most 100) names the customers wanted, as a page that lists absences asks for names."""
-    return await service.search_customers(pool, settings, caller, request_id, q=q, ids=id or None)
+    rows = await service.search_customers(pool, settings, caller, request_id, q=q, ids=id or None)
+    return [Customer.model_validate(row, from_attributes=True) for row in rows]
 
 
 @router.get("/customers/{customer_id}", response_model=Customer, tags=["customers"])
@@ -97,8 +102,9 @@ async def get_customer(
     pool: Pool,
     settings: AppSettings,
     request_id: RequestId,
-) -> dict:
-    return await service.read_customer(pool, settings, caller, request_id, customer_id)
+) -> Customer:
+    row = await service.read_customer(pool, settings, caller, request_id, customer_id)
+    return Customer.model_validate(row, from_attributes=True)
 
 
 @router.get(
@@ -110,9 +116,10 @@ async def customer_executions(
     pool: Pool,
     settings: AppSettings,
     request_id: RequestId,
-) -> list[dict]:
+) -> list[Execution]:
     """The customer's executions (at the caller's unit, for a provider)."""
-    return await service.customer_executions(pool, settings, caller, request_id, customer_id)
+    rows = await service.customer_executions(pool, settings, caller, request_id, customer_id)
+    return [Execution.model_validate(row, from_attributes=True) for row in rows]
 
 
 # --- orders --------------------------------------------------------------------------------
@@ -228,9 +235,10 @@ async def withdraw_order(
 @router.get("/executions/{execution_id}", response_model=Execution, tags=["executions"])
 async def get_execution(
     execution_id: uuid.UUID, caller: Caller, pool: Pool, request_id: RequestId
-) -> dict:
+) -> Execution:
     caller.require(Role.provider, Role.caseworker, Role.fee_admin, Role.admin)
-    return await service.read_execution(pool, caller, request_id, execution_id)
+    row = await service.read_execution(pool, caller, request_id, execution_id)
+    return Execution.model_validate(row, from_attributes=True)
 
 
 @router.post("/executions/{execution_id}/end", response_model=Execution, tags=["executions"])
@@ -242,9 +250,9 @@ async def end_execution(
     client: Temporal,
     settings: AppSettings,
     request_id: RequestId,
-) -> dict:
+) -> Execution:
     """End the execution with the last day, the reason and the provider's tick (provider)."""
-    return await service.end_execution(
+    row = await service.end_execution(
         pool,
         client,
         settings,
@@ -255,6 +263,7 @@ async def end_execution(
         reason=body.reason.value,
         confirmed=body.confirmed,
     )
+    return Execution.model_validate(row, from_attributes=True)
 
 
 # --- reports and audit ---------------------------------------------------------------------

@@ -1,16 +1,112 @@
-"""All SQL of the orders service. Functions never commit: the caller owns the transaction."""
+"""All SQL of the orders service. Functions never commit: the caller owns the transaction.
+They return typed rows."""
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
-from datetime import date
-from typing import Any
+from datetime import date, datetime
 
 import asyncpg
 
 from services.common.errors import Conflict
+from services.common.rows import Row
 
-Row = dict[str, Any]
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class UnitRow(Row):
+    id: str
+    name: str
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class CustomerRow(Row):
+    id: uuid.UUID
+    customer_number: str
+    personnummer: str  # 12 digits
+    first_name: str
+    last_name: str
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class OrderRow(Row):
+    """An order with its customer, its unit's name and its execution (None before one)."""
+
+    id: uuid.UUID
+    customer_id: uuid.UUID
+    customer_number: str
+    first_name: str
+    last_name: str
+    personnummer: str
+    unit_id: str
+    unit_name: str
+    service: str
+    decision_date: date
+    planned_start_date: date | None
+    text: str
+    status: str
+    withdrawn_reason: str | None
+    created_by: str
+    created_at: datetime
+    updated_at: datetime
+    execution_id: uuid.UUID | None
+    start_date: date | None
+    end_date: date | None
+    end_reason: str | None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class OrderChange(Row):
+    """An order whose status changed (a withdrawal): whose order, at which unit."""
+
+    customer_id: uuid.UUID
+    unit_id: str
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ConfirmedOrder(OrderChange):
+    """An order confirmed: whose order, at which unit, of which service."""
+
+    service: str
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class OrderState(Row):
+    """The order's status with its execution (None before one), for idempotent activities."""
+
+    status: str
+    customer_id: uuid.UUID
+    execution_id: uuid.UUID | None
+    start_date: date | None
+    end_date: date | None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class StartedExecution(Row):
+    id: uuid.UUID
+    customer_id: uuid.UUID
+    unit_id: str
+    start_date: date
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class EndedExecution(StartedExecution):
+    end_date: date
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ExecutionRow(Row):
+    id: uuid.UUID
+    order_id: uuid.UUID
+    customer_id: uuid.UUID
+    customer_number: str
+    unit_id: str
+    service: str
+    start_date: date
+    end_date: date | None
+    end_reason: str | None
+    status: str
+
 
 _ORDER_COLUMNS = """
     o.id, o.customer_id, c.customer_number, c.first_name, c.last_name, c.personnummer,
@@ -30,25 +126,21 @@ _EXECUTION_COLUMNS = """
 """
 
 
-def _row(record: asyncpg.Record | None) -> Row | None:
-    return dict(record) if record is not None else None
-
-
 # --- units ---------------------------------------------------------------------------------
 
 
-async def insert_unit(conn: asyncpg.Connection, *, id: str, name: str) -> Row:
+async def insert_unit(conn: asyncpg.Connection, *, id: str, name: str) -> UnitRow:
     try:
         record = await conn.fetchrow(
             "INSERT INTO orders.units (id, name) VALUES ($1, $2) RETURNING id, name", id, name
         )
     except asyncpg.UniqueViolationError as exc:
         raise Conflict(f"a unit with id {id!r} exists already", code="unit_exists") from exc
-    return dict(record)
+    return UnitRow.of(record)
 
 
-async def list_units(conn: asyncpg.Connection) -> list[Row]:
-    return [dict(r) for r in await conn.fetch("SELECT id, name FROM orders.units ORDER BY name")]
+async def list_units(conn: asyncpg.Connection) -> list[UnitRow]:
+    return UnitRow.many(await conn.fetch("SELECT id, name FROM orders.units ORDER BY name"))
 
 
 async def unit_exists(conn: asyncpg.Connection, *, id: str) -> bool:
@@ -71,7 +163,7 @@ _VISIBLE_TO_UNIT = """($2::text IS NULL OR EXISTS (
 
 async def insert_customer(
     conn: asyncpg.Connection, *, id: uuid.UUID, personnummer: str, first_name: str, last_name: str
-) -> Row:
+) -> CustomerRow:
     try:
         record = await conn.fetchrow(
             f"""INSERT INTO orders.customers AS c (id, personnummer, first_name, last_name)
@@ -85,7 +177,7 @@ async def insert_customer(
         raise Conflict(
             "a customer with this personnummer exists already", code="customer_exists"
         ) from exc
-    return dict(record)
+    return CustomerRow.of(record)
 
 
 async def get_customer(
@@ -94,10 +186,10 @@ async def get_customer(
     id: uuid.UUID,
     unit: str | None,
     visible_since: date | None = None,
-) -> Row | None:
+) -> CustomerRow | None:
     """The customer, if the unit may see them (every customer for `unit=None`); without
     `visible_since`, a unit sees no customer whose stay there has ended."""
-    return _row(
+    return CustomerRow.maybe(
         await conn.fetchrow(
             f"SELECT {_CUSTOMER_COLUMNS} FROM orders.customers c "
             f"WHERE c.id = $1 AND {_VISIBLE_TO_UNIT.format(since='$3')}",
@@ -117,7 +209,7 @@ async def search_customers(
     ids: list[uuid.UUID] | None = None,
     limit: int = 100,
     visible_since: date | None = None,
-) -> list[Row]:
+) -> list[CustomerRow]:
     """Customers by personnummer, customer number or a part of the name, or by their ids,
     among those the unit may see (as get_customer)."""
     records = await conn.fetch(
@@ -138,7 +230,7 @@ async def search_customers(
         ids,
         visible_since,
     )
-    return [dict(r) for r in records]
+    return CustomerRow.many(records)
 
 
 # --- orders --------------------------------------------------------------------------------
@@ -171,8 +263,10 @@ async def insert_order(
     )
 
 
-async def get_order(conn: asyncpg.Connection, *, id: uuid.UUID, unit: str | None) -> Row | None:
-    return _row(
+async def get_order(
+    conn: asyncpg.Connection, *, id: uuid.UUID, unit: str | None
+) -> OrderRow | None:
+    return OrderRow.maybe(
         await conn.fetchrow(
             f"SELECT {_ORDER_COLUMNS} {_ORDER_FROM} "
             "WHERE o.id = $1 AND ($2::text IS NULL OR o.unit_id = $2)",
@@ -191,7 +285,7 @@ async def list_orders(
     unit: str | None,
     limit: int = 500,
     offset: int = 0,
-) -> tuple[list[Row], int]:
+) -> tuple[list[OrderRow], int]:
     """One page of the orders that match, and how many match in all."""
     where = """WHERE ($1::text[] IS NULL OR o.status = ANY($1))
               AND ($2::text IS NULL OR o.unit_id = $2)
@@ -212,9 +306,8 @@ async def list_orders(
         limit,
         offset,
     )
-    rows = [dict(r) for r in records]
-    if rows:
-        total = int(rows[0]["matching"])
+    if records:
+        total = int(records[0]["matching"])
     elif offset:  # a page past the last: count them apart
         total = int(
             await conn.fetchval(
@@ -223,14 +316,12 @@ async def list_orders(
         )
     else:
         total = 0
-    for row in rows:
-        del row["matching"]
-    return rows, total
+    return OrderRow.many(records), total
 
 
 async def unexecuted_decisions(
     conn: asyncpg.Connection, *, decided_on_or_before: date
-) -> list[Row]:
+) -> list[OrderRow]:
     """Orders still unconfirmed whose decision is older than the IVO limit."""
     records = await conn.fetch(
         f"""SELECT {_ORDER_COLUMNS} {_ORDER_FROM}
@@ -238,7 +329,7 @@ async def unexecuted_decisions(
             ORDER BY o.decision_date, o.created_at""",
         decided_on_or_before,
     )
-    return [dict(r) for r in records]
+    return OrderRow.many(records)
 
 
 async def confirm_order(
@@ -248,7 +339,7 @@ async def confirm_order(
     execution_id: uuid.UUID,
     start_date: date,
     confirmed_by: str,
-) -> Row | None:
+) -> ConfirmedOrder | None:
     """Mark an unconfirmed order confirmed and open its execution; None if it was not."""
     order = await conn.fetchrow(
         """UPDATE orders.orders SET status = 'confirmed', updated_at = now()
@@ -270,13 +361,13 @@ async def confirm_order(
         start_date,
         confirmed_by,
     )
-    return dict(order)
+    return ConfirmedOrder.of(order)
 
 
 async def withdraw_order(
     conn: asyncpg.Connection, *, order_id: uuid.UUID, reason: str
-) -> Row | None:
-    return _row(
+) -> OrderChange | None:
+    return OrderChange.maybe(
         await conn.fetchrow(
             """UPDATE orders.orders SET status = 'withdrawn', withdrawn_reason = $2,
                       updated_at = now()
@@ -288,7 +379,9 @@ async def withdraw_order(
     )
 
 
-async def start_execution(conn: asyncpg.Connection, *, order_id: uuid.UUID) -> Row | None:
+async def start_execution(
+    conn: asyncpg.Connection, *, order_id: uuid.UUID
+) -> StartedExecution | None:
     """Move a confirmed order and its execution to ongoing; None if it was not confirmed."""
     record = await conn.fetchrow(
         """WITH o AS (
@@ -299,12 +392,12 @@ async def start_execution(conn: asyncpg.Connection, *, order_id: uuid.UUID) -> R
            RETURNING e.id, e.customer_id, e.unit_id, e.start_date""",
         order_id,
     )
-    return _row(record)
+    return StartedExecution.maybe(record)
 
 
 async def end_execution(
     conn: asyncpg.Connection, *, order_id: uuid.UUID, end_date: date, reason: str, ended_by: str
-) -> Row | None:
+) -> EndedExecution | None:
     """End a confirmed or ongoing execution; None if there was none to end."""
     record = await conn.fetchrow(
         """WITH o AS (
@@ -319,12 +412,12 @@ async def end_execution(
         reason,
         ended_by,
     )
-    return _row(record)
+    return EndedExecution.maybe(record)
 
 
-async def order_state(conn: asyncpg.Connection, *, order_id: uuid.UUID) -> Row | None:
+async def order_state(conn: asyncpg.Connection, *, order_id: uuid.UUID) -> OrderState | None:
     """The order's status with its execution, for idempotent activities."""
-    return _row(
+    return OrderState.maybe(
         await conn.fetchrow(
             """SELECT o.status, o.customer_id, e.id AS execution_id, e.start_date, e.end_date
                FROM orders.orders o LEFT JOIN orders.executions e ON e.order_id = o.id
@@ -337,8 +430,10 @@ async def order_state(conn: asyncpg.Connection, *, order_id: uuid.UUID) -> Row |
 # --- executions ----------------------------------------------------------------------------
 
 
-async def get_execution(conn: asyncpg.Connection, *, id: uuid.UUID, unit: str | None) -> Row | None:
-    return _row(
+async def get_execution(
+    conn: asyncpg.Connection, *, id: uuid.UUID, unit: str | None
+) -> ExecutionRow | None:
+    return ExecutionRow.maybe(
         await conn.fetchrow(
             f"""SELECT {_EXECUTION_COLUMNS} FROM orders.executions e
                 JOIN orders.customers c ON c.id = e.customer_id
@@ -351,7 +446,7 @@ async def get_execution(conn: asyncpg.Connection, *, id: uuid.UUID, unit: str | 
 
 async def customer_executions(
     conn: asyncpg.Connection, *, customer_id: uuid.UUID, unit: str | None
-) -> list[Row]:
+) -> list[ExecutionRow]:
     records = await conn.fetch(
         f"""SELECT {_EXECUTION_COLUMNS} FROM orders.executions e
             JOIN orders.customers c ON c.id = e.customer_id
@@ -360,4 +455,4 @@ async def customer_executions(
         customer_id,
         unit,
     )
-    return [dict(r) for r in records]
+    return ExecutionRow.many(records)

@@ -4,6 +4,7 @@ event. Routes (api.py) and the CLI call these; the rules are in domain.py."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
@@ -18,9 +19,10 @@ from services.common.db import transaction
 from services.common.errors import Conflict, Invalid, NotFound
 from services.common.settings import Settings
 from services.orders import domain, events, repository
+from services.orders.repository import CustomerRow, ExecutionRow, OrderRow, UnitRow
 from workflows import lifecycle_client as lifecycle
 
-_audit = audit.AuditLog("orders").rows
+_audit = audit.AuditLog("orders").customers
 
 
 def actor(caller: Principal, request_id: str) -> lifecycle.Actor:
@@ -54,12 +56,12 @@ def search_terms(q: str | None) -> tuple[str | None, str | None]:
 # --- units ---------------------------------------------------------------------------------
 
 
-async def create_unit(pool: asyncpg.Pool, caller: Principal, *, id: str, name: str) -> dict:
+async def create_unit(pool: asyncpg.Pool, caller: Principal, *, id: str, name: str) -> UnitRow:
     """Add a provider unit (admin), announced as `unit.created`."""
     caller.require(Role.admin)
     async with transaction(pool) as conn:
         unit = await repository.insert_unit(conn, id=id, name=name)
-        await events.emit(conn, contracts.UnitCreated(id=unit["id"], name=unit["name"]))
+        await events.emit(conn, contracts.UnitCreated(id=unit.id, name=unit.name))
     return unit
 
 
@@ -74,7 +76,7 @@ async def create_customer(
     personnummer: str,
     first_name: str,
     last_name: str,
-) -> dict:
+) -> CustomerRow:
     """Register a customer (caseworker); the personnummer is stored as 12 digits."""
     caller.require(Role.caseworker)
     normalized = domain.normalize_personnummer(personnummer)
@@ -89,7 +91,7 @@ async def create_customer(
         await events.emit(
             conn,
             contracts.CustomerCreated(
-                customer_id=customer["id"], customer_number=customer["customer_number"]
+                customer_id=customer.id, customer_number=customer.customer_number
             ),
         )
         await _audit(
@@ -97,9 +99,8 @@ async def create_customer(
             caller,
             request_id,
             "customer.create",
-            f"customer:{customer['id']}",
-            [customer],
-            key="id",
+            f"customer:{customer.id}",
+            [customer.id],
         )
     return customer
 
@@ -119,7 +120,7 @@ async def search_customers(
     *,
     q: str | None,
     ids: list[uuid.UUID] | None = None,
-) -> list[dict]:
+) -> list[CustomerRow]:
     """Customers by name, personnummer in any format, or customer number; or by id."""
     text, personnummer = search_terms(q)
     async with transaction(pool) as conn:
@@ -131,7 +132,7 @@ async def search_customers(
             ids=ids,
             visible_since=visible_since(settings),
         )
-        await _audit(conn, caller, request_id, "customer.search", "customers", rows, key="id")
+        await _audit(conn, caller, request_id, "customer.search", "customers", [r.id for r in rows])
     return rows
 
 
@@ -141,7 +142,7 @@ async def read_customer(
     caller: Principal,
     request_id: str,
     customer_id: uuid.UUID,
-) -> dict:
+) -> CustomerRow:
     """One customer (404 for a provider whose unit has no open order of theirs, nor a stay
     that ended within the setting customer_visible_after_end)."""
     async with transaction(pool) as conn:
@@ -150,9 +151,7 @@ async def read_customer(
         )
         if row is None:
             raise NotFound("no such customer", code="customer_not_found")
-        await _audit(
-            conn, caller, request_id, "customer.read", f"customer:{customer_id}", [row], key="id"
-        )
+        await _audit(conn, caller, request_id, "customer.read", f"customer:{customer_id}", [row.id])
     return row
 
 
@@ -162,7 +161,7 @@ async def customer_executions(
     caller: Principal,
     request_id: str,
     customer_id: uuid.UUID,
-) -> list[dict]:
+) -> list[ExecutionRow]:
     """The customer's executions (at the caller's unit, for a provider who may see them)."""
     async with transaction(pool) as conn:
         visible = await repository.get_customer(
@@ -179,7 +178,7 @@ async def customer_executions(
             request_id,
             "execution.list",
             f"customer:{customer_id}",
-            [{"customer_id": customer_id}],
+            [customer_id],
         )
     return rows
 
@@ -200,7 +199,7 @@ async def create_order(
     decision_date: date,
     planned_start_date: date | None,
     text: str,
-) -> dict:
+) -> OrderRow:
     """Send an order to a provider unit (caseworker); its lifecycle workflow starts with it."""
     caller.require(Role.caseworker)
     domain.check_new_order(
@@ -243,7 +242,7 @@ async def create_order(
             request_id,
             "order.create",
             f"order:{order_id}",
-            [{"customer_id": customer_id}],
+            [customer_id],
         )
         # started inside the transaction: if the start fails nothing is written
         await lifecycle.start(
@@ -251,7 +250,7 @@ async def create_order(
             task_queue=settings.task_queue,
             order_id=order_id,
             customer_id=customer_id,
-            customer_number=customer["customer_number"],
+            customer_number=customer.customer_number,
             unit_id=unit_id,
             decision_date=decision_date,
             created_at=datetime.now(UTC),
@@ -275,7 +274,7 @@ async def list_orders(
     limit: int = 500,
     offset: int = 0,
     unit_id: str | None = None,
-) -> tuple[list[dict], int]:
+) -> tuple[list[OrderRow], int]:
     """One page of orders by status (`confirmed` includes ongoing), and how many match in
     all; a provider sees its unit's, the other roles every unit's or `unit_id`'s."""
     text, personnummer = search_terms(q)
@@ -289,7 +288,9 @@ async def list_orders(
             limit=limit,
             offset=offset,
         )
-        await _audit(conn, caller, request_id, "order.list", "orders", rows)
+        await _audit(
+            conn, caller, request_id, "order.list", "orders", [r.customer_id for r in rows]
+        )
     return rows, total
 
 
@@ -299,13 +300,13 @@ async def read_order(
     request_id: str,
     order_id: uuid.UUID,
     action: str = "order.read",
-) -> dict:
+) -> OrderRow:
     """One order, audited as `action` (another unit's is a 404)."""
     async with transaction(pool) as conn:
         row = await repository.get_order(conn, id=order_id, unit=caller.provider_unit)
         if row is None:
             raise NotFound("no such order", code="order_not_found")
-        await _audit(conn, caller, request_id, action, f"order:{order_id}", [row])
+        await _audit(conn, caller, request_id, action, f"order:{order_id}", [row.customer_id])
     return row
 
 
@@ -324,7 +325,7 @@ async def _state_when_completed(
             state = await repository.order_state(conn, order_id=order_id)
         if state is None:
             raise
-        raise domain.wrong_state(step, state["status"]) from exc
+        raise domain.wrong_state(step, state.status) from exc
 
 
 async def confirm_order(
@@ -336,7 +337,7 @@ async def confirm_order(
     order_id: uuid.UUID,
     *,
     start_date: date,
-) -> dict:
+) -> OrderRow:
     """Confirm with the day the customer moves in (provider of the order's unit)."""
     caller.require(Role.provider)
     order = await read_order(pool, caller, request_id, order_id)
@@ -347,11 +348,11 @@ async def confirm_order(
         sub=caller.sub,
         role=caller.role,
         unit=caller.unit,
-        order_unit=order["unit_id"],
+        order_unit=order.unit_id,
     )
     domain.check_confirm(
-        status=order["status"],
-        decision_date=order["decision_date"],
+        status=order.status,
+        decision_date=order.decision_date,
         start_date=start_date,
         today=domain.today_in_stockholm(),
         bounds=date_bounds(settings),
@@ -361,12 +362,12 @@ async def confirm_order(
             client, order_id, start_date=start_date, actor=actor(caller, request_id)
         )
     # the order as read above, with what the confirmation changed (no second read)
-    return {
-        **order,
-        "status": result.status,
-        "execution_id": result.execution_id,
-        "start_date": result.start_date,
-    }
+    return dataclasses.replace(
+        order,
+        status=result.status,
+        execution_id=result.execution_id,
+        start_date=result.start_date,
+    )
 
 
 async def withdraw_order(
@@ -377,7 +378,7 @@ async def withdraw_order(
     order_id: uuid.UUID,
     *,
     reason: str,
-) -> dict:
+) -> OrderRow:
     """Withdraw an unconfirmed order (caseworker)."""
     caller.require(Role.caseworker)
     order = await read_order(pool, caller, request_id, order_id)
@@ -386,9 +387,9 @@ async def withdraw_order(
         sub=caller.sub,
         role=caller.role,
         unit=caller.unit,
-        order_unit=order["unit_id"],
+        order_unit=order.unit_id,
     )
-    domain.check_withdraw(status=order["status"], reason=reason)
+    domain.check_withdraw(status=order.status, reason=reason)
     async with _state_when_completed(pool, order_id, "withdraw"):
         await lifecycle.withdraw(client, order_id, reason=reason, actor=actor(caller, request_id))
     return await read_order(pool, caller, request_id, order_id)
@@ -399,13 +400,20 @@ async def withdraw_order(
 
 async def read_execution(
     pool: asyncpg.Pool, caller: Principal, request_id: str, execution_id: uuid.UUID
-) -> dict:
+) -> ExecutionRow:
     """One execution (another unit's is a 404)."""
     async with transaction(pool) as conn:
         row = await repository.get_execution(conn, id=execution_id, unit=caller.provider_unit)
         if row is None:
             raise NotFound("no such execution", code="execution_not_found")
-        await _audit(conn, caller, request_id, "execution.read", f"execution:{execution_id}", [row])
+        await _audit(
+            conn,
+            caller,
+            request_id,
+            "execution.read",
+            f"execution:{execution_id}",
+            [row.customer_id],
+        )
     return row
 
 
@@ -420,7 +428,7 @@ async def end_execution(
     end_date: date,
     reason: str,
     confirmed: bool,
-) -> dict:
+) -> ExecutionRow:
     """End the execution with its last day, the reason and the provider's tick."""
     caller.require(Role.provider)
     execution = await read_execution(pool, caller, request_id, execution_id)
@@ -429,21 +437,21 @@ async def end_execution(
         sub=caller.sub,
         role=caller.role,
         unit=caller.unit,
-        order_unit=execution["unit_id"],
+        order_unit=execution.unit_id,
     )
     domain.check_end(
-        status=execution["status"],
-        start_date=execution["start_date"],
+        status=execution.status,
+        start_date=execution.start_date,
         end_date=end_date,
         reason=reason,
         sure=confirmed,
         today=domain.today_in_stockholm(),
         bounds=date_bounds(settings),
     )
-    async with _state_when_completed(pool, execution["order_id"], "end"):
+    async with _state_when_completed(pool, execution.order_id, "end"):
         await lifecycle.end(
             client,
-            execution["order_id"],
+            execution.order_id,
             end_date=end_date,
             reason=reason,
             confirmed=confirmed,
@@ -457,11 +465,13 @@ async def end_execution(
 
 async def unexecuted_decisions(
     pool: asyncpg.Pool, caller: Principal, request_id: str
-) -> list[dict]:
+) -> list[OrderRow]:
     """Orders still unconfirmed three months after their decision date (IVO)."""
     caller.require(Role.caseworker, Role.admin)
     cutoff = domain.unexecuted_cutoff(domain.today_in_stockholm())
     async with transaction(pool) as conn:
         rows = await repository.unexecuted_decisions(conn, decided_on_or_before=cutoff)
-        await _audit(conn, caller, request_id, "report.unexecuted", "reports", rows)
+        await _audit(
+            conn, caller, request_id, "report.unexecuted", "reports", [r.customer_id for r in rows]
+        )
     return rows
