@@ -72,7 +72,7 @@ def test_provider_token_carries_its_unit() -> None:
 
 @pytest.mark.parametrize("role", list(Role))
 def test_every_role_survives_the_round_trip(role: Role) -> None:
-    unit = "unit-1" if role == Role.provider else None
+    unit = "unit-1" if role.needs_unit else None
     token = issue_token(SETTINGS, sub="u", name="N", role=role.value, unit=unit)
     assert decode_token(SETTINGS, token).role == role
 
