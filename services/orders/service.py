@@ -12,7 +12,7 @@ import asyncpg
 from temporalio.client import Client
 
 from services.common import audit
-from services.common.auth import Principal, Role
+from services.common.auth import STAFF_ROLES, Principal, Role
 from services.common.contracts import orders as contracts
 from services.common.db import transaction
 from services.common.errors import Conflict, Invalid, NotFound
@@ -121,6 +121,7 @@ async def search_customers(
     ids: list[uuid.UUID] | None = None,
 ) -> list[dict]:
     """Customers by name, personnummer in any format, or customer number; or by id."""
+    caller.require(*STAFF_ROLES)
     text, personnummer = search_terms(q)
     async with transaction(pool) as conn:
         rows = await repository.search_customers(
@@ -144,6 +145,7 @@ async def read_customer(
 ) -> dict:
     """One customer (404 for a provider whose unit has no open order of theirs, nor a stay
     that ended within the setting customer_visible_after_end)."""
+    caller.require(*STAFF_ROLES)
     async with transaction(pool) as conn:
         row = await repository.get_customer(
             conn, id=customer_id, unit=caller.provider_unit, visible_since=visible_since(settings)
@@ -164,6 +166,7 @@ async def customer_executions(
     customer_id: uuid.UUID,
 ) -> list[dict]:
     """The customer's executions (at the caller's unit, for a provider who may see them)."""
+    caller.require(*STAFF_ROLES)
     async with transaction(pool) as conn:
         visible = await repository.get_customer(
             conn, id=customer_id, unit=caller.provider_unit, visible_since=visible_since(settings)
@@ -278,6 +281,7 @@ async def list_orders(
 ) -> tuple[list[dict], int]:
     """One page of orders by status (`confirmed` includes ongoing), and how many match in
     all; a provider sees its unit's, the other roles every unit's or `unit_id`'s."""
+    caller.require(*STAFF_ROLES)
     text, personnummer = search_terms(q)
     async with transaction(pool) as conn:
         rows, total = await repository.list_orders(
@@ -301,6 +305,7 @@ async def read_order(
     action: str = "order.read",
 ) -> dict:
     """One order, audited as `action` (another unit's is a 404)."""
+    caller.require(*STAFF_ROLES)
     async with transaction(pool) as conn:
         row = await repository.get_order(conn, id=order_id, unit=caller.provider_unit)
         if row is None:
