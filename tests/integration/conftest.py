@@ -33,7 +33,7 @@ from services.identity.main import build as build_identity
 from services.messaging.main import build as build_messaging
 from services.orders.main import build as build_orders
 from tests.integration import personal_data
-from tests.integration.serving import free_socket, url_of
+from tests.integration.serving import free_socket, serving, url_of
 from workflows.bridge import AbsenceBridge
 from workflows.models import SEARCH_ATTRIBUTES
 
@@ -267,3 +267,11 @@ async def identity_app(settings: Settings):
     app = build_identity(settings)
     async with app.router.lifespan_context(app):
         yield app
+
+
+@pytest.fixture(scope="session")
+async def identity_url(identity_app, service_sockets) -> AsyncIterator[str]:
+    """The identity service over real HTTP, at the URL the other services fetch its JWKS
+    from (settings.identity_url): served once per session, on its socket."""
+    async with serving(identity_app, service_sockets["identity"]) as url:
+        yield url

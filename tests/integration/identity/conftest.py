@@ -1,4 +1,5 @@
-"""The identity service over real HTTP, at the URL the other services fetch its JWKS from."""
+"""A client of the identity service (served by tests/integration/conftest.py's identity_url)
+and the web UI's service credential."""
 
 from __future__ import annotations
 
@@ -6,14 +7,6 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-
-from tests.integration.serving import serving
-
-
-@pytest.fixture(scope="session")
-async def identity_url(identity_app, service_sockets) -> AsyncIterator[str]:
-    async with serving(identity_app, service_sockets["identity"]) as url:
-        yield url
 
 
 @pytest.fixture
