@@ -14,7 +14,7 @@ from services.common.auth import MAX_SUB, MAX_UNIT, Role
 from services.common.dates import today_in_stockholm
 from services.common.deps import AppSettings, Caller, Pool, RequestId
 from services.common.errors import Unauthorized
-from services.identity import keys, service
+from services.identity import domain, keys, service
 from services.identity.repository import Membership as MembershipRow
 from services.identity.schemas import (
     Held,
@@ -60,8 +60,7 @@ SubPath = Annotated[str, Path(min_length=1, max_length=MAX_SUB)]
 
 
 def _membership(row: MembershipRow) -> Membership:
-    today = today_in_stockholm()
-    current = row.valid_from <= today and (row.valid_to is None or today <= row.valid_to)
+    current = domain.Window(row.valid_from, row.valid_to).current_on(today_in_stockholm())
     return Membership(**row.as_dict(), unit=row.unit_id, current=current)
 
 
