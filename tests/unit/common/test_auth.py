@@ -120,6 +120,11 @@ def test_provider_token_without_a_unit_is_not_issued(unit: str | None) -> None:
         issue_token(SETTINGS, sub="anna", name="Anna", role=Role.provider, unit=unit)
 
 
+def test_unit_admin_token_without_a_unit_is_not_issued() -> None:
+    with pytest.raises(ValueError, match="a unit_admin token needs a unit"):
+        issue_token(SETTINGS, sub="ulla", name="Ulla", role=Role.unit_admin)
+
+
 def test_token_for_an_unknown_role_is_not_issued() -> None:
     with pytest.raises(ValueError, match="superuser"):
         issue_token(SETTINGS, sub="u", name="N", role="superuser")

@@ -11,9 +11,12 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import jwt
 import pytest
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
 
 from services.common.auth import JWKS_MAX_AGE, JWKS_REFETCH_AFTER, Principal, Role, issue_token
-from services.common.errors import Unauthorized, Unavailable
+from services.common.deps import Caller, verifier_of
+from services.common.errors import LifecareError, Unauthorized, Unavailable
 from services.common.settings import Settings
 from tests.unit.common import tokens
 
@@ -254,3 +257,45 @@ async def test_production_refuses_development_tokens(signing, jwks):
 @pytest.mark.parametrize("garbage", ["", "abc", "a.b.c", "eyJhbGciOiJub25lIn0.e30."])
 async def test_text_that_is_no_token_is_refused(verifier, garbage: str):
     assert (await _refusal(verifier, garbage)).code == "token_invalid"
+
+
+# --- the caller of every route ------------------------------------------------------------------
+
+
+def _route_app(settings: Settings, verifier) -> FastAPI:
+    """An app with one route that reads its caller, as every service's routes do."""
+    app = FastAPI()
+    app.state.settings = settings
+    app.state.verifier = verifier
+
+    @app.get("/me")
+    async def me(caller: Caller) -> dict[str, str]:
+        return {"sub": caller.sub, "role": caller.role.value}
+
+    @app.exception_handler(LifecareError)
+    async def refused(_request, exc: LifecareError) -> JSONResponse:
+        return JSONResponse({"error": {"code": exc.code}}, exc.status)
+
+    return app
+
+
+async def test_every_route_reads_its_caller_through_the_apps_verifier(signing, jwks):
+    app = _route_app(PRODUCTION, tokens.verifier(PRODUCTION, jwks))
+    platform = tokens.platform_token(signing, PRODUCTION, sub="adam")
+    development = issue_token(PRODUCTION, sub="adam", name="Adam", role=Role.admin)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://service") as client:
+        accepted = await client.get("/me", headers={"Authorization": f"Bearer {platform}"})
+        refused = await client.get("/me", headers={"Authorization": f"Bearer {development}"})
+        anonymous = await client.get("/me")
+    assert (accepted.status_code, accepted.json()) == (200, {"sub": "adam", "role": "admin"})
+    assert (refused.status_code, refused.json()["error"]["code"]) == (401, "token_invalid")
+    assert anonymous.status_code == 401
+
+
+def test_an_app_without_a_verifier_gets_one_for_its_settings():
+    app = FastAPI()
+    app.state.settings = SETTINGS
+    verifier = verifier_of(app)
+    assert verifier is verifier_of(app)
+    assert verifier.jwks.url == SETTINGS.jwks_location
