@@ -255,12 +255,24 @@ class JwksCache:
         self._fetched_at = self._tried_at
 
 
+def check_jwks_configured(settings: Settings) -> None:
+    """A process that verifies tokens in production refuses to start without the JWKS URL
+    (checked where tokens are verified, so the worker, which verifies none, needs none)."""
+    if settings.env == "production" and settings.jwks_url is None:
+        raise ValueError(
+            "LIFECARE_JWKS_URL is not set: in production every service verifies the "
+            "platform's tokens against the identity service's keys "
+            "(e.g. https://identity.example/.well-known/jwks.json)"
+        )
+
+
 class TokenVerifier:
     """Reads the caller of a bearer token: a platform token (ES256) against the JWKS, with
     its issuer, audience, expiry and not-before checked; outside production also a
     development token (HS256, `decode_token`)."""
 
     def __init__(self, settings: Settings, *, jwks: JwksCache | None = None) -> None:
+        check_jwks_configured(settings)
         self.settings = settings
         self.jwks = jwks or JwksCache(settings.jwks_location)
 

@@ -97,8 +97,8 @@ class Settings(BaseSettings):
     token_ttl: Duration = timedelta(hours=12)
 
     # the platform's own tokens (ES256), issued by the identity service and verified by
-    # every service against its JWKS; production refuses to start without jwks_url
-    # (development and test default to the identity service's, from identity_url)
+    # every service against its JWKS; a service in production refuses to start without
+    # jwks_url (development and test default to the identity service's, from identity_url)
     jwks_url: ServiceUrl | None = None
     token_issuer: str = Field(default="lifecare", min_length=1)
     token_audience: str = Field(default="lifecare-services", min_length=1)
@@ -207,16 +207,6 @@ class Settings(BaseSettings):
         if not timedelta(0) < value <= MAX_ACCESS_TOKEN_TTL:
             raise ValueError("an access token lives more than 0 s and at most 15 minutes")
         return value
-
-    @model_validator(mode="after")
-    def _refuse_production_without_jwks(self) -> Settings:
-        if self.env == "production" and self.jwks_url is None:
-            raise ValueError(
-                "LIFECARE_JWKS_URL is not set: in production every service verifies the "
-                "platform's tokens against the identity service's keys "
-                "(e.g. https://identity.example/.well-known/jwks.json)"
-            )
-        return self
 
     @field_validator("payload_key", "payload_old_keys")
     @classmethod

@@ -64,7 +64,6 @@ def test_production_logs_json_and_development_text_unless_told() -> None:
     secrets = {
         "jwt_secret": "a-real-secret-of-production-length-0123456789",
         "payload_key": "cHJvZHVjdGlvbi1wYXlsb2FkLWtleS0zMi1ieXRlcyE=",
-        "jwks_url": "https://identity.example/.well-known/jwks.json",
     }
     assert Settings(env="production", **secrets).json_logs
     assert not Settings(env="development").json_logs

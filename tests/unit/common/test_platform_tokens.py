@@ -11,10 +11,19 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import jwt
 import pytest
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse
 
-from services.common.auth import JWKS_MAX_AGE, JWKS_REFETCH_AFTER, Principal, Role, issue_token
+from lifecare import codec_server
+from services.common.app import ServiceSpec, create_app
+from services.common.auth import (
+    JWKS_MAX_AGE,
+    JWKS_REFETCH_AFTER,
+    Principal,
+    Role,
+    TokenVerifier,
+    issue_token,
+)
 from services.common.deps import Caller, verifier_of
 from services.common.errors import LifecareError, Unauthorized, Unavailable
 from services.common.settings import Settings
@@ -299,3 +308,14 @@ def test_an_app_without_a_verifier_gets_one_for_its_settings():
     verifier = verifier_of(app)
     assert verifier is verifier_of(app)
     assert verifier.jwks.url == SETTINGS.jwks_location
+
+
+def test_a_service_in_production_refuses_to_start_without_a_jwks_url():
+    without = PRODUCTION.model_copy(update={"jwks_url": None})
+    with pytest.raises(ValueError, match="LIFECARE_JWKS_URL is not set"):
+        TokenVerifier(without)
+    with pytest.raises(ValueError, match="LIFECARE_JWKS_URL is not set"):
+        create_app(ServiceSpec(name="orders", title="t", router=APIRouter()), without)
+    with pytest.raises(ValueError, match="LIFECARE_JWKS_URL is not set"):
+        codec_server.build(without)
+    assert TokenVerifier(PRODUCTION).jwks.url == PRODUCTION.jwks_url

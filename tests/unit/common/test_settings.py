@@ -297,13 +297,6 @@ def test_get_settings_reads_the_environment_once(monkeypatch: pytest.MonkeyPatch
 # --- the platform's tokens -----------------------------------------------------------------
 
 
-def test_production_refuses_to_start_without_a_jwks_url(monkeypatch: pytest.MonkeyPatch) -> None:
-    with pytest.raises(ValidationError, match="LIFECARE_JWKS_URL is not set"):
-        _settings(
-            monkeypatch, env="production", jwt_secret=REAL_SECRET, payload_key=REAL_PAYLOAD_KEY
-        )
-
-
 @pytest.mark.parametrize("env", ["development", "test"])
 def test_outside_production_the_jwks_is_the_identity_services(
     monkeypatch: pytest.MonkeyPatch, env: str

@@ -190,7 +190,6 @@ async def test_production_offers_no_demo_people_and_refuses_them(calls: list[str
         env="production",
         jwt_secret="a-real-secret-of-production-length-0123456789",
         payload_key="cHJvZHVjdGlvbi1wYXlsb2FkLWtleS0zMi1ieXRlcyE=",
-        jwks_url="https://identity.example/.well-known/jwks.json",
     )
     app = build(settings, transport=services_answering(ordinary, calls))
     async with app.router.lifespan_context(app):
