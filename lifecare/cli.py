@@ -200,6 +200,9 @@ def up(settings: Settings) -> int:
                 f"billing demo data not loaded ({exc.response.status_code} from "
                 f"{exc.request.url.path}); the stack runs without it"
             )
+        identity_url = f"http://127.0.0.1:{registry.service('identity').port}"
+        if demo.seed_identity(identity_url, admin=tokens["admin"]):
+            _say("identity: the demo people's roles and units (ulla administers solbacken)")
         _print_welcome(tokens)
         _wait_until_interrupted(children)
     finally:
@@ -250,6 +253,7 @@ def sample_tokens(settings: Settings) -> dict[str, str]:
         Role.coordinator: ("bo", "Bo Coordinator", None),
         Role.fee_admin: ("frida", "Frida Fee Admin", None),
         Role.admin: ("adam", "Adam Admin", None),
+        Role.unit_admin: ("ulla", "Ulla Unit Admin", UNITS[0][0]),
     }
     return {
         role.value: issue_token(settings, sub=sub, name=name, role=role, unit=unit)

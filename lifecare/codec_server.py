@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse
 from google.protobuf import json_format
 from temporalio.api.common.v1 import Payloads
 
-from services.common.auth import Role, decode_token
+from services.common.auth import Role, TokenVerifier
 from services.common.edge import BodyGuard, SecurityHeaders
 from services.common.errors import Forbidden, LifecareError, Unauthorized
 from services.common.payload_codec import MalformedPayload, PayloadKeyError
@@ -23,23 +23,26 @@ from services.common.temporal import payload_codec
 log = logging.getLogger(__name__)
 
 
-def _operator(request: Request) -> None:
-    """Anyone on this machine in development; in production an admin's bearer token."""
+async def _operator(request: Request) -> None:
+    """Anyone on this machine in development; in production an admin's platform token
+    (ES256 from the identity service, verified against its JWKS as every service does:
+    the verifier refuses development tokens in production)."""
     settings: Settings = request.app.state.settings
     if settings.env != "production":
         return
     header = request.headers.get("authorization", "")
     if not header.lower().startswith("bearer "):
         raise Unauthorized("send an admin's bearer token (the UI's codec access token)")
-    if decode_token(settings, header[7:]).role != Role.admin:
+    verifier: TokenVerifier = request.app.state.verifier
+    if (await verifier.verify(header[7:])).role != Role.admin:
         raise Forbidden("only an admin may decode payloads")
 
 
 Operator = Annotated[None, Depends(_operator)]
 
 
-def build(settings: Settings) -> FastAPI:
-    """The codec server's app; in production only an admin's bearer token may use it."""
+def build(settings: Settings, verifier: TokenVerifier | None = None) -> FastAPI:
+    """The codec server's app; in production only an admin's platform token may use it."""
     codec = payload_codec(settings)
     app = FastAPI(title="Lifecare payload codec", version="1")
     app.add_middleware(
@@ -55,6 +58,7 @@ def build(settings: Settings) -> FastAPI:
     app.add_middleware(BodyGuard, max_body=size, max_upload_body=size, strict_json=False)
     app.add_middleware(SecurityHeaders)
     app.state.settings = settings
+    app.state.verifier = verifier or TokenVerifier(settings)
 
     @app.exception_handler(LifecareError)
     async def refused(_request: Request, exc: LifecareError) -> JSONResponse:

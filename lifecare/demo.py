@@ -1,4 +1,5 @@
-"""Demo data for a newcomer: two units, a few customers, one unconfirmed order."""
+"""Demo data for a newcomer: two units, a few customers, one unconfirmed order, and the
+demo people's memberships in the identity service."""
 
 from __future__ import annotations
 
@@ -13,6 +14,17 @@ from services.orders.domain import luhn_check_digit, today_in_stockholm
 UNITS = [
     ("solbacken", "Solbackens äldreboende"),
     ("ekbacken", "Ekbackens vård- och omsorgsboende"),
+]
+# the demo people (sub, name, role, unit): whom the welcome says to sign in as, and Ulla,
+# the access administrator of the first unit; Anna works at both units
+STAFF = [
+    ("cecilia", "Cecilia Caseworker", "caseworker", None),
+    ("anna", "Anna Provider", "provider", UNITS[0][0]),
+    ("anna", "Anna Provider", "provider", UNITS[1][0]),
+    ("bo", "Bo Coordinator", "coordinator", None),
+    ("frida", "Frida Fee Admin", "fee_admin", None),
+    ("adam", "Adam Admin", "admin", None),
+    ("ulla", "Ulla Unit Admin", "unit_admin", UNITS[0][0]),
 ]
 # Birth dates with serial numbers 98x, the range Skatteverket keeps for test personnummer.
 CUSTOMERS = [
@@ -136,3 +148,18 @@ def _decide(billing: httpx.Client, headers: dict, customer_id: str, care: str, w
             response.raise_for_status()
             return
         time.sleep(0.5)  # not known to billing yet: customer.created is on its way
+
+
+def seed_identity(identity_url: str, *, admin: str) -> int:
+    """The demo people's memberships, those missing added (idempotent); how many were."""
+    as_admin = {"Authorization": f"Bearer {admin}"}
+    added = 0
+    with httpx.Client(base_url=identity_url, timeout=30) as identity:
+        for sub, name, role, unit in STAFF:
+            body = {"sub": sub, "name": name, "role": role, "unit": unit}
+            response = identity.post("/memberships", json=body, headers=as_admin)
+            if response.status_code == 409:  # there from an earlier `make up`
+                continue
+            response.raise_for_status()
+            added += 1
+    return added

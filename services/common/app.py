@@ -22,6 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from temporalio.service import RPCError
 
 from services.common import readiness, temporal
+from services.common.auth import TokenVerifier
 from services.common.bus import BY_TYPE, EventConsumer, Handler, OutboxRelay
 from services.common.db import create_pool
 from services.common.edge import BodyGuard, SecurityHeaders, validation_failed
@@ -109,6 +110,8 @@ def create_app(spec: ServiceSpec, settings: Settings | None = None) -> FastAPI:
         access_log.addFilter(PathOnlyAccessLog())
     app.state.settings = settings
     app.state.service = spec.name
+    # the platform's public keys, fetched from the identity service on first use
+    app.state.verifier = TokenVerifier(settings)
 
     # innermost first: the body guard's refusals carry the request id and the headers too
     app.add_middleware(

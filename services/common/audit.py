@@ -80,6 +80,30 @@ async def record(
     )
 
 
+async def record_action(
+    conn: asyncpg.Connection,
+    *,
+    schema: str,
+    principal: Principal,
+    action: str,
+    resource: str,
+    request_id: str | None,
+) -> None:
+    """Write one audit row of a change that concerns no customer (who may sign in as what),
+    in the caller's transaction."""
+    await conn.execute(
+        f"""INSERT INTO {schema}.audit
+            (request_id, actor_sub, actor_role, actor_unit, action, customer_id, resource)
+            VALUES ($1, $2, $3, $4, $5, NULL, $6)""",
+        request_id,
+        principal.sub,
+        principal.role.value,
+        principal.unit,
+        action,
+        resource,
+    )
+
+
 @dataclass(frozen=True)
 class AuditLog:
     """One service's audit log, its schema's `audit` table, as its routes write it."""
@@ -98,6 +122,24 @@ class AuditLog:
     ) -> None:
         """One audit row per customer among `rows` (each names its customer under `key`)."""
         await self.customers(conn, caller, request_id, action, resource, [r[key] for r in rows])
+
+    async def action(
+        self,
+        conn: asyncpg.Connection,
+        caller: Principal,
+        request_id: str,
+        action: str,
+        resource: str,
+    ) -> None:
+        """One audit row of a change that concerns no customer (a membership, a token)."""
+        await record_action(
+            conn,
+            schema=self.schema,
+            principal=caller,
+            action=action,
+            resource=resource,
+            request_id=request_id,
+        )
 
     async def customers(
         self,

@@ -71,6 +71,8 @@ SERVICES: tuple[Service, ...] = (
         activities="services.messaging.activities:activities",
         consumers=("events",),
     ),
+    # who may sign in as what, at which unit; issues the platform's tokens and their JWKS
+    Service(name="identity", port=8005, app="services.identity.main:build", schema="identity"),
 )
 
 WORKER = Worker(

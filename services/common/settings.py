@@ -22,6 +22,11 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from services.common.payload_codec import read_key
 
 DEVELOPMENT_JWT_SECRET = "lifecare-development-secret-do-not-use-in-production"
+# the web UI's credential at the identity service until it signs people in through OIDC
+DEVELOPMENT_IDENTITY_CLIENT_SECRET = "lifecare-development-identity-client-do-not-use"
+# the platform's tokens live at most this long (issue 13: an ended membership stops working
+# within one token lifetime)
+MAX_ACCESS_TOKEN_TTL = timedelta(minutes=15)
 # base64 of b"lifecare-development-payload-key": encrypts workflow payloads in development only
 DEVELOPMENT_PAYLOAD_KEY = "bGlmZWNhcmUtZGV2ZWxvcG1lbnQtcGF5bG9hZC1rZXk="
 
@@ -86,9 +91,25 @@ class Settings(BaseSettings):
     temporal_api_key: SecretStr | None = None
     temporal_insecure: bool = False
     task_queue: str = "lifecare"
+    # development tokens (`lifecare token`): HS256 with this secret, refused in production
     jwt_secret: SecretStr = SecretStr(DEVELOPMENT_JWT_SECRET)
     jwt_algorithm: str = "HS256"
     token_ttl: Duration = timedelta(hours=12)
+
+    # the platform's own tokens (ES256), issued by the identity service and verified by
+    # every service against its JWKS; a service in production refuses to start without
+    # jwks_url (development and test default to the identity service's, from identity_url)
+    jwks_url: ServiceUrl | None = None
+    token_issuer: str = Field(default="lifecare", min_length=1)
+    token_audience: str = Field(default="lifecare-services", min_length=1)
+    access_token_ttl: Duration = MAX_ACCESS_TOKEN_TTL
+    # the identity service's signing key (an EC P-256 private key, PEM) and the keys of
+    # earlier rotations (PEM, public or private) that still verify until they are removed;
+    # without one, development and test sign with a key derived from a fixed seed
+    signing_key: SecretStr | None = None
+    signing_old_keys: list[SecretStr] = []
+    # the web UI's bearer credential at the identity service (/tokens, /people/...)
+    identity_client_secret: SecretStr = SecretStr(DEVELOPMENT_IDENTITY_CLIENT_SECRET)
     # Temporal payloads are encrypted with this key (base64 of 32 bytes); the old keys only
     # decrypt what they encrypted before a rotation
     payload_key: SecretStr = SecretStr(DEVELOPMENT_PAYLOAD_KEY)
@@ -132,6 +153,7 @@ class Settings(BaseSettings):
     absence_url: ServiceUrl = "http://127.0.0.1:8002"
     billing_url: ServiceUrl = "http://127.0.0.1:8003"
     messaging_url: ServiceUrl = "http://127.0.0.1:8004"
+    identity_url: ServiceUrl = "http://127.0.0.1:8005"
     peer_timeout: Duration = timedelta(seconds=5)
 
     # the web UI: a signed-in session ends after this long without a request, and its
@@ -179,6 +201,13 @@ class Settings(BaseSettings):
             )
         return self
 
+    @field_validator("access_token_ttl")
+    @classmethod
+    def _access_tokens_are_short(cls, value: timedelta) -> timedelta:
+        if not timedelta(0) < value <= MAX_ACCESS_TOKEN_TTL:
+            raise ValueError("an access token lives more than 0 s and at most 15 minutes")
+        return value
+
     @field_validator("payload_key", "payload_old_keys")
     @classmethod
     def _payload_keys_are_keys(cls, value: SecretStr | list[SecretStr]) -> object:
@@ -216,6 +245,12 @@ class Settings(BaseSettings):
     def json_logs(self) -> bool:
         """Whether the processes log JSON lines."""
         return self.log_format == "json" or (self.log_format is None and self.env == "production")
+
+    @property
+    def jwks_location(self) -> str:
+        """Where the platform's public keys are: LIFECARE_JWKS_URL, or outside production
+        the identity service's own JWKS."""
+        return self.jwks_url or f"{self.identity_url}/.well-known/jwks.json"
 
     @property
     def database_dsn(self) -> str:

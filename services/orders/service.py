@@ -13,7 +13,7 @@ import asyncpg
 from temporalio.client import Client
 
 from services.common import audit
-from services.common.auth import Principal, Role
+from services.common.auth import STAFF_ROLES, Principal, Role
 from services.common.contracts import orders as contracts
 from services.common.db import transaction
 from services.common.errors import Conflict, Invalid, NotFound
@@ -122,6 +122,7 @@ async def search_customers(
     ids: list[uuid.UUID] | None = None,
 ) -> list[CustomerRow]:
     """Customers by name, personnummer in any format, or customer number; or by id."""
+    caller.require(*STAFF_ROLES)
     text, personnummer = search_terms(q)
     async with transaction(pool) as conn:
         rows = await repository.search_customers(
@@ -145,6 +146,7 @@ async def read_customer(
 ) -> CustomerRow:
     """One customer (404 for a provider whose unit has no open order of theirs, nor a stay
     that ended within the setting customer_visible_after_end)."""
+    caller.require(*STAFF_ROLES)
     async with transaction(pool) as conn:
         row = await repository.get_customer(
             conn, id=customer_id, unit=caller.provider_unit, visible_since=visible_since(settings)
@@ -163,6 +165,7 @@ async def customer_executions(
     customer_id: uuid.UUID,
 ) -> list[ExecutionRow]:
     """The customer's executions (at the caller's unit, for a provider who may see them)."""
+    caller.require(*STAFF_ROLES)
     async with transaction(pool) as conn:
         visible = await repository.get_customer(
             conn, id=customer_id, unit=caller.provider_unit, visible_since=visible_since(settings)
@@ -277,6 +280,7 @@ async def list_orders(
 ) -> tuple[list[OrderRow], int]:
     """One page of orders by status (`confirmed` includes ongoing), and how many match in
     all; a provider sees its unit's, the other roles every unit's or `unit_id`'s."""
+    caller.require(*STAFF_ROLES)
     text, personnummer = search_terms(q)
     async with transaction(pool) as conn:
         rows, total = await repository.list_orders(
@@ -302,6 +306,7 @@ async def read_order(
     action: str = "order.read",
 ) -> OrderRow:
     """One order, audited as `action` (another unit's is a 404)."""
+    caller.require(*STAFF_ROLES)
     async with transaction(pool) as conn:
         row = await repository.get_order(conn, id=order_id, unit=caller.provider_unit)
         if row is None:

@@ -19,7 +19,14 @@ import yaml
 REPO_ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = REPO_ROOT / "docker-compose.yml"
 
-HTTP_SERVICES = {"web": 8000, "orders": 8001, "absence": 8002, "billing": 8003, "messaging": 8004}
+HTTP_SERVICES = {
+    "web": 8000,
+    "orders": 8001,
+    "absence": 8002,
+    "billing": 8003,
+    "messaging": 8004,
+    "identity": 8005,
+}
 # the processes that keep data or run workflows; the web UI only calls the others
 PYTHON_SERVICES = [*(name for name in HTTP_SERVICES if name != "web"), "worker", "worker-2"]
 TEMPORAL_UI_PORT = 8233
@@ -78,6 +85,7 @@ def test_the_whole_stack_is_defined(services: dict[str, dict[str, Any]]) -> None
         "absence",
         "billing",
         "messaging",
+        "identity",
         "worker",
     }
     assert expected <= services.keys(), f"missing services: {sorted(expected - services.keys())}"

@@ -29,10 +29,11 @@ from services.common.db import create_pool
 from services.common.migrations import upgrade_all
 from services.common.settings import Settings
 from services.common.temporal import data_converter
+from services.identity.main import build as build_identity
 from services.messaging.main import build as build_messaging
 from services.orders.main import build as build_orders
 from tests.integration import personal_data
-from tests.integration.serving import free_socket, url_of
+from tests.integration.serving import free_socket, serving, url_of
 from workflows.bridge import AbsenceBridge
 from workflows.models import SEARCH_ATTRIBUTES
 
@@ -97,6 +98,8 @@ def settings(
         absence_url=url_of(service_sockets["absence"]),
         billing_url=url_of(service_sockets["billing"]),
         messaging_url=url_of(service_sockets["messaging"]),
+        # the services verify the platform's tokens against the identity service's JWKS there
+        identity_url=url_of(service_sockets["identity"]),
     )
 
 
@@ -256,3 +259,19 @@ async def messaging_app(settings: Settings):
     async with app.router.lifespan_context(app):
         await declare_queues(settings, app.state.consumers)
         yield app
+
+
+@pytest.fixture(scope="session")
+async def identity_app(settings: Settings):
+    """The identity service: memberships, the platform's tokens and their JWKS."""
+    app = build_identity(settings)
+    async with app.router.lifespan_context(app):
+        yield app
+
+
+@pytest.fixture(scope="session")
+async def identity_url(identity_app, service_sockets) -> AsyncIterator[str]:
+    """The identity service over real HTTP, at the URL the other services fetch its JWKS
+    from (settings.identity_url): served once per session, on its socket."""
+    async with serving(identity_app, service_sockets["identity"]) as url:
+        yield url

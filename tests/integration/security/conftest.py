@@ -24,6 +24,7 @@ from services.common.auth import issue_token
 from services.common.db import create_pool
 from services.common.migrations import upgrade_all
 from services.common.settings import Settings
+from services.identity.main import build as build_identity
 from services.messaging.main import build as build_messaging
 from services.orders.main import build as build_orders
 from tests.integration.conftest import SERVER_DSN, Tokens, declare_queues
@@ -35,6 +36,7 @@ BUILDERS = {
     "absence": build_absence,
     "billing": build_billing,
     "messaging": build_messaging,
+    "identity": build_identity,
 }
 
 
@@ -45,8 +47,10 @@ async def served(
     absence_app,
     billing_app,
     messaging_app,
+    identity_url,
 ) -> AsyncIterator[dict[str, str]]:
-    """The session's four apps over HTTP at the URLs in `settings`: base URL by service."""
+    """The session's apps over HTTP at the URLs in `settings`: base URL by service (the
+    identity service is served once for the session, by identity_url)."""
     apps = {
         "orders": orders_app,
         "absence": absence_app,
@@ -54,10 +58,11 @@ async def served(
         "messaging": messaging_app,
     }
     async with AsyncExitStack() as stack:
-        yield {
+        urls = {
             name: await stack.enter_async_context(serving(app, service_sockets[name]))
             for name, app in apps.items()
         }
+        yield {**urls, "identity": identity_url}
 
 
 @dataclass(frozen=True)
@@ -69,7 +74,7 @@ class FuzzStack:
     unit: str
 
     def token(self, role: str) -> str:
-        unit = self.unit if role == "provider" else None
+        unit = self.unit if role in ("provider", "unit_admin") else None
         return issue_token(self.settings, sub=f"fuzz-{role}", name="Fuzz", role=role, unit=unit)
 
 
@@ -94,6 +99,7 @@ async def fuzz_stack(settings: Settings, temporal: WorkflowEnvironment) -> Async
             "absence_url": url_of(sockets["absence"]),
             "billing_url": url_of(sockets["billing"]),
             "messaging_url": url_of(sockets["messaging"]),
+            "identity_url": url_of(sockets["identity"]),
         }
     )
     try:

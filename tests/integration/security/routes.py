@@ -82,7 +82,7 @@ class World:
     def headers(self, caller: str) -> dict[str, str]:
         if caller == "other_provider":
             return self.as_("provider", unit=self.other_unit, sub=self.sub(caller))
-        unit = self.unit if caller == "provider" else None
+        unit = self.unit if caller in ("provider", "unit_admin") else None
         return self.as_(caller, unit=unit, sub=self.sub(caller))
 
     async def fresh_order(self) -> str:
@@ -130,6 +130,16 @@ class World:
             f"/messages/{self.ids['notice']}/forward",
             json={"to": ["group:bosam"], "body": "För kännedom"},
             headers=self.headers("provider"),
+        )
+        assert response.status_code == 201, response.text
+        return response.json()["id"]
+
+    async def fresh_membership(self) -> str:
+        """A provider membership at the unit, since a month, for a new person."""
+        response = await self.clients["identity"].post(
+            "/memberships",
+            json=new_membership(self),
+            headers=self.headers("admin"),
         )
         assert response.status_code == 201, response.text
         return response.json()["id"]
@@ -184,6 +194,17 @@ def made(path: str, body: Callable[[World], dict[str, Any]]) -> Build:
         return Call(path, json=body(world))
 
     return build
+
+
+def new_membership(world: World) -> dict[str, str]:
+    """A new person's provider membership at the world's unit, since the month began."""
+    return {
+        "sub": f"idp|{uuid.uuid4().hex[:12]}",
+        "name": "Nina Ny",
+        "role": "provider",
+        "unit": world.unit,
+        "valid_from": str(world.month_start),
+    }
 
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -277,6 +298,15 @@ CALLS: dict[tuple[str, str, str], Build] = {
         "/messages/{message}", fresh="fresh_message"
     ),
     ("messaging", "GET", "/audit"): call("/audit", params=BY_CUSTOMER),
+    ("identity", "GET", "/units/{unit}/memberships"): call("/units/{unit}/memberships"),
+    ("identity", "POST", "/memberships"): made("/memberships", new_membership),
+    ("identity", "POST", "/memberships/{membership_id}/end"): call(
+        "/memberships/{membership}/end", fresh="fresh_membership", json={"valid_to": "{today}"}
+    ),
+    ("identity", "GET", "/people/{sub}/memberships"): call("/people/{person}/memberships"),
+    ("identity", "POST", "/tokens"): call(
+        "/tokens", json={"sub": "{person}", "role": "provider", "unit": "{unit}"}
+    ),
 }
 
 
@@ -307,8 +337,15 @@ async def build_world(
         unit=world.unit,
         start=str(month.first_day),
         period=str(month),
+        today=str(today_in_stockholm()),
         unconfirmed=await world.fresh_order(),
     )
+    if "identity" in clients:  # a person with a membership at the unit
+        world.ids["membership"] = await world.fresh_membership()
+        membership = await clients["identity"].get(
+            f"/units/{world.unit}/memberships", headers=world.headers("admin")
+        )
+        world.ids["person"] = membership.json()[0]["sub"]
     confirmed = await orders.post(
         f"/orders/{order_id}/confirm",
         json={"start_date": str(month.first_day)},

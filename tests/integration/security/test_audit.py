@@ -89,7 +89,8 @@ AUDITED: dict[tuple[str, str, str], Audited] = {
 }
 
 PUBLIC = "no token, no customer data: health, counters and the API's description"
-SERVICES = ("orders", "absence", "billing", "messaging")
+SERVICES = ("orders", "absence", "billing", "messaging", "identity")
+STAFF = "staff, not customers: each change and each token issued is a row of identity.audit"
 NOT_CUSTOMER_DATA: dict[tuple[str, str, str], str] = {
     **{(service, "GET", path): PUBLIC for service in SERVICES for path in PUBLIC_PATHS},
     ("orders", "POST", "/units"): "a provider unit",
@@ -105,11 +106,17 @@ NOT_CUSTOMER_DATA: dict[tuple[str, str, str], str] = {
     "which names no customer (only Lifecare's notices and their copies do)",
     ("messaging", "POST", "/messages"): "a person's new message names no customer",
     ("messaging", "GET", "/messages/unread-count"): "a number",
+    ("identity", "GET", "/.well-known/jwks.json"): "public keys",
+    ("identity", "GET", "/units/{unit}/memberships"): STAFF,
+    ("identity", "POST", "/memberships"): STAFF,
+    ("identity", "POST", "/memberships/{membership_id}/end"): STAFF,
+    ("identity", "GET", "/people/{sub}/memberships"): STAFF,
+    ("identity", "POST", "/tokens"): STAFF,
 }
 
 
 async def test_every_route_is_audited_or_says_why_not(
-    orders_app, absence_app, billing_app, messaging_app
+    orders_app, absence_app, billing_app, messaging_app, identity_app
 ):
     served = routes_of(
         {
@@ -117,6 +124,7 @@ async def test_every_route_is_audited_or_says_why_not(
             "absence": absence_app,
             "billing": billing_app,
             "messaging": messaging_app,
+            "identity": identity_app,
         }
     )
     assert set(AUDITED) & set(NOT_CUSTOMER_DATA) == set()

@@ -22,8 +22,19 @@ from tests.integration.security.routes import CALLS, PUBLIC_PATHS, World, call_o
 
 # the callers with a valid token; `provider` is of the resource's unit, `other_provider`
 # of another unit
-CALLERS = ("caseworker", "coordinator", "fee_admin", "admin", "provider", "other_provider")
+CALLERS = (
+    "caseworker",
+    "coordinator",
+    "fee_admin",
+    "admin",
+    "provider",
+    "other_provider",
+    "unit_admin",
+)
+# the roles that work with customers' data
 ALL = ("caseworker", "coordinator", "fee_admin", "admin", "provider")
+# ... and the unit's access administrator, who may message and see the units, nothing more
+EVERYONE = (*ALL, "unit_admin")
 # tokens that prove nothing: every route but the public ones answers 401
 BAD_TOKENS = ("none", "expired", "forged", "unsigned")
 OTHER_SECRET = "a-secret-of-the-same-length-that-is-not-ours"
@@ -55,7 +66,10 @@ class Rule:
 
 
 PUBLIC = Rule(allowed=(), public=True)
-ANYONE = Rule(allowed=ALL, other_unit=200)
+ANYONE = Rule(allowed=EVERYONE, other_unit=200)
+ACCESS_ADMINS = ("admin", "unit_admin")
+# the identity service's routes for the web UI take its service credential, no person's token
+WEB_UI_ONLY = Rule(allowed=(), refused=401)
 
 
 def public_routes(service: str) -> dict[tuple[str, str, str], Rule]:
@@ -106,11 +120,11 @@ MATRIX: dict[tuple[str, str, str], Rule] = {
     **public_routes("messaging"),
     # a message and its files exist only for its sender and recipients (here: the unit)
     ("messaging", "GET", "/mailboxes"): ANYONE,
-    ("messaging", "POST", "/attachments"): Rule(ALL, ok=201, other_unit=201),
+    ("messaging", "POST", "/attachments"): Rule(EVERYONE, ok=201, other_unit=201),
     ("messaging", "GET", "/attachments/{attachment_id}"): Rule(("provider",), refused=404),
-    ("messaging", "POST", "/messages"): Rule(ALL, ok=201, other_unit=201),
+    ("messaging", "POST", "/messages"): Rule(EVERYONE, ok=201, other_unit=201),
     ("messaging", "GET", "/messages"): Rule(
-        ALL, other_unit=200, lists="message", seen_by=("provider",)
+        EVERYONE, other_unit=200, lists="message", seen_by=("provider",)
     ),
     ("messaging", "GET", "/messages/unread-count"): ANYONE,
     ("messaging", "GET", "/messages/{message_id}"): Rule(("provider",), refused=404),
@@ -121,6 +135,14 @@ MATRIX: dict[tuple[str, str, str], Rule] = {
     ),
     ("messaging", "DELETE", "/messages/{message_id}"): Rule(("provider",), ok=204, refused=404),
     ("messaging", "GET", "/audit"): Rule(("admin",)),
+    **public_routes("identity"),
+    ("identity", "GET", "/.well-known/jwks.json"): PUBLIC,
+    # a unit_admin of the unit, an admin; a unit_admin of another unit: tests/integration/identity
+    ("identity", "GET", "/units/{unit}/memberships"): Rule(ACCESS_ADMINS),
+    ("identity", "POST", "/memberships"): Rule(ACCESS_ADMINS, ok=201),
+    ("identity", "POST", "/memberships/{membership_id}/end"): Rule(ACCESS_ADMINS),
+    ("identity", "GET", "/people/{sub}/memberships"): WEB_UI_ONLY,
+    ("identity", "POST", "/tokens"): WEB_UI_ONLY,
 }
 
 
@@ -185,13 +207,16 @@ async def test_every_caller_gets_the_answer_the_table_gives(
     assert not wrong, f"{method} {path} of {service}:\n" + "\n".join(wrong)
 
 
-async def test_every_route_has_a_row(orders_app, absence_app, billing_app, messaging_app):
+async def test_every_route_has_a_row(
+    orders_app, absence_app, billing_app, messaging_app, identity_app
+):
     served = routes_of(
         {
             "orders": orders_app,
             "absence": absence_app,
             "billing": billing_app,
             "messaging": messaging_app,
+            "identity": identity_app,
         }
     )
     assert served - set(MATRIX) == set(), "routes without a row in MATRIX"

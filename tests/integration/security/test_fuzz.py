@@ -38,6 +38,8 @@ FUZZ = [
     ("billing", "provider", 4),
     ("messaging", "provider", 12),
     ("messaging", "coordinator", 8),
+    ("identity", "admin", 10),
+    ("identity", "unit_admin", 10),
 ]
 CHECKS = "not_a_server_error,response_schema_conformance"
 

@@ -29,7 +29,7 @@ from tests.integration.security.conftest import FuzzStack
 from tests.integration.serving import free_socket, serving
 
 SEED = 20261202
-EXAMPLES = 100  # bodies per route; 14 routes and the codec server's two: 1 800 requests
+EXAMPLES = 100  # bodies per route; 17 routes and the codec server's two: 2 100 requests
 # each poison is written into the body's JSON text as it stands here (json.dumps cannot)
 POISONS = {
     "lone surrogate": ('"\\ud800"', "lone surrogate"),
@@ -166,11 +166,11 @@ def _says(response: httpx.Response) -> str:
 
 
 # the JSON body routes of each service today: a route that stops taking JSON fails here
-JSON_ROUTES = {"orders": 6, "absence": 2, "billing": 3, "messaging": 3}
-ROLES = {"orders": "caseworker", "absence": "provider", "billing": "fee_admin"}
+JSON_ROUTES = {"orders": 6, "absence": 2, "billing": 3, "messaging": 3, "identity": 3}
+ROLES = {"orders": "caseworker", "absence": "provider", "billing": "fee_admin", "identity": "admin"}
 
 
-@pytest.mark.parametrize("service", ["orders", "absence", "billing", "messaging"])
+@pytest.mark.parametrize("service", ["orders", "absence", "billing", "messaging", "identity"])
 async def test_no_raw_body_gets_a_server_error_and_every_poison_a_422(
     fuzz_stack: FuzzStack, service: str
 ):

@@ -72,7 +72,7 @@ def test_provider_token_carries_its_unit() -> None:
 
 @pytest.mark.parametrize("role", list(Role))
 def test_every_role_survives_the_round_trip(role: Role) -> None:
-    unit = "unit-1" if role == Role.provider else None
+    unit = "unit-1" if role.needs_unit else None
     token = issue_token(SETTINGS, sub="u", name="N", role=role.value, unit=unit)
     assert decode_token(SETTINGS, token).role == role
 
@@ -118,6 +118,11 @@ def test_token_without_a_name_decodes_with_an_empty_name() -> None:
 def test_provider_token_without_a_unit_is_not_issued(unit: str | None) -> None:
     with pytest.raises(ValueError, match="a provider token needs a unit"):
         issue_token(SETTINGS, sub="anna", name="Anna", role=Role.provider, unit=unit)
+
+
+def test_unit_admin_token_without_a_unit_is_not_issued() -> None:
+    with pytest.raises(ValueError, match="a unit_admin token needs a unit"):
+        issue_token(SETTINGS, sub="ulla", name="Ulla", role=Role.unit_admin)
 
 
 def test_token_for_an_unknown_role_is_not_issued() -> None:

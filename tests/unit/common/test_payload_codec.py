@@ -16,10 +16,12 @@ from services.common.auth import Role, issue_token
 from services.common.payload_codec import ENCODING, KEY_ID, EncryptionCodec, PayloadKeyError
 from services.common.settings import DEVELOPMENT_JWT_SECRET, Settings
 from services.common.temporal import data_converter
+from tests.unit.common import tokens
 from workflows.models import Actor, WithdrawRequest
 
 PERSONNUMMER = "189001019802"  # Skatteverket's test number
 NAME = "Greta Testsson"
+JWKS_URL = "https://identity.example/.well-known/jwks.json"
 
 
 def _key() -> bytes:
@@ -110,8 +112,14 @@ async def test_the_platform_converter_encrypts_a_workflow_input():
 
 def test_production_refuses_the_development_payload_key():
     with pytest.raises(ValidationError, match="LIFECARE_PAYLOAD_KEY"):
-        Settings(env="production", jwt_secret="x" * 40, _env_file=None)  # type: ignore[call-arg]
-    assert Settings(env="production", jwt_secret="x" * 40, payload_key=_b64(_key()), _env_file=None)  # type: ignore[call-arg]
+        Settings(env="production", jwt_secret="x" * 40, jwks_url=JWKS_URL, _env_file=None)  # type: ignore[call-arg]
+    assert Settings(
+        env="production",
+        jwt_secret="x" * 40,
+        payload_key=_b64(_key()),
+        jwks_url=JWKS_URL,
+        _env_file=None,
+    )  # type: ignore[call-arg]
 
 
 @pytest.mark.parametrize("key", ["not base64!", _b64(b"too short"), _b64(b"k" * 33)])
@@ -183,21 +191,42 @@ async def test_the_codec_server_refuses_a_tampered_payload_and_nonsense():
     assert nonsense.status_code == 400
 
 
-async def test_in_production_only_an_admin_may_decode():
+async def test_in_production_only_an_admins_platform_token_may_decode():
     secret = "a-real-production-secret-0123456789abcdef"
     assert secret != DEVELOPMENT_JWT_SECRET
     settings = Settings(
-        env="production", jwt_secret=secret, payload_key=_b64(_key()), _env_file=None
+        env="production",
+        jwt_secret=secret,
+        payload_key=_b64(_key()),
+        jwks_url=JWKS_URL,
+        _env_file=None,
     )  # type: ignore[call-arg]
+    signing = tokens.new_keys()
+    app = codec_server.build(settings, tokens.verifier(settings, tokens.Jwks(signing)))
     body = _json([_payload("x")])
 
-    def bearer(role: Role) -> dict[str, str]:
-        unit = "u" if role == Role.provider else None
-        token = issue_token(settings, sub="op", name="Op", role=role, unit=unit)
+    def bearer(token: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {token}"}
 
-    async with _server(settings) as codec:
-        anonymous = await codec.post("/decode", json=body)
-        provider = await codec.post("/decode", json=body, headers=bearer(Role.provider))
-        admin = await codec.post("/decode", json=body, headers=bearer(Role.admin))
-    assert (anonymous.status_code, provider.status_code, admin.status_code) == (401, 403, 200)
+    provider = tokens.platform_token(signing, settings, role=Role.provider, unit="u")
+    admin = tokens.platform_token(signing, settings, role=Role.admin)
+    # signed with the real secret, but a development token: refused in production
+    hs256 = issue_token(settings, sub="op", name="Op", role=Role.admin)
+    stranger = tokens.platform_token(tokens.new_keys(), settings, role=Role.admin)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://codec") as codec:
+        answers = {
+            "anonymous": await codec.post("/decode", json=body),
+            "provider": await codec.post("/decode", json=body, headers=bearer(provider)),
+            "hs256 admin": await codec.post("/decode", json=body, headers=bearer(hs256)),
+            "unknown key": await codec.post("/decode", json=body, headers=bearer(stranger)),
+            "admin": await codec.post("/decode", json=body, headers=bearer(admin)),
+        }
+    assert {caller: answer.status_code for caller, answer in answers.items()} == {
+        "anonymous": 401,
+        "provider": 403,
+        "hs256 admin": 401,
+        "unknown key": 401,
+        "admin": 200,
+    }
+    assert "development tokens are refused" in answers["hs256 admin"].json()["error"]["message"]

@@ -20,6 +20,7 @@ from services.orders.domain import ReminderPlan
 
 REAL_SECRET = "a-real-production-secret-0123456789abcdef"
 REAL_PAYLOAD_KEY = "cmVhbC1wcm9kdWN0aW9uLXBheWxvYWQta2V5LTMyYnk="  # 32 bytes, base64
+JWKS_URL = "https://identity.example/.well-known/jwks.json"
 
 
 def _settings(monkeypatch: pytest.MonkeyPatch, **env: str) -> Settings:
@@ -251,7 +252,11 @@ def test_development_secret_set_explicitly_is_refused_in_production(
 
 def test_real_secret_is_accepted_in_production(monkeypatch: pytest.MonkeyPatch) -> None:
     settings = _settings(
-        monkeypatch, env="production", jwt_secret=REAL_SECRET, payload_key=REAL_PAYLOAD_KEY
+        monkeypatch,
+        env="production",
+        jwt_secret=REAL_SECRET,
+        payload_key=REAL_PAYLOAD_KEY,
+        jwks_url=JWKS_URL,
     )
     assert settings.env == "production"
     assert settings.jwt_secret.get_secret_value() == REAL_SECRET
@@ -287,3 +292,35 @@ def test_get_settings_reads_the_environment_once(monkeypatch: pytest.MonkeyPatch
         assert first.task_queue == "first"
     finally:
         get_settings.cache_clear()
+
+
+# --- the platform's tokens -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("env", ["development", "test"])
+def test_outside_production_the_jwks_is_the_identity_services(
+    monkeypatch: pytest.MonkeyPatch, env: str
+) -> None:
+    settings = _settings(monkeypatch, env=env, identity_url="http://127.0.0.1:9005/")
+    assert settings.jwks_url is None
+    assert settings.jwks_location == "http://127.0.0.1:9005/.well-known/jwks.json"
+    assert _settings(monkeypatch, jwks_url=JWKS_URL).jwks_location == JWKS_URL
+
+
+@pytest.mark.parametrize("ttl", ["16m", "1h", "0s"])
+def test_an_access_token_lifetime_over_15_minutes_or_of_none_is_refused(
+    monkeypatch: pytest.MonkeyPatch, ttl: str
+) -> None:
+    with pytest.raises(ValidationError, match="at most 15 minutes"):
+        _settings(monkeypatch, access_token_ttl=ttl)
+
+
+def test_access_tokens_live_15_minutes_unless_set_shorter(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert _settings(monkeypatch).access_token_ttl == timedelta(minutes=15)
+    assert _settings(monkeypatch, access_token_ttl="5m").access_token_ttl == timedelta(minutes=5)
+
+
+def test_the_identity_client_secret_is_a_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = _settings(monkeypatch, identity_client_secret=REAL_SECRET)
+    assert isinstance(settings.identity_client_secret, SecretStr)
+    assert REAL_SECRET not in repr(settings)
