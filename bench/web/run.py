@@ -118,8 +118,13 @@ def csrf(html: str) -> str:
     return found.group(1)
 
 
+# below the servers' keep-alive (uvicorn: 5 s): an idle connection is dropped by the
+# client first, never closed by the server under a request
+LIMITS = httpx.Limits(max_connections=2, keepalive_expiry=2.0)
+
+
 async def signed_in(web: str, user: str, unit: str) -> httpx.AsyncClient:
-    client = httpx.AsyncClient(base_url=web, timeout=60)
+    client = httpx.AsyncClient(base_url=web, timeout=60, limits=LIMITS)
     page = await client.get("/logga-in")
     await client.post("/logga-in", data={"csrf": csrf(page.text), "user": user})
     choice = await client.get("/val")

@@ -15,6 +15,7 @@ from services.common.settings import Settings
 log = logging.getLogger(__name__)
 
 SERVICES = ("orders", "absence", "billing", "messaging")
+KEEPALIVE_SECONDS = 2.0
 
 
 @dataclass
@@ -62,6 +63,9 @@ class Api:
         limits = httpx.Limits(
             max_connections=settings.web_max_connections,
             max_keepalive_connections=settings.web_max_connections,
+            # below the services' own keep-alive (uvicorn: 5 s), so the web UI drops an idle
+            # connection before the service closes it under a request
+            keepalive_expiry=KEEPALIVE_SECONDS,
         )
         self.http = httpx.AsyncClient(
             timeout=settings.peer_timeout.total_seconds(), limits=limits, transport=transport
@@ -85,13 +89,22 @@ class Api:
         url = self.base[service] + path
         headers = {"Authorization": f"Bearer {token}"}
         clean = {k: v for k, v in (params or {}).items() if v not in (None, "")}
-        try:
-            response = await self.http.request(
-                method, url, params=clean, json=json, files=files, headers=headers
-            )
-        except httpx.HTTPError as exc:
-            log.warning("%s %s: %s", service, method, type(exc).__name__)
-            raise ServiceDown(service) from exc
+        for attempt in (1, 2):
+            try:
+                response = await self.http.request(
+                    method, url, params=clean, json=json, files=files, headers=headers
+                )
+                break
+            except httpx.RemoteProtocolError as exc:
+                # a kept-alive connection the service closed as the request went out: a read
+                # is asked again once on a fresh one; a change is not (it may have happened)
+                if method == "GET" and attempt == 1:
+                    continue
+                log.warning("%s %s: %s", service, method, type(exc).__name__)
+                raise ServiceDown(service) from exc
+            except httpx.HTTPError as exc:
+                log.warning("%s %s: %s", service, method, type(exc).__name__)
+                raise ServiceDown(service) from exc
         if response.status_code >= 500:
             log.warning("%s %s answered %s", service, method, response.status_code)
             raise ServiceDown(service)
