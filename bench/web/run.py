@@ -185,7 +185,7 @@ async def bench(args: argparse.Namespace) -> dict:
             httpx.AsyncClient(
                 timeout=60,
                 headers={"Authorization": f"Bearer {token}"},
-                limits=httpx.Limits(max_connections=2),
+                limits=LIMITS,
             )
             for _ in range(args.users)
         ]
