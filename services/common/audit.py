@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 import asyncpg
 from fastapi import APIRouter
@@ -109,19 +108,6 @@ class AuditLog:
     """One service's audit log, its schema's `audit` table, as its routes write it."""
 
     schema: str
-
-    async def rows(
-        self,
-        conn: asyncpg.Connection,
-        caller: Principal,
-        request_id: str,
-        action: str,
-        resource: str,
-        rows: list[dict[str, Any]],
-        key: str = "customer_id",
-    ) -> None:
-        """One audit row per customer among `rows` (each names its customer under `key`)."""
-        await self.customers(conn, caller, request_id, action, resource, [r[key] for r in rows])
 
     async def action(
         self,
