@@ -191,8 +191,9 @@ async def bench(args: argparse.Namespace) -> dict:
         ]
         ids = "&".join(f"id={c}" for c in sorted(absent))
         calls = {
-            "GET /orders?status=unconfirmed": lambda c: c.get(
-                f"{ORDERS}/orders", params={"status": "unconfirmed"}
+            # the page asks for the box's first ten and the count (X-Total-Count)
+            "GET /orders?status=unconfirmed&limit=10": lambda c: c.get(
+                f"{ORDERS}/orders", params={"status": "unconfirmed", "limit": 10}
             ),
             "GET /absences?current=true": lambda c: c.get(
                 f"{ABSENCE}/absences", params={"current": "true"}

@@ -38,6 +38,7 @@ async def names_of(page: Page, customer_ids: set[str]) -> dict[str, dict[str, An
 
 @router.get("/")
 async def start(page: Web) -> Response:
+    page.unread()  # the header's count, fetched beside the boxes' calls
     if page.role == Role.provider:
         return await _provider(page)
     if page.role == Role.caseworker:

@@ -123,6 +123,7 @@ class Page:
         self.request = request
         self.session = session
         self.api: Api = request.app.state.api
+        self._unread_task: asyncio.Task[int | None] | None = None
         self.templates: Jinja2Templates = request.app.state.templates
 
     @property
@@ -144,12 +145,19 @@ class Page:
             raise NotAllowed()
 
     async def render(self, template: str, status_code: int = 200, **context: Any) -> Response:
-        unread = await self._unread()
+        unread = await self.unread()
         return render(
             self.request, template, status_code, session=self.session, unread=unread, **context
         )
 
-    async def _unread(self) -> int | None:
+    def unread(self) -> asyncio.Task[int | None]:
+        """The unread count for the header, asked once per page: a page that calls
+        `page.unread()` before its own calls has it fetched beside them, not after."""
+        if self._unread_task is None:
+            self._unread_task = asyncio.ensure_future(self._fetch_unread())
+        return self._unread_task
+
+    async def _fetch_unread(self) -> int | None:
         try:
             answer = await self.api.get("messaging", "/messages/unread-count", self.token)
         except (ApiError, ServiceDown):
