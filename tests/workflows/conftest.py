@@ -18,8 +18,11 @@ from tests.workflows.fakes import TEST_SERVER, FakeOrderActivities
 from workflows.order_lifecycle import OrderLifecycle
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 async def env() -> AsyncIterator[WorkflowEnvironment]:
+    """A time-skipping server for each test module: its clock moves only while no workflow
+    anywhere on it has work in flight, so one module's leftovers must not hold the next
+    module's sleeps (they timed out so, now and then, in full runs)."""
     environment = await WorkflowEnvironment.start_time_skipping(
         data_converter=data_converter(Settings(env="test")),  # payloads encrypted
         test_server_existing_path=str(TEST_SERVER),
