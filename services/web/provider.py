@@ -103,6 +103,28 @@ def unavailable(form: Form, down: ServiceDown) -> Form:
     return form
 
 
+async def refused(
+    page: Page,
+    template: str,
+    problem: ApiError | ServiceDown,
+    form: Form,
+    codes: dict[str, tuple[str | None, str]],
+    fields: dict[str, str] | None = None,
+    *,
+    statuses: tuple[int, ...] = (409, 422),
+    **context: Any,
+) -> Response:
+    """The form page again, filled in, with what went wrong: a service's refusal at its
+    field (its status when it is one of `statuses`, else 422), or a service that did not
+    answer (503)."""
+    if isinstance(problem, ServiceDown):
+        return await page.render(template, 503, form=unavailable(form, problem), **context)
+    status = problem.status if problem.status in statuses else 422
+    return await page.render(
+        template, status, form=form.refused(problem, codes, fields or {}), **context
+    )
+
+
 def posted(form: Any) -> dict[str, str]:
     return {k: str(v) for k, v in form.items() if isinstance(v, str)}
 
@@ -219,21 +241,16 @@ async def confirm(page: Web, order_id: uuid.UUID) -> Response:
             await page.api.post(
                 "orders", f"/orders/{order_id}/confirm", page.token, {"start_date": start}
             )
-        except ApiError as error:
-            return await page.render(
+        except (ApiError, ServiceDown) as problem:
+            return await refused(
+                page,
                 "provider/order.html",
-                error.status if error.status in (409, 422) else 422,
+                problem,
+                checked,
+                CONFIRM_CODES,
+                {"start_date": "start_date"},
                 order=order,
                 customer=customer,
-                form=checked.refused(error, CONFIRM_CODES, {"start_date": "start_date"}),
-            )
-        except ServiceDown as down:
-            return await page.render(
-                "provider/order.html",
-                503,
-                order=order,
-                customer=customer,
-                form=unavailable(checked, down),
             )
         return once.done(
             f"/bestallningar/{order_id}", flash=N_("Beställningen är verkställd och bekräftad.")
@@ -380,17 +397,10 @@ async def end(page: Web, execution_id: uuid.UUID) -> Response:
                 page.token,
                 {"end_date": end_date, "reason": reason, "confirmed": True},
             )
-        except ApiError as error:
+        except (ApiError, ServiceDown) as problem:
             fields = {"end_date": "end_date", "reason": "reason", "confirmed": "confirmed"}
-            return await page.render(
-                "provider/end.html",
-                error.status if error.status in (409, 422) else 422,
-                form=checked.refused(error, END_CODES, fields),
-                **found,
-            )
-        except ServiceDown as down:
-            return await page.render(
-                "provider/end.html", 503, form=unavailable(checked, down), **found
+            return await refused(
+                page, "provider/end.html", problem, checked, END_CODES, fields, **found
             )
         return once.done(
             f"/verkstalligheter/{execution_id}", flash=N_("Verkställigheten är avslutad.")
@@ -447,16 +457,15 @@ async def add_absence(page: Web, customer_id: uuid.UUID) -> Response:
                     "to_date": values.get("to_date", "").strip() or None,
                 },
             )
-        except ApiError as error:
-            return await page.render(
+        except (ApiError, ServiceDown) as problem:
+            return await refused(
+                page,
                 "provider/absence_new.html",
-                error.status if error.status in (409, 422) else 422,
+                problem,
+                checked,
+                ABSENCE_CODES,
+                ABSENCE_FIELDS,
                 customer=customer,
-                form=checked.refused(error, ABSENCE_CODES, ABSENCE_FIELDS),
-            )
-        except ServiceDown as down:
-            return await page.render(
-                "provider/absence_new.html", 503, customer=customer, form=unavailable(checked, down)
             )
         return once.done(f"/brukare/{customer_id}/franvaro", flash=N_("Frånvaron är registrerad."))
 
@@ -494,21 +503,16 @@ async def change(page: Web, absence_id: uuid.UUID) -> Response:
                 page.token,
                 {"to_date": values.get("to_date", "").strip() or None},
             )
-        except ApiError as error:
-            return await page.render(
+        except (ApiError, ServiceDown) as problem:
+            return await refused(
+                page,
                 "provider/absence_change.html",
-                error.status if error.status in (409, 422) else 422,
+                problem,
+                checked,
+                ABSENCE_CODES,
+                ABSENCE_FIELDS,
                 absence=absence,
                 customer=customer,
-                form=checked.refused(error, ABSENCE_CODES, ABSENCE_FIELDS),
-            )
-        except ServiceDown as down:
-            return await page.render(
-                "provider/absence_change.html",
-                503,
-                absence=absence,
-                customer=customer,
-                form=unavailable(checked, down),
             )
         return once.done(
             f"/brukare/{absence['customer_id']}/franvaro", flash=N_("Frånvaron är ändrad.")
@@ -534,21 +538,16 @@ async def remove(page: Web, absence_id: uuid.UUID) -> Response:
         absence, customer = await _absence(page, absence_id)
         try:
             await page.api.delete("absence", f"/absences/{absence_id}", page.token)
-        except ApiError as error:
-            return await page.render(
+        except (ApiError, ServiceDown) as problem:
+            return await refused(
+                page,
                 "provider/absence_remove.html",
-                error.status if error.status in (404, 409, 422) else 422,
+                problem,
+                Form(),
+                ABSENCE_CODES,
+                statuses=(404, 409, 422),
                 absence=absence,
                 customer=customer,
-                form=Form().refused(error, ABSENCE_CODES),
-            )
-        except ServiceDown as down:
-            return await page.render(
-                "provider/absence_remove.html",
-                503,
-                absence=absence,
-                customer=customer,
-                form=unavailable(Form(), down),
             )
         return once.done(
             f"/brukare/{absence['customer_id']}/franvaro", flash=N_("Frånvaron är borttagen.")
