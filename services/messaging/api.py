@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import HTMLResponse
 
 from services.common import audit
 from services.common.deps import Caller, Pool, RequestId
-from services.messaging import printing, service, uploads
+from services.messaging import domain, printing, service, uploads
+from services.messaging.repository import MessageRow, MessageSummaryRow
 from services.messaging.schemas import (
     Attachment,
     ForwardIn,
+    Mailbox,
     MailboxHit,
     Message,
     MessageIn,
@@ -25,6 +27,35 @@ from services.messaging.schemas import (
 router = APIRouter()
 Folder = Annotated[Literal["inbox", "sent"], Query()]
 Limit = Annotated[int, Query(ge=1, le=500)]
+
+
+def _summary(row: MessageSummaryRow | MessageRow, *, unread: bool) -> MessageSummary:
+    """A message as a folder shows it: `sender` is the sender's personal mailbox."""
+    sub = row.sender_sub
+    return MessageSummary(
+        id=row.id,
+        subject=row.subject,
+        kind=row.kind,
+        sender=Mailbox(id=domain.personal_mailbox(sub) if sub else None, name=row.sender_name),
+        to=[Mailbox(id=r.id, name=r.name) for r in row.recipients],
+        sent_at=row.sent_at,
+        in_reply_to=row.in_reply_to,
+        unread=unread,
+        attachment_count=row.attachment_count,
+    )
+
+
+def _message(row: MessageRow) -> Message:
+    """A whole message as its reader sees it (never unread: reading marks it read)."""
+    return Message.model_validate(
+        {
+            **dict(_summary(row, unread=False)),
+            "body": row.body,
+            "attachments": [
+                Attachment.model_validate(a, from_attributes=True) for a in row.attachments
+            ],
+        }
+    )
 
 
 # --- mailboxes -----------------------------------------------------------------------------
@@ -75,9 +106,9 @@ async def download_attachment(attachment_id: uuid.UUID, caller: Caller, pool: Po
 
 
 @router.post("/messages", status_code=201, response_model=Message, tags=["messages"])
-async def send_message(body: MessageIn, caller: Caller, pool: Pool) -> dict[str, Any]:
+async def send_message(body: MessageIn, caller: Caller, pool: Pool) -> Message:
     """Send a message to one or several mailboxes, with files the caller uploaded."""
-    return await service.send(
+    sent = await service.send(
         pool,
         caller,
         to=body.to,
@@ -85,28 +116,30 @@ async def send_message(body: MessageIn, caller: Caller, pool: Pool) -> dict[str,
         body=body.body,
         attachment_ids=body.attachment_ids,
     )
+    return _message(sent)
 
 
 @router.get("/messages", response_model=list[MessageSummary], tags=["messages"])
 async def list_messages(
     caller: Caller, pool: Pool, request_id: RequestId, folder: Folder = "inbox", limit: Limit = 100
-) -> list[dict[str, Any]]:
+) -> list[MessageSummary]:
     """The inbox (own, unit and group mailboxes; `unread` per message) or the sent folder."""
-    return await service.list_folder(pool, caller, request_id, folder=folder, limit=limit)
+    rows = await service.list_folder(pool, caller, request_id, folder=folder, limit=limit)
+    return [_summary(row, unread=row.unread) for row in rows]
 
 
 @router.get("/messages/unread-count", response_model=UnreadCount, tags=["messages"])
-async def unread_count(caller: Caller, pool: Pool) -> dict[str, Any]:
+async def unread_count(caller: Caller, pool: Pool) -> UnreadCount:
     """How many messages of the inbox are unread: the number on the badge."""
-    return {"unread": await service.unread_count(pool, caller)}
+    return UnreadCount(unread=await service.unread_count(pool, caller))
 
 
 @router.get("/messages/{message_id}", response_model=Message, tags=["messages"])
 async def read_message(
     message_id: uuid.UUID, caller: Caller, pool: Pool, request_id: RequestId
-) -> dict[str, Any]:
+) -> Message:
     """Read a message; it is then read for every holder of the mailboxes it came through."""
-    return await service.read(pool, caller, request_id, message_id)
+    return _message(await service.read(pool, caller, request_id, message_id))
 
 
 @router.get("/messages/{message_id}/print", response_class=HTMLResponse, tags=["messages"])
@@ -123,9 +156,10 @@ async def print_message(
 )
 async def reply(
     message_id: uuid.UUID, body: ReplyIn, caller: Caller, pool: Pool, request_id: RequestId
-) -> dict[str, Any]:
+) -> Message:
     """Answer the sender, or with `all` the sender and every recipient."""
-    return await service.reply(pool, caller, request_id, message_id, body=body.body, all=body.all)
+    sent = await service.reply(pool, caller, request_id, message_id, body=body.body, all=body.all)
+    return _message(sent)
 
 
 @router.post(
@@ -133,9 +167,10 @@ async def reply(
 )
 async def forward(
     message_id: uuid.UUID, body: ForwardIn, caller: Caller, pool: Pool, request_id: RequestId
-) -> dict[str, Any]:
+) -> Message:
     """Send the message on to other mailboxes, with its attachments."""
-    return await service.forward(pool, caller, request_id, message_id, to=body.to, body=body.body)
+    sent = await service.forward(pool, caller, request_id, message_id, to=body.to, body=body.body)
+    return _message(sent)
 
 
 @router.delete("/messages/{message_id}", status_code=204, tags=["messages"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -41,6 +42,14 @@ class AttachmentFile(AttachmentRow):
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
+class Recipient:
+    """A mailbox a message went to, by id and by the name it had then."""
+
+    id: str
+    name: str
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
 class MessageBase(Row):
     """What a folder and a whole message both show of a message."""
 
@@ -52,7 +61,7 @@ class MessageBase(Row):
     sent_at: datetime
     in_reply_to: uuid.UUID | None
     customer_id: uuid.UUID | None
-    recipients: list[dict[str, Any]]  # {"id": mailbox, "name": its name}, in order
+    recipients: tuple[Recipient, ...]  # in order
     attachment_count: int
 
 
@@ -69,7 +78,24 @@ class MessageRow(MessageBase):
 
     body: str
     order_id: uuid.UUID | None
-    attachments: list[dict[str, Any]]  # {"id", "filename", "content_type", "size"}, in order
+    attachments: tuple[AttachmentRow, ...]  # without their bytes, in order
+
+
+def _message_record(record: Mapping[str, Any]) -> dict[str, Any]:
+    """A message's record with its JSON lists of recipients and attachments made typed."""
+    fields = dict(record)
+    fields["recipients"] = tuple(Recipient(r["id"], r["name"]) for r in record["recipients"])
+    if "attachments" in record:
+        fields["attachments"] = tuple(
+            AttachmentRow(
+                id=uuid.UUID(a["id"]),
+                filename=a["filename"],
+                content_type=a["content_type"],
+                size=a["size"],
+            )
+            for a in record["attachments"]
+        )
+    return fields
 
 
 # --- units and people (the mailbox directory) ----------------------------------------------
@@ -320,7 +346,7 @@ async def get_message(conn: asyncpg.Connection, *, id: uuid.UUID) -> MessageRow 
             FROM messaging.messages m WHERE m.id = $1""",
         id,
     )
-    return MessageRow.maybe(record)
+    return None if record is None else MessageRow.of(_message_record(record))
 
 
 async def list_inbox(
@@ -338,7 +364,7 @@ async def list_inbox(
         sub,
         limit,
     )
-    return MessageSummaryRow.many(records)
+    return MessageSummaryRow.many(map(_message_record, records))
 
 
 async def list_sent(conn: asyncpg.Connection, *, sub: str, limit: int) -> list[MessageSummaryRow]:
@@ -351,7 +377,7 @@ async def list_sent(conn: asyncpg.Connection, *, sub: str, limit: int) -> list[M
         sub,
         limit,
     )
-    return MessageSummaryRow.many(records)
+    return MessageSummaryRow.many(map(_message_record, records))
 
 
 async def unread_count(conn: asyncpg.Connection, *, mailboxes: list[str], sub: str) -> int:

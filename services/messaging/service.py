@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 import asyncpg
 
@@ -21,17 +20,6 @@ from services.messaging.repository import (
     MessageRow,
     MessageSummaryRow,
 )
-
-
-def _out(row: MessageRow | MessageSummaryRow) -> dict[str, Any]:
-    """A message row as the API shows it."""
-    sub = row.sender_sub
-    return {
-        **row.as_dict(),
-        "sender": {"id": domain.personal_mailbox(sub) if sub else None, "name": row.sender_name},
-        "to": row.recipients,
-        "unread": row.unread if isinstance(row, MessageSummaryRow) else False,
-    }
 
 
 async def _seen(conn: asyncpg.Connection, caller: Principal) -> None:
@@ -81,7 +69,7 @@ async def _send(
     attachment_ids: list[uuid.UUID],
     in_reply_to: uuid.UUID | None = None,
     customer_id: uuid.UUID | None = None,
-) -> dict[str, Any]:
+) -> MessageRow:
     """Write the caller's message to the mailboxes of `to`; return it as the sender sees it.
 
     `customer_id` names the customer it concerns, as the message it answers or forwards did:
@@ -104,7 +92,7 @@ async def _send(
     )
     message = await repository.get_message(conn, id=message_id)
     assert message is not None  # written above, in this transaction
-    return _out(message)
+    return message
 
 
 def _quote(text: str, original: MessageRow) -> str:
@@ -113,7 +101,7 @@ def _quote(text: str, original: MessageRow) -> str:
         body=original.body,
         sender_name=original.sender_name,
         sent_at=original.sent_at,
-        recipients=[r["name"] for r in original.recipients],
+        recipients=[r.name for r in original.recipients],
         subject=original.subject,
     )
 
@@ -174,7 +162,7 @@ async def send(
     subject: str,
     body: str,
     attachment_ids: list[uuid.UUID],
-) -> dict[str, Any]:
+) -> MessageRow:
     """Send a message to one or several mailboxes, with files the caller uploaded."""
     async with transaction(pool) as conn:
         owned = await repository.owned_attachments(conn, ids=attachment_ids, owner_sub=caller.sub)
@@ -190,7 +178,7 @@ async def send(
 
 async def list_folder(
     pool: asyncpg.Pool, caller: Principal, request_id: str, *, folder: str, limit: int
-) -> list[dict]:
+) -> list[MessageSummaryRow]:
     """The inbox (own, unit and group mailboxes; `unread` per message) or the sent folder."""
     async with transaction(pool) as conn:
         if folder == "sent":
@@ -203,7 +191,7 @@ async def list_folder(
         await _audit(
             conn, caller, request_id, "message.list", folder, [r.customer_id for r in rows]
         )
-    return [_out(row) for row in rows]
+    return rows
 
 
 async def unread_count(pool: asyncpg.Pool, caller: Principal) -> int:
@@ -221,10 +209,10 @@ async def read(
     request_id: str,
     message_id: uuid.UUID,
     action: str = "message.read",
-) -> dict[str, Any]:
+) -> MessageRow:
     """Read (or print) a message; it is then read for every holder of its mailboxes."""
     async with transaction(pool) as conn:
-        return _out(await _open(conn, caller, request_id, message_id, action))
+        return await _open(conn, caller, request_id, message_id, action)
 
 
 async def reply(
@@ -235,14 +223,14 @@ async def reply(
     *,
     body: str,
     all: bool,
-) -> dict[str, Any]:
+) -> MessageRow:
     """Answer the sender, or with `all` the sender and every recipient."""
     async with transaction(pool) as conn:
         original = await _open(conn, caller, request_id, message_id, "message.read")
         to = domain.reply_recipients(
             caller,
             sender_sub=original.sender_sub,
-            recipients=[r["id"] for r in original.recipients],
+            recipients=[r.id for r in original.recipients],
             all=all,
         )
         sent = await _send(
@@ -260,7 +248,7 @@ async def reply(
             caller,
             request_id,
             "message.reply",
-            f"message:{sent['id']}",
+            f"message:{sent.id}",
             [original.customer_id],
         )
         return sent
@@ -274,11 +262,11 @@ async def forward(
     *,
     to: list[str],
     body: str,
-) -> dict[str, Any]:
+) -> MessageRow:
     """Send the message on to other mailboxes, with its attachments."""
     async with transaction(pool) as conn:
         original = await _open(conn, caller, request_id, message_id, "message.read")
-        files = [a["id"] for a in original.attachments]
+        files = [a.id for a in original.attachments]
         # kept from deletion until this commits; gone already if its last holder deleted it
         if len(await repository.lock_attachments(conn, ids=files)) < len(files):
             raise Conflict(
@@ -299,7 +287,7 @@ async def forward(
             caller,
             request_id,
             "message.forward",
-            f"message:{sent['id']}",
+            f"message:{sent.id}",
             [original.customer_id],
         )
         return sent
