@@ -10,12 +10,12 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -182,6 +182,23 @@ def too_large_body(limit: int) -> dict[str, Any]:
     }
 
 
+# what an app answers instead of the JSON 413: given the request's scope and the limit
+TooLarge = Callable[[Scope, int], Awaitable[Response]]
+DRAIN_FACTOR = 4  # a page's 413 reads at most this many times the limit before answering
+
+
+async def _drain(receive: Receive, most: int) -> None:
+    """Read and drop what is left of a request's body, up to `most` bytes."""
+    size = 0
+    while size <= most:
+        message = await receive()
+        if message["type"] != "http.request":
+            return
+        size += len(message.get("body", b""))
+        if not message.get("more_body", False):
+            return
+
+
 class BodyGuard:
     """Refuses a body over its limit (413) from its Content-Length before reading it, or as
     soon as the bytes streamed pass it; reads a JSON body strictly and answers one that is
@@ -196,11 +213,26 @@ class BodyGuard:
         max_body: int,
         max_upload_body: int,
         strict_json: bool = True,
+        too_large: TooLarge | None = None,
     ) -> None:
         self.app = app
         self.max_body = max_body
         self.max_upload_body = max_upload_body
         self.strict_json = strict_json
+        self.too_large = too_large
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+        """The 413: the JSON refusal, or the page the app gives (the web UI's).
+
+        A page is for a browser, which shows an answer only once it has sent its body: a
+        connection closed on unread bytes reaches it as a reset, not as the page. So the rest
+        of the body is read and thrown away first, up to `DRAIN_FACTOR` times the limit."""
+        if self.too_large is None:
+            await _answer(send, 413, too_large_body(limit))
+            return
+        await _drain(receive, DRAIN_FACTOR * limit)
+        response = await self.too_large(scope, limit)
+        await response(scope, receive, send)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -212,7 +244,7 @@ class BodyGuard:
         limit = self.max_upload_body if multipart else self.max_body
         declared = headers.get("content-length", "")
         if declared.strip().isdigit() and int(declared) > limit:
-            await _answer(send, 413, too_large_body(limit))
+            await self._refuse(scope, receive, send, limit)
             return
         if multipart:
             await self._stream(scope, receive, send, limit)
@@ -226,7 +258,7 @@ class BodyGuard:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > limit:
-                await _answer(send, 413, too_large_body(limit))
+                await self._refuse(scope, receive, send, limit)
                 return
             chunks.append(chunk)
             more = message.get("more_body", False)
@@ -286,7 +318,7 @@ class BodyGuard:
             if not over or started:
                 raise
         if over and not started:
-            await _answer(send, 413, too_large_body(limit))
+            await self._refuse(scope, receive, send, limit)
 
 
 class SecurityHeaders:

@@ -31,6 +31,7 @@ from services.web.pages import (
     live_session,
     render,
     sign_in_url,
+    too_large_page,
 )
 from services.web.people import DEMO_PEOPLE, People
 
@@ -94,7 +95,10 @@ def build(
     # through the identity provider (issue 13) and has none
     app.state.people = People(DEMO_PEOPLE if settings.env != "production" else ())
     app.add_middleware(
-        BodyGuard, max_body=settings.max_body_bytes, max_upload_body=settings.web_max_upload_bytes
+        BodyGuard,
+        max_body=settings.max_body_bytes,
+        max_upload_body=settings.web_max_upload_bytes,
+        too_large=too_large_page,
     )
     app.add_middleware(PageHeaders)
     app.add_middleware(RequestIdMiddleware)

@@ -16,6 +16,7 @@ from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from starlette.datastructures import FormData
+from starlette.types import Scope
 
 from services.common.auth import Role
 from services.web import tokens
@@ -277,3 +278,17 @@ def signed_in(request: Request) -> Page:
 
 
 Web = Annotated[Page, Depends(signed_in)]
+
+
+async def too_large_page(scope: Scope, limit: int) -> Response:
+    """The page for a form whose files together pass what the web UI takes (a 413): nothing
+    was sent, and the person is told so and led back to the form."""
+    request = Request(scope)
+    return render(
+        request,
+        "errors/too_large.html",
+        413,
+        session=live_session(request),
+        limit=f"{limit // 2**20} MB" if limit >= 2**20 else f"{limit // 2**10} kB",
+        back=back_to(request),
+    )
