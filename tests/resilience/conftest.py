@@ -9,10 +9,15 @@ over the logs of the processes these tests start.
 
 from __future__ import annotations
 
+import asyncio
+import json
+import time
 import uuid
+from collections import Counter
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import aio_pika
 import asyncpg
 import httpx
 import pytest
@@ -93,3 +98,23 @@ def client_of(app: FastAPI, name: str) -> httpx.AsyncClient:
     """An HTTP client of an app in this process; an unhandled error comes back as a 500."""
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     return httpx.AsyncClient(transport=transport, base_url=f"http://{name}", timeout=60)
+
+
+async def deliveries(url: str, queue_name: str, expected: set[str]) -> Counter[str]:
+    """How often each event id arrived on a queue bound to every event."""
+    seen: Counter[str] = Counter()
+    connection = await aio_pika.connect_robust(url)
+    async with connection:
+        channel = await connection.channel()
+        queue = await channel.declare_queue(queue_name, passive=True)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            message = await queue.get(fail=False)
+            if message is None:
+                if expected <= set(seen):
+                    break
+                await asyncio.sleep(0.2)
+                continue
+            seen[json.loads(message.body)["id"]] += 1
+            await message.ack()
+    return seen

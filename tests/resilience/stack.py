@@ -216,6 +216,11 @@ class PrivateRabbitMQ:
         if self.process is not None:
             await asyncio.to_thread(self.process.wait, 60)
 
+    async def memory_alarm(self, on: bool) -> None:
+        """Raise the node's memory alarm (a high watermark of 0 blocks every publishing
+        connection at once, as a node short of memory does) or clear it again."""
+        await asyncio.to_thread(self._ctl, "set_vm_memory_high_watermark", "0" if on else "0.4")
+
     def _ctl(self, *args: str) -> None:
         subprocess.run(
             [*_as("rabbitmq"), str(RABBITMQCTL), "-n", self.node, *args],

@@ -7,7 +7,6 @@ the machine's shared broker, which other tests use, is never touched."""
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 from collections import Counter
@@ -21,7 +20,7 @@ from services.common.bus import declare_queue
 from services.orders.main import build as build_orders
 from tests.integration.conftest import wait_for
 from tests.integration.helpers import new_customer, new_order, new_unit
-from tests.resilience.conftest import client_of, declare_consumer_queues
+from tests.resilience.conftest import client_of, declare_consumer_queues, deliveries
 from tests.resilience.stack import PrivateRabbitMQ, rabbitmq_available
 
 OUTAGE = 30.0  # seconds without a broker
@@ -119,7 +118,7 @@ async def test_writes_go_on_while_rabbitmq_is_down_and_every_event_arrives_once_
                 str(r["id"]): r["type"]
                 for r in await pool.fetch("SELECT id, type FROM orders.outbox")
             }
-            delivered = await _drain(broker.url, everything, expected=set(outbox))
+            delivered = await deliveries(broker.url, everything, expected=set(outbox))
             effects = await pool.fetchval(
                 "SELECT count(*) FROM billing.customers WHERE id = ANY($1::uuid[])", ids
             )
@@ -152,23 +151,3 @@ async def test_writes_go_on_while_rabbitmq_is_down_and_every_event_arrives_once_
         f"delivered {sum(delivered.values())} "
         f"times ({twice} more than once), {effects} customers learnt once each"
     )
-
-
-async def _drain(url: str, queue_name: str, expected: set[str]) -> Counter[str]:
-    """How often each event id arrived on a queue bound to every event."""
-    seen: Counter[str] = Counter()
-    connection = await aio_pika.connect_robust(url)
-    async with connection:
-        channel = await connection.channel()
-        queue = await channel.declare_queue(queue_name, passive=True)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            message = await queue.get(fail=False)
-            if message is None:
-                if expected <= set(seen):
-                    break
-                await asyncio.sleep(0.2)
-                continue
-            seen[json.loads(message.body)["id"]] += 1
-            await message.ack()
-    return seen
