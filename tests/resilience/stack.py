@@ -17,8 +17,13 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
+from temporalio.testing import WorkflowEnvironment
+
 from services.common.settings import Settings
+from services.common.temporal import data_converter
 from tests.integration import personal_data
+from tests.integration.conftest import TEMPORAL_CLI
+from workflows.models import SEARCH_ATTRIBUTES
 
 ROOT = Path(__file__).resolve().parents[2]
 PG_BIN = next(iter(sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)), None)
@@ -243,3 +248,58 @@ class PrivateRabbitMQ:
 
 def rabbitmq_available() -> bool:
     return RABBITMQ_SERVER.exists() and RABBITMQCTL.exists()
+
+
+class Worker:
+    """The worker process, and when it was killed and polling again."""
+
+    def __init__(self, process: LifecareProcess) -> None:
+        self.process = process
+        self.restarts: list[float] = []
+
+    async def start(self) -> float:
+        started = time.monotonic()
+        self.process.start()
+        polling = f"worker polling task queue {self.process.settings.task_queue}"
+        await until(
+            "the worker polling",
+            lambda: self.process.output().count(polling) == self.process.starts,
+            timeout=60,
+        )
+        return time.monotonic() - started
+
+    async def kill_and_restart(self, dead_for: float) -> float:
+        self.process.kill()
+        await asyncio.sleep(dead_for)
+        self.restarts.append(await self.start())
+        return self.restarts[-1]
+
+
+class PrivateTemporal:
+    """A Temporal dev server of this test alone, on its own port, that keeps its state in a
+    file: it can be stopped and started again with its workflows where they were."""
+
+    def __init__(self, folder: Path) -> None:
+        self.port = free_port()
+        self.address = f"127.0.0.1:{self.port}"
+        self.database = folder / "temporal.db"
+        self.env: WorkflowEnvironment | None = None
+
+    async def start(self) -> float:
+        """Start the server (again); return the seconds until it answers."""
+        started = time.monotonic()
+        self.env = await WorkflowEnvironment.start_local(
+            data_converter=data_converter(Settings(env="test")),
+            dev_server_existing_path=str(TEMPORAL_CLI),
+            ip="127.0.0.1",
+            port=self.port,
+            dev_server_database_filename=str(self.database),
+            search_attributes=list(SEARCH_ATTRIBUTES),
+            dev_server_log_level="error",
+        )
+        return time.monotonic() - started
+
+    async def stop(self) -> None:
+        if self.env is not None:
+            await self.env.shutdown()
+            self.env = None

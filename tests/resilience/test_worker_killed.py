@@ -23,37 +23,13 @@ from tests.integration.billing.helpers import TARIFFS
 from tests.integration.conftest import wait_for
 from tests.integration.helpers import new_customer, new_unit
 from tests.resilience.conftest import client_of, declare_consumer_queues
-from tests.resilience.stack import LifecareProcess
+from tests.resilience.stack import LifecareProcess, Worker
 from workflows.models import lifecycle_id
 
 ORDERS = 200
 PARALLEL = 20
 KILL_AFTER_CONFIRMED = 60  # the first kill: this many confirmed, the rest on their way
 DEAD_FOR = 2.0  # seconds between kill -9 and the new worker
-
-
-class Worker:
-    """The worker process, and when it was killed and polling again."""
-
-    def __init__(self, process: LifecareProcess) -> None:
-        self.process = process
-        self.restarts: list[float] = []
-
-    async def start(self) -> float:
-        started = time.monotonic()
-        self.process.start()
-        polling = f"worker polling task queue {self.process.settings.task_queue}"
-        await wait_for(
-            lambda: asyncio.sleep(0, self.process.output().count(polling) == self.process.starts),
-            timeout=60,
-        )
-        return time.monotonic() - started
-
-    async def kill_and_restart(self) -> float:
-        self.process.kill()
-        await asyncio.sleep(DEAD_FOR)
-        self.restarts.append(await self.start())
-        return self.restarts[-1]
 
 
 async def test_the_worker_killed_twice_leaves_no_step_undone_and_none_done_twice(
@@ -102,7 +78,7 @@ async def test_the_worker_killed_twice_leaves_no_step_undone_and_none_done_twice
             )
             at_kill = {**stages, "in flight": stages["calling"]}
             at_kill.pop("calling")
-            timings["restart 1"] = await worker.kill_and_restart()
+            timings["restart 1"] = await worker.kill_and_restart(DEAD_FOR)
             done = await asyncio.gather(*lives)
             timings["200 lives"] = time.monotonic() - started
 
@@ -113,7 +89,7 @@ async def test_the_worker_killed_twice_leaves_no_step_undone_and_none_done_twice
                 "/billing-runs", json={"period": str(month)}, headers=as_("fee_admin")
             )
             assert run.status_code == 202, run.text
-            timings["restart 2"] = await worker.kill_and_restart()
+            timings["restart 2"] = await worker.kill_and_restart(DEAD_FOR)
             await wait_for(lambda: _run_completed(billing, as_, run.json()["id"]), timeout=120)
             timings["billing run"] = time.monotonic() - started
             client = orders_app.state.temporal
