@@ -175,7 +175,7 @@ class PrivateRabbitMQ:
     """A RabbitMQ node of this test alone (its own name, ports and data folder), beside the
     machine's node, which it never touches."""
 
-    def __init__(self) -> None:
+    def __init__(self, config: str = "") -> None:
         self.dir = Path(tempfile.mkdtemp(prefix="lifecare-rabbitmq-"))
         self.dir.chmod(0o755)
         self.port = free_port()
@@ -183,7 +183,9 @@ class PrivateRabbitMQ:
         self.url = f"amqp://guest:guest@127.0.0.1:{self.port}/"
         (self.dir / "mnesia").mkdir()
         (self.dir / "log").mkdir()
-        (self.dir / "rabbitmq.conf").write_text(f"listeners.tcp.local = 127.0.0.1:{self.port}\n")
+        (self.dir / "rabbitmq.conf").write_text(
+            f"listeners.tcp.local = 127.0.0.1:{self.port}\n{config}"
+        )
         (self.dir / "enabled_plugins").write_text("[].\n")
         _own(self.dir, "rabbitmq")
         self.env = {
@@ -213,6 +215,7 @@ class PrivateRabbitMQ:
                 env=self.env,
                 stdout=out,
                 stderr=subprocess.STDOUT,
+                start_new_session=True,  # its Erlang VM in the group, for kill()
             )
 
     async def stop(self) -> None:
@@ -220,6 +223,26 @@ class PrivateRabbitMQ:
         await asyncio.to_thread(self._ctl, "stop")
         if self.process is not None:
             await asyncio.to_thread(self.process.wait, 60)
+
+    async def join(self, first: PrivateRabbitMQ) -> None:
+        """Make this (started) node a member of `first`'s cluster."""
+        for args in (("stop_app",), ("join_cluster", first.node), ("start_app",)):
+            await asyncio.to_thread(self._ctl, *args)
+
+    def kill(self) -> None:
+        """kill -9 the node's whole process group: its VM goes without a goodbye."""
+        assert self.process is not None
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+
+    def leaders(self) -> dict[str, str]:
+        """The node that leads each quorum queue, by queue name."""
+        listed = subprocess.run(
+            [*_as("rabbitmq"), str(RABBITMQCTL), "-n", self.node, "-q", "list_queues",
+             "name", "leader", "--no-table-headers"],
+            env=self.env, check=True, capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        return dict(line.split("\t", 1) for line in listed.stdout.splitlines() if "\t" in line)
 
     async def memory_alarm(self, on: bool) -> None:
         """Raise the node's memory alarm (a high watermark of 0 blocks every publishing
