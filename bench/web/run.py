@@ -214,9 +214,14 @@ async def bench(args: argparse.Namespace) -> dict:
             pages += await timed(users, args.pages, lambda c: c.get("/"))
             page_count += args.users * args.pages
             made = (await users[0].get("/_bench/calls")).json()
+            within = made["seconds"]
+            made = made["calls"]
             for name, call in calls.items():
                 apis[name] += await timed(api, args.pages, call)
         slowest = max(apis, key=lambda n: percentile(apis[n], 99))
+        # the same calls as the web UI made them for the pages, under the pages' own load
+        in_page = {path: figures(values) for path, values in within.items()}
+        slowest_in_page = max(in_page, key=lambda n: in_page[n]["p99_ms"])
         result = {
             "unit": unit,
             "users": args.users,
@@ -228,7 +233,12 @@ async def bench(args: argparse.Namespace) -> dict:
             "calls": made,
             "apis": {name: figures(values) for name, values in apis.items()},
             "slowest_api": slowest,
+            "in_page": in_page,
+            "slowest_in_page": slowest_in_page,
         }
+        result["p99_ratio_in_page"] = round(
+            result["startsida"]["p99_ms"] / in_page[slowest_in_page]["p99_ms"], 2
+        )
         result["p99_ratio"] = round(
             result["startsida"]["p99_ms"] / result["apis"][slowest]["p99_ms"], 2
         )
@@ -250,9 +260,15 @@ def table(result: dict) -> str:
     ]
     for name, values in result["apis"].items():
         rows.append(f"| {name} alone | {values['n']} | {values['p50_ms']} | {values['p99_ms']} |")
+    for name, values in result["in_page"].items():
+        rows.append(
+            f"| {name} as the pages made it | {values['n']} | {values['p50_ms']} | "
+            f"{values['p99_ms']} |"
+        )
     rows.append(
-        f"\np99 ratio Startsida / slowest call ({result['slowest_api']}): {result['p99_ratio']} "
-        "(goal ≤ 1.5)"
+        f"\np99 ratio Startsida / slowest call alone ({result['slowest_api']}): "
+        f"{result['p99_ratio']}; / slowest call as the pages made it "
+        f"({result['slowest_in_page']}): {result['p99_ratio_in_page']} (goal ≤ 1.5)"
     )
     return "\n".join(rows)
 

@@ -7,6 +7,7 @@ signed-in people (providers of the bench's unit) and a count of the calls it mak
 from __future__ import annotations
 
 import argparse
+import time
 
 import httpx
 import uvicorn
@@ -19,16 +20,22 @@ from services.web.people import Membership, Person
 
 
 class Counting(httpx.AsyncBaseTransport):
-    """The web UI's transport to the services, counting each call by path."""
+    """The web UI's transport to the services, counting and timing each call by path (until
+    its answer's headers are in: the body is read by the page's code)."""
 
     def __init__(self) -> None:
         self.inner = httpx.AsyncHTTPTransport(limits=httpx.Limits(max_connections=100))
         self.calls: dict[str, int] = {}
+        self.seconds: dict[str, list[float]] = {}
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         key = f"{request.method} {request.url.host}:{request.url.port}{request.url.path}"
         self.calls[key] = self.calls.get(key, 0) + 1
-        return await self.inner.handle_async_request(request)
+        started = time.perf_counter()
+        response = await self.inner.handle_async_request(request)
+        await response.aread()
+        self.seconds.setdefault(key, []).append(time.perf_counter() - started)
+        return response
 
     async def aclose(self) -> None:
         await self.inner.aclose()
@@ -51,11 +58,12 @@ def main() -> None:
 
     @app.get("/_bench/calls")
     async def calls() -> JSONResponse:
-        return JSONResponse(counting.calls)
+        return JSONResponse({"calls": counting.calls, "seconds": counting.seconds})
 
     @app.post("/_bench/calls/reset")
     async def reset() -> JSONResponse:
         counting.calls.clear()
+        counting.seconds.clear()
         return JSONResponse({})
 
     uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning", access_log=False)

@@ -50,13 +50,19 @@ async def start(page: Web) -> Response:
     return await _admin(page)
 
 
+async def absent_with_names(page: Page) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The current absences and their customers' names: the names as soon as the absences
+    are in, while the page's other calls may still be under way."""
+    absences = await page.api.get("absence", "/absences", page.token, current="true")
+    return absences, await names_of(page, {a["customer_id"] for a in absences})
+
+
 async def _provider(page: Page) -> Response:
     found = await page.api.gather(
         unconfirmed=first_rows(page, "/orders", status="unconfirmed"),
-        absences=page.api.get("absence", "/absences", page.token, current="true"),
+        absent=absent_with_names(page),
     )
-    absences = found["absences"]
-    customers = await names_of(page, {a["customer_id"] for a in absences})
+    absences, customers = found["absent"]
     unconfirmed, unconfirmed_count = found["unconfirmed"]
     return await page.render(
         "home/provider.html",
