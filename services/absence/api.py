@@ -56,7 +56,7 @@ async def list_absences(
     period_to: Annotated[date | None, Query(alias="to")] = None,
     unhandled: bool = False,
     limit: Annotated[int, Query(ge=1, le=service.MAX_UNHANDLED)] = service.MAX_UNHANDLED,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> list[Absence]:
     """Absences: `current=true` those of today (the home screen's box), by customer, or those
     touching the period `from`–`to`. A provider sees its unit's, of stays current or ended

@@ -131,6 +131,10 @@ async def test_marking_an_unknown_absence_is_a_404_and_bad_input_a_422(absence_h
         "/absences", params={"unhandled": "true", "limit": "100000"}, headers=fee_admin
     )
     assert too_many.status_code == 422
+    too_far = await absence_http.get(
+        "/absences", params={"unhandled": "true", "offset": str(10**30)}, headers=fee_admin
+    )
+    assert too_far.status_code == 422
 
 
 async def test_the_list_pages_and_counts_all_that_is_to_handle(absence_http, stay, as_):
