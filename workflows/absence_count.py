@@ -10,6 +10,7 @@ earlier.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -80,16 +81,15 @@ def notice(
     reason: str,
     held: Sequence[str],
     replaces: bool,
-    order_id: object,
-    absence_id: object,
+    order_id: uuid.UUID,
+    absence_id: uuid.UUID,
 ) -> tuple[str, str]:
     """The subject and body of the final count for `group:avgifter`, in Swedish."""
     if count.removed:
         subject = f"Frånvaro över 30 dagar borttagen, kund {customer_number}"
         facts = (
             f"Frånvaron för kund {customer_number} ({reason}) från {count.from_date} är "
-            "borttagen: den var registrerad av misstag och ger inga hela dagar utan kost "
-            "(0 dagar)."
+            "borttagen: den ger inga hela dagar utan kost (0 dagar)."
         )
     else:
         subject = f"Frånvaro över 30 dagar avslutad, kund {customer_number}"

@@ -3,6 +3,7 @@ administrators' indication (services/absence/domain.py): pure, no I/O."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import date, timedelta
 
 import pytest
@@ -42,8 +43,8 @@ def test_a_removed_absence_counts_no_day():
         reason="sjukhusvistelse",
         held=[],
         replaces=False,
-        order_id="o",
-        absence_id="a",
+        order_id=uuid.uuid4(),
+        absence_id=uuid.uuid4(),
     )
     assert subject == "Frånvaro över 30 dagar borttagen, kund 100042"
     assert "från 2026-10-20 är borttagen" in body and "(0 dagar)" in body
@@ -58,8 +59,8 @@ def test_an_end_moved_earlier_gives_the_new_figures_and_says_it_replaces():
         reason="semester",
         held=["2026-10"],
         replaces=True,
-        order_id="o",
-        absence_id="a",
+        order_id=uuid.uuid4(),
+        absence_id=uuid.uuid4(),
     )
     assert subject == "Ändrad: Frånvaro över 30 dagar avslutad, kund 100042"
     assert body.startswith("Detta besked ersätter det tidigare om frånvaron.")
