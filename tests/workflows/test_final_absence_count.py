@@ -145,3 +145,26 @@ async def test_the_stays_end_is_the_end_of_an_escalated_open_absence_once(env, f
     assert _final_counts(fakes) == [notice]
     assert f"Datum för frånvaro: {first} – {end}." in notice.body
     assert "Antal hela dagar utan kost: 41 " in notice.body
+
+
+async def test_an_end_taken_back_and_given_again_sends_a_replacing_count_only_then(env, fakes):
+    today = await _noon(env)
+    handle = await _stay(env, fakes, start=today - timedelta(days=60))
+    first = today - timedelta(days=45)
+    absence = _absence(first)
+    await _signalled(handle, absence)
+    ended = _next(absence, to_date=today - timedelta(days=10))
+    await _signalled(handle, ended)
+    await _until(lambda: _final_counts(fakes))
+
+    reopened = _next(ended, to_date=None)  # "Ändra" with no last day: absent again
+    await _signalled(handle, reopened)
+    await env.sleep(timedelta(days=2))
+    assert len(_final_counts(fakes)) == 1  # nothing to count while it is open
+
+    last = today + timedelta(days=1)
+    await _signalled(handle, _next(reopened, to_date=last))
+    _, replacing = await _until(lambda: len(_final_counts(fakes)) == 2 and _final_counts(fakes))
+    assert replacing.subject.startswith("Ändrad: ")
+    assert f"Datum för frånvaro: {first} – {last}." in replacing.body
+    assert "Antal hela dagar utan kost: 47 " in replacing.body

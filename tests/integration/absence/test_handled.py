@@ -4,10 +4,12 @@ it handled, and a later change makes it theirs again."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import timedelta
 
 from tests.integration.absence.helpers import register
+from tests.integration.conftest import wait_for
 
 
 async def _unhandled(absence_http, fee_admin, customer_id: str) -> list[dict]:
@@ -155,3 +157,60 @@ async def test_the_list_pages_and_counts_all_that_is_to_handle(absence_http, sta
         str(today - timedelta(days=20)),
         str(today - timedelta(days=10)),
     ]
+
+
+async def test_the_stays_end_ending_an_absence_makes_it_to_handle_again(
+    absence_http, http, stay, as_
+):
+    provider, customer, today = stay["provider"], stay["customer"], stay["today"]
+    fee_admin = as_("fee_admin", sub="frida")
+    absence = (
+        await register(absence_http, provider, customer["id"], today - timedelta(days=5))
+    ).json()
+    marked = await absence_http.post(f"/absences/{absence['id']}/handled", headers=fee_admin)
+    assert marked.status_code == 200, marked.text
+
+    end = today - timedelta(days=1)
+    ended = await http.post(
+        f"/executions/{stay['order']['execution_id']}/end",
+        json={"end_date": str(end), "reason": "moved_other_housing", "confirmed": True},
+        headers=provider,
+    )
+    assert ended.status_code == 200, ended.text
+
+    async def to_handle() -> list[dict]:
+        return await _unhandled(absence_http, fee_admin, customer["id"])
+
+    [listed] = await wait_for(to_handle)
+    assert listed["id"] == absence["id"] and listed["last_change"] == "ended"
+    assert listed["to_date"] == str(end) and listed["previous_to_date"] is None
+    assert listed["updated_by"] == "execution.ended"
+
+
+async def test_a_change_racing_a_mark_is_never_marked_handled_unseen(absence_http, stay, as_):
+    provider, customer, today = stay["provider"], stay["customer"], stay["today"]
+    fee_admin = as_("fee_admin", sub="frida")
+    for n in range(5):
+        first = today - timedelta(days=50 - 3 * n)
+        absence = (
+            await register(absence_http, provider, customer["id"], first, first + timedelta(days=1))
+        ).json()
+        mark, change = await asyncio.gather(
+            absence_http.post(
+                f"/absences/{absence['id']}/handled",
+                json={"revision": absence["revision"]},
+                headers=fee_admin,
+            ),
+            absence_http.patch(
+                f"/absences/{absence['id']}", json={"to_date": str(first)}, headers=provider
+            ),
+        )
+        assert change.status_code == 200, change.text
+        # the mark came first (then the change is to handle) or was refused after it
+        assert mark.status_code in (200, 409), mark.text
+        if mark.status_code == 409:
+            assert mark.json()["error"]["code"] == "absence_changed_since"
+        listed = await _unhandled(absence_http, fee_admin, customer["id"])
+        assert [(a["id"], a["last_change"]) for a in listed] == [(absence["id"], "changed")]
+        done = await absence_http.post(f"/absences/{absence['id']}/handled", headers=fee_admin)
+        assert done.status_code == 200, done.text
