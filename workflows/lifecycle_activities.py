@@ -2,7 +2,8 @@
 
 Interfaces only: the orders service implements the writes to its schema
 (`services.orders.activities`), the absence service the escalation event
-(`services.absence.activities`); the worker registers those implementations under these
+(`services.absence.activities`), billing the question of held invoices
+(`services.billing.activities`); the worker registers those implementations under these
 names. Names never change: they are in every recorded history.
 """
 
@@ -15,6 +16,8 @@ from workflows.models import (
     ChangeResult,
     ConfirmCommand,
     EndCommand,
+    HeldInvoices,
+    HeldInvoicesQuery,
     NotificationCommand,
     StartCommand,
     WithdrawCommand,
@@ -60,6 +63,12 @@ async def escalate_absence(command: AbsenceEscalation) -> None:
     raise NotImplementedError(NOT_HERE)
 
 
+@activity.defn(name="held_invoices_of_absence")
+async def held_invoices_of_absence(query: HeldInvoicesQuery) -> HeldInvoices:
+    """The periods whose invoices of the customer are held for a long absence (billing)."""
+    raise NotImplementedError(NOT_HERE)
+
+
 INTERFACE = (
     confirm_order,
     withdraw_order,
@@ -67,4 +76,5 @@ INTERFACE = (
     start_execution,
     request_notification,
     escalate_absence,
+    held_invoices_of_absence,
 )

@@ -50,6 +50,12 @@ class AbsenceEntry(BaseModel):
     revision: int = 0  # of the last change applied; an older one arriving late is dropped
     reason_label: str | None = None  # the reason as the fee administrators read it
     escalate_after_days: int = 30  # the absence service's rule, from its events
+    # the final count (workflows/absence_count.py): the last day the fee administrators
+    # were told last (by the escalation or a final count), whether they were told of its
+    # removal, and how many final counts went out (each notice's key)
+    told_end: date | None = None
+    told_removed: bool = False
+    final_counts: int = 0
 
 
 class LifecycleState(BaseModel):
@@ -183,3 +189,17 @@ class AbsenceEscalation(BaseModel):
     from_date: date
     last_day: date | None  # None while the absence is open
     whole_days: int  # without meals; so far, while open
+
+
+class HeldInvoicesQuery(BaseModel):
+    """Which of the customer's invoices are held for a long absence in these months."""
+
+    customer_id: uuid.UUID
+    first_day: date  # the first day of the first month
+    last_day: date  # a day of the last month
+
+
+class HeldInvoices(BaseModel):
+    """The periods (YYYY-MM) whose invoices wait, held for a long absence."""
+
+    periods: list[str] = Field(default_factory=list)

@@ -13,6 +13,7 @@ from temporalio.exceptions import ApplicationError
 with workflow.unsafe.imports_passed_through():
     from services.common import dates
     from services.common.errors import LifecareError
+    from workflows import absence_count
     from workflows import lifecycle_activities as activities
     from workflows import order_rules as domain
     from workflows.models import (
@@ -26,6 +27,7 @@ with workflow.unsafe.imports_passed_through():
         ConfirmRequest,
         EndCommand,
         EndRequest,
+        HeldInvoicesQuery,
         InvoiceIssued,
         LifecycleInput,
         LifecycleState,
@@ -45,6 +47,8 @@ BACKGROUND_RETRY = RetryPolicy(maximum_interval=timedelta(minutes=5))
 # and one status change (it implies local writes, so a new history records only this one).
 LOCAL_WRITES = "local-orders-writes"
 CONFIRM_STARTS = "confirm-starts-execution"
+# an escalated absence that ends or is removed gets one more notice, its final count
+FINAL_COUNT = "final-absence-count"
 IVO_MAILBOX = "group:bistand"
 FEE_ADMIN_MAILBOX = "group:avgifter"
 
@@ -240,6 +244,9 @@ class OrderLifecycle:
             due = self._escalation_due(absence)
             if due is not None and now >= due:
                 await self._escalate(absence)
+        for absence in list(self.s.absences):
+            if self._final_count_due(absence):
+                await self._tell_final_count(absence)
 
     async def _remind_unit(self, now: datetime) -> None:
         number = self.s.reminders_sent + 1
@@ -314,6 +321,49 @@ class OrderLifecycle:
             ),
         )
         absence.escalated = True
+        absence.told_end = last  # a known last day: the notice held the whole count
+
+    async def _tell_final_count(self, absence: AbsenceEntry) -> None:
+        """An escalated absence got its last day, or was removed: tell the fee administrators
+        its whole count and the held invoices waiting for it, once per end."""
+        last = dates.last_day(absence.to_date, self.s.end_date)
+        if workflow.patched(FINAL_COUNT):
+            first_day, last_day = absence_count.held_periods(
+                from_date=absence.from_date,
+                last_day=None if absence.removed else last,
+                today=self._today(),
+            )
+            held = await workflow.execute_activity(
+                activities.held_invoices_of_absence,
+                HeldInvoicesQuery(
+                    customer_id=self.s.customer_id, first_day=first_day, last_day=last_day
+                ),
+                start_to_close_timeout=ACTIVITY_TIMEOUT,
+                retry_policy=BACKGROUND_RETRY,
+            )
+            count = absence_count.final_count(
+                from_date=absence.from_date, last_day=last, removed=absence.removed
+            )
+            subject, body = absence_count.notice(
+                count,
+                customer_number=self.s.customer_number,
+                reason=absence.reason_label or absence.reason,
+                held=held.periods,
+                replaces=absence.final_counts > 0 or absence.told_end is not None,
+                order_id=self.s.order_id,
+                absence_id=absence.absence_id,
+            )
+            absence.final_counts += 1
+            await self._notify(
+                kind="absence.final_count",
+                key=f"absence-final-{absence.absence_id}-{absence.final_counts}",
+                to=[FEE_ADMIN_MAILBOX],
+                subject=subject,
+                body=body,
+            )
+        # a history from before the final count never sent one: it only remembers the end
+        absence.told_end = last
+        absence.told_removed = absence.removed
 
     async def _notify(self, *, kind: str, key: str, to: list[str], subject: str, body: str) -> None:
         await workflow.execute_activity(
@@ -393,6 +443,7 @@ class OrderLifecycle:
                 self.s.invoiced_through is not None
                 and self.s.invoiced_through >= last_period
                 and all(self._escalation_due(a) is None for a in self.s.absences)
+                and not any(self._final_count_due(a) for a in self.s.absences)
             )
         return False
 
@@ -407,6 +458,15 @@ class OrderLifecycle:
             stay_end=self.s.end_date,
         )
         return None if day is None else dates.start_of_day(day)
+
+    def _final_count_due(self, absence: AbsenceEntry) -> bool:
+        return absence_count.final_count_due(
+            escalated=absence.escalated,
+            removed=absence.removed,
+            last_day=dates.last_day(absence.to_date, self.s.end_date),
+            told_end=absence.told_end,
+            told_removed=absence.told_removed,
+        )
 
     def _first_time(self, event_id: uuid.UUID) -> bool:
         """Remember a signal's event id; False if it was seen before (redelivered)."""

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Response
 
 from services.absence import domain, service
 from services.absence.repository import AbsenceRow
-from services.absence.schemas import Absence, AbsenceChange, AbsenceIn
+from services.absence.schemas import Absence, AbsenceChange, AbsenceIn, HandledIn
 from services.common import audit
 from services.common.deps import AppSettings, Caller, Pool, RequestId
 
@@ -20,7 +20,8 @@ router = APIRouter(tags=["absence"])
 def _absence(row: AbsenceRow) -> Absence:
     last = row.last_day
     days = None if last is None else domain.whole_days(row.from_date, last)
-    return Absence(**row.as_dict(), days_without_meals=days)
+    handled = row.handled_revision == row.revision
+    return Absence(**row.as_dict(), days_without_meals=days, handled=handled)
 
 
 @router.post("/absences", status_code=201, response_model=Absence)
@@ -46,16 +47,36 @@ async def register_absence(
 async def list_absences(
     caller: Caller,
     pool: Pool,
+    settings: AppSettings,
     request_id: RequestId,
+    response: Response,
     current: bool = False,
     customer_id: uuid.UUID | None = None,
     period_from: Annotated[date | None, Query(alias="from")] = None,
     period_to: Annotated[date | None, Query(alias="to")] = None,
+    unhandled: bool = False,
+    limit: Annotated[int, Query(ge=1, le=service.MAX_UNHANDLED)] = service.MAX_UNHANDLED,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> list[Absence]:
     """Absences: `current=true` those of today (the home screen's box), by customer, or those
-    touching the period `from`–`to`. A provider sees its unit's; a fee administrator all."""
+    touching the period `from`–`to`. A provider sees its unit's, of stays current or ended
+    within the visibility window; a fee administrator all.
+
+    `unhandled=true` (fee administrators): the absences, removed ones too, whose last change
+    no fee administrator has marked handled, oldest change first; `limit` and `offset` give
+    one page, the header `X-Total-Count` how many there are in all."""
+    if unhandled:
+        domain.check_unhandled_filters(
+            current=current, period_from=period_from, period_to=period_to
+        )
+        rows, total = await service.list_unhandled(
+            pool, caller, request_id, customer_id=customer_id, limit=limit, offset=offset
+        )
+        response.headers["X-Total-Count"] = str(total)
+        return [_absence(row) for row in rows]
     rows = await service.list_absences(
         pool,
+        settings,
         caller,
         request_id,
         current=current,
@@ -79,6 +100,27 @@ async def change_absence(
 ) -> Absence:
     """ "Ändra": give the absence its last day when the customer is back (provider)."""
     row = await service.change_end(pool, caller, request_id, absence_id, to_date=body.to_date)
+    return _absence(row)
+
+
+@router.post("/absences/{absence_id}/handled", response_model=Absence)
+async def mark_handled(
+    absence_id: uuid.UUID,
+    caller: Caller,
+    pool: Pool,
+    request_id: RequestId,
+    body: HandledIn | None = None,
+) -> Absence:
+    """ "Markera som hanterad" (fee administrator): the absence's last change is handled; a
+    later change makes it unhandled again. 409 when it is handled already, or when it
+    changed after the `revision` given."""
+    row = await service.mark_handled(
+        pool,
+        caller,
+        request_id,
+        absence_id,
+        seen_revision=body.revision if body is not None else None,
+    )
     return _absence(row)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from enum import StrEnum
 
 from services.common.dates import counted_through as counted_through
@@ -40,6 +40,16 @@ REASON_LABELS: dict[str, str] = {
     Reason.vacation: "semester",
     Reason.other: "annan orsak",
 }
+
+
+class Change(StrEnum):
+    """What last happened to an absence: the fee administrators' indication (manual 5.2,
+    5.3) says which."""
+
+    registered = "registered"
+    ended = "ended"  # an open absence got its last day
+    changed = "changed"  # its last day moved, or it was opened again
+    removed = "removed"
 
 
 @dataclass(frozen=True)
@@ -178,3 +188,43 @@ def escalation_day(*, from_date: date, to_date: date | None, stay_end: date | No
     return day_after_more_than(
         ESCALATE_AFTER_DAYS, from_date=from_date, to_date=to_date, stay_end=stay_end
     )
+
+
+def change_of(*, before: date | None, after: date | None) -> Change:
+    """The change of an absence's last day from `before` to `after`."""
+    return Change.ended if before is None and after is not None else Change.changed
+
+
+def check_mark_handled(*, revision: int, handled_revision: int | None, seen: int | None) -> None:
+    """409 when the absence's last change is handled already, or when it changed after the
+    revision the fee administrator looked at (`seen`, when given)."""
+    if seen is not None and seen != revision:
+        raise Conflict(
+            f"the absence has changed since you looked at it (revision {seen}, now "
+            f"{revision}); look at it again before you mark it handled",
+            code="absence_changed_since",
+        )
+    if handled_revision == revision:
+        raise Conflict(
+            "the absence's last change is already marked handled", code="absence_handled"
+        )
+
+
+def check_unhandled_filters(
+    *, current: bool, period_from: date | None, period_to: date | None
+) -> None:
+    """The list of changes to handle is by customer only: not by day or period (422)."""
+    if current or period_from is not None or period_to is not None:
+        raise Invalid(
+            "unhandled=true lists the changes to handle; it takes customer_id, limit and "
+            "offset, not current, from or to",
+            code="unhandled_with_filter",
+        )
+
+
+def visible_since(today: date, keep_after_end: timedelta) -> date:
+    """A unit keeps seeing the absences of a stay that ended on or after this day."""
+    try:
+        return today - timedelta(days=keep_after_end.days)
+    except OverflowError:
+        return date.min

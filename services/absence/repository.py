@@ -15,7 +15,8 @@ from services.common.rows import Row
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class AbsenceRow(Row):
-    """An absence that is not removed, with its stay's end and its last day."""
+    """An absence with its stay's end, its last day, its last change and whether a fee
+    administrator handled that change. Removed ones only where a function says so."""
 
     id: uuid.UUID
     customer_id: uuid.UUID
@@ -33,6 +34,13 @@ class AbsenceRow(Row):
     updated_at: datetime | None
     stay_end_date: date | None
     last_day: date | None  # to_date, or the stay's end for an absence left open
+    last_change: str  # domain.Change: registered, ended, changed or removed
+    changed_at: datetime
+    previous_to_date: date | None  # the last day before the last change
+    removed_at: datetime | None
+    handled_revision: int | None  # the revision a fee administrator marked handled
+    handled_by: str | None
+    handled_at: datetime | None
 
 
 # LEAST skips NULLs: the absence's last day, or its stay's end for an open absence
@@ -41,8 +49,12 @@ _LAST_DAY = "LEAST(a.to_date, s.end_date)"
 _ABSENCE_COLUMNS = f"""
     a.id, a.customer_id, a.unit_id, a.order_id, a.execution_id, a.reason, a.description,
     a.from_date, a.to_date, a.revision, a.registered_by, a.registered_at, a.updated_by,
-    a.updated_at, s.end_date AS stay_end_date, {_LAST_DAY} AS last_day
+    a.updated_at, s.end_date AS stay_end_date, {_LAST_DAY} AS last_day, a.last_change,
+    a.changed_at, a.previous_to_date, a.removed_at, a.handled_revision, a.handled_by,
+    a.handled_at
 """
+# a change no fee administrator has marked handled yet (manual 5.2, 5.3)
+_UNHANDLED = "a.handled_revision IS DISTINCT FROM a.revision"
 _ABSENCE_FROM = """
     FROM absence.absences a JOIN absence.stays s ON s.execution_id = a.execution_id
 """
@@ -150,16 +162,24 @@ async def get_absence(
 
 
 async def set_to_date(
-    conn: asyncpg.Connection, *, id: uuid.UUID, to_date: date | None, updated_by: str
+    conn: asyncpg.Connection,
+    *,
+    id: uuid.UUID,
+    to_date: date | None,
+    updated_by: str,
+    change: domain.Change,
 ) -> AbsenceRow:
-    """Give the absence its last day ("Ändra"), or open it again with None."""
+    """Give the absence its last day ("Ändra"), or open it again with None; the change is
+    the fee administrators' to handle again."""
     await conn.execute(
         """UPDATE absence.absences
-              SET to_date = $2, updated_by = $3, updated_at = now(), revision = revision + 1
+              SET to_date = $2, updated_by = $3, updated_at = now(), revision = revision + 1,
+                  last_change = $4, changed_at = now(), previous_to_date = to_date
             WHERE id = $1""",
         id,
         to_date,
         updated_by,
+        str(change),
     )
     row = await get_absence(conn, id=id, unit=None)
     assert row is not None  # the caller read and locked it in this transaction
@@ -173,7 +193,8 @@ async def remove_absence(conn: asyncpg.Connection, *, id: uuid.UUID, removed_by:
     """
     revision = await conn.fetchval(
         """UPDATE absence.absences
-              SET removed_by = $2, removed_at = now(), revision = revision + 1
+              SET removed_by = $2, removed_at = now(), revision = revision + 1,
+                  last_change = 'removed', changed_at = now()
             WHERE id = $1 AND removed_at IS NULL
             RETURNING revision""",
         id,
@@ -181,6 +202,66 @@ async def remove_absence(conn: asyncpg.Connection, *, id: uuid.UUID, removed_by:
     )
     assert revision is not None  # the caller read and locked it in this transaction
     return int(revision)
+
+
+async def get_any_absence(conn: asyncpg.Connection, *, id: uuid.UUID) -> AbsenceRow | None:
+    """One absence, removed or not, its row locked until the transaction ends."""
+    return AbsenceRow.maybe(
+        await conn.fetchrow(
+            f"""SELECT {_ABSENCE_COLUMNS} {_ABSENCE_FROM}
+                WHERE a.id = $1
+                FOR UPDATE OF a""",
+            id,
+        )
+    )
+
+
+async def mark_handled(
+    conn: asyncpg.Connection, *, id: uuid.UUID, revision: int, handled_by: str
+) -> AbsenceRow:
+    """Mark the absence's change of `revision` handled by a fee administrator."""
+    await conn.execute(
+        """UPDATE absence.absences
+              SET handled_revision = $2, handled_by = $3, handled_at = now()
+            WHERE id = $1""",
+        id,
+        revision,
+        handled_by,
+    )
+    row = AbsenceRow.maybe(
+        await conn.fetchrow(f"SELECT {_ABSENCE_COLUMNS} {_ABSENCE_FROM} WHERE a.id = $1", id)
+    )
+    assert row is not None  # the caller read and locked it in this transaction
+    return row
+
+
+async def unhandled_absences(
+    conn: asyncpg.Connection,
+    *,
+    customer_id: uuid.UUID | None,
+    limit: int,
+    offset: int,
+) -> tuple[list[AbsenceRow], int]:
+    """Absences, removed ones too, whose last change no fee administrator has handled,
+    the oldest change first; and how many there are in all."""
+    records = await conn.fetch(
+        f"""SELECT {_ABSENCE_COLUMNS}, count(*) OVER () AS total {_ABSENCE_FROM}
+            WHERE {_UNHANDLED}
+              AND ($1::uuid IS NULL OR a.customer_id = $1)
+            ORDER BY a.changed_at, a.id
+            LIMIT $2 OFFSET $3""",
+        customer_id,
+        limit,
+        offset,
+    )
+    if records or offset == 0:
+        return AbsenceRow.many(records), int(records[0]["total"]) if records else 0
+    total = await conn.fetchval(
+        f"""SELECT count(*) FROM absence.absences a
+            WHERE {_UNHANDLED} AND ($1::uuid IS NULL OR a.customer_id = $1)""",
+        customer_id,
+    )
+    return [], int(total)
 
 
 async def list_absences(
@@ -191,9 +272,11 @@ async def list_absences(
     current_on: date | None,
     period_from: date | None,
     period_to: date | None,
+    visible_since: date | None = None,
     limit: int = 1000,
 ) -> list[AbsenceRow]:
-    """Absences that are not removed, by unit, customer, absent on a day, or in a period."""
+    """Absences that are not removed, by unit, customer, absent on a day, or in a period;
+    with `visible_since`, none of a stay that ended before that day."""
     records = await conn.fetch(
         f"""SELECT {_ABSENCE_COLUMNS} {_ABSENCE_FROM}
             WHERE a.removed_at IS NULL
@@ -203,13 +286,15 @@ async def list_absences(
                    OR (a.from_date <= $3 AND ({_LAST_DAY} IS NULL OR {_LAST_DAY} >= $3)))
               AND ($4::date IS NULL OR {_LAST_DAY} IS NULL OR {_LAST_DAY} >= $4)
               AND ($5::date IS NULL OR a.from_date <= $5)
+              AND ($6::date IS NULL OR s.end_date IS NULL OR s.end_date >= $6)
             ORDER BY a.from_date, a.registered_at
-            LIMIT $6""",
+            LIMIT $7""",
         unit,
         customer_id,
         current_on,
         period_from,
         period_to,
+        visible_since,
         limit,
     )
     return AbsenceRow.many(records)

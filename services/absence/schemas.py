@@ -7,7 +7,7 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.absence.domain import Reason
+from services.absence.domain import Change, Reason
 from services.common.text import Day, Description
 
 
@@ -31,6 +31,13 @@ class AbsenceChange(Strict):
     to_date: Day | None
 
 
+class HandledIn(Strict):
+    """ "Markera som hanterad": optionally the revision the fee administrator looked at, so
+    a change made meanwhile is not marked handled unseen."""
+
+    revision: int | None = Field(default=None, ge=1)
+
+
 class Absence(BaseModel):
     id: uuid.UUID
     customer_id: uuid.UUID
@@ -51,3 +58,17 @@ class Absence(BaseModel):
     registered_at: datetime
     updated_by: str | None
     updated_at: datetime | None
+    revision: int = Field(description="Grows with every change")
+    last_change: Change = Field(
+        description="What happened last: registered, ended, changed, removed"
+    )
+    changed_at: datetime = Field(description="When the last change was made")
+    previous_to_date: date | None = Field(
+        description="The last day absent before the last change (for ended and changed)"
+    )
+    removed_at: datetime | None
+    handled: bool = Field(
+        description="Whether a fee administrator marked the last change handled (manual 5.2)"
+    )
+    handled_by: str | None
+    handled_at: datetime | None

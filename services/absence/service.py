@@ -21,6 +21,8 @@ from services.common.errors import NotFound
 from services.common.settings import Settings
 
 READERS = (Role.provider, Role.fee_admin)
+# the fee administrators' list of changes to handle: its largest page
+MAX_UNHANDLED = 500
 STAY_POLL_INTERVAL = 0.1
 
 _audit = audit.AuditLog("absence").customers
@@ -113,6 +115,7 @@ async def register(
 
 async def list_absences(
     pool: asyncpg.Pool,
+    settings: Settings,
     caller: Principal,
     request_id: str,
     *,
@@ -121,9 +124,15 @@ async def list_absences(
     period_from: date | None,
     period_to: date | None,
 ) -> list[AbsenceRow]:
-    """Today's absences, a customer's, or those touching a period; a provider its unit's."""
+    """Today's absences, a customer's, or those touching a period; a provider its unit's,
+    of stays that are current or ended within `customer_visible_after_end`."""
     caller.require(*READERS)
     domain.check_period(first=period_from, last=period_to)
+    visible_since = None
+    if caller.provider_unit is not None:
+        visible_since = domain.visible_since(
+            today_in_stockholm(), settings.customer_visible_after_end
+        )
     async with transaction(pool) as conn:
         rows = await repository.list_absences(
             conn,
@@ -132,11 +141,66 @@ async def list_absences(
             current_on=today_in_stockholm() if current else None,
             period_from=period_from,
             period_to=period_to,
+            visible_since=visible_since,
         )
         await _audit(
             conn, caller, request_id, "absence.list", "absences", [r.customer_id for r in rows]
         )
     return rows
+
+
+async def list_unhandled(
+    pool: asyncpg.Pool,
+    caller: Principal,
+    request_id: str,
+    *,
+    customer_id: uuid.UUID | None,
+    limit: int,
+    offset: int,
+) -> tuple[list[AbsenceRow], int]:
+    """The absences whose last change (registered, ended, changed, removed) no fee
+    administrator has handled, oldest change first, and how many in all (fee admin)."""
+    caller.require(Role.fee_admin)
+    async with transaction(pool) as conn:
+        rows, total = await repository.unhandled_absences(
+            conn, customer_id=customer_id, limit=limit, offset=offset
+        )
+        await _audit(
+            conn,
+            caller,
+            request_id,
+            "absence.list_unhandled",
+            "absences",
+            [r.customer_id for r in rows],
+        )
+    return rows, total
+
+
+async def mark_handled(
+    pool: asyncpg.Pool,
+    caller: Principal,
+    request_id: str,
+    absence_id: uuid.UUID,
+    *,
+    seen_revision: int | None,
+) -> AbsenceRow:
+    """A fee administrator marks the absence's last change handled; the next change makes
+    it unhandled again. Removed absences too: their removal is a change to handle."""
+    caller.require(Role.fee_admin)
+    async with transaction(pool) as conn:
+        row = await repository.get_any_absence(conn, id=absence_id)
+        if row is None:
+            raise NotFound("no such absence", code="absence_not_found")
+        domain.check_mark_handled(
+            revision=row.revision, handled_revision=row.handled_revision, seen=seen_revision
+        )
+        row = await repository.mark_handled(
+            conn, id=absence_id, revision=row.revision, handled_by=caller.sub
+        )
+        await _audit(
+            conn, caller, request_id, "absence.handled", f"absence:{absence_id}", [row.customer_id]
+        )
+    return row
 
 
 async def read(
@@ -181,7 +245,11 @@ async def change_end(
             ),
         )
         row = await repository.set_to_date(
-            conn, id=absence_id, to_date=to_date, updated_by=caller.sub
+            conn,
+            id=absence_id,
+            to_date=to_date,
+            updated_by=caller.sub,
+            change=domain.change_of(before=row.to_date, after=to_date),
         )
         await events.emit(conn, events.AbsenceUpdated, row)
         await _audit(
@@ -219,26 +287,29 @@ async def on_stay_event(conn: asyncpg.Connection, event: Event) -> None:
     await stays.record(conn, schema="absence", stay=stay)
     if stay.end_date is None:
         return
-    changes = domain.at_stay_end(
-        await repository.absences_of_stay(conn, execution_id=stay.execution_id),
-        end_date=stay.end_date,
-    )
+    absences = await repository.absences_of_stay(conn, execution_id=stay.execution_id)
+    changes = domain.at_stay_end(absences, end_date=stay.end_date)
+    before = {absence.id: absence.to_date for absence in absences}
     system = Principal(sub=STAY_ENDED_BY, name="", role=Role.provider, unit=stay.unit_id)
     request_id = f"event:{event.id}"
     for absence_id in changes.ended:
         row = await repository.set_to_date(
-            conn, id=absence_id, to_date=stay.end_date, updated_by=STAY_ENDED_BY
+            conn,
+            id=absence_id,
+            to_date=stay.end_date,
+            updated_by=STAY_ENDED_BY,
+            change=domain.change_of(before=before[absence_id], after=stay.end_date),
         )
         await events.emit(conn, events.AbsenceUpdated, row)
         await _audit(
             conn, system, request_id, "absence.update", f"absence:{absence_id}", [row.customer_id]
         )
     for absence_id in changes.removed:
-        before = await repository.get_absence(conn, id=absence_id, unit=None)
-        assert before is not None  # read under the customer's lock just above
+        removed = await repository.get_absence(conn, id=absence_id, unit=None)
+        assert removed is not None  # read under the customer's lock just above
         revision = await repository.remove_absence(conn, id=absence_id, removed_by=STAY_ENDED_BY)
         await events.emit(
-            conn, events.AbsenceRemoved, dataclasses.replace(before, revision=revision)
+            conn, events.AbsenceRemoved, dataclasses.replace(removed, revision=revision)
         )
         await _audit(
             conn,
@@ -246,7 +317,7 @@ async def on_stay_event(conn: asyncpg.Connection, event: Event) -> None:
             request_id,
             "absence.remove",
             f"absence:{absence_id}",
-            [before.customer_id],
+            [removed.customer_id],
         )
 
 

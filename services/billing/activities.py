@@ -9,7 +9,7 @@ from typing import Any
 import asyncpg
 from temporalio import activity
 
-from services.billing import service
+from services.billing import repository, service
 from services.common.settings import Settings
 from workflows.billing_models import (
     BILL_BATCH,
@@ -25,6 +25,7 @@ from workflows.billing_models import (
     Plan,
     PlanCommand,
 )
+from workflows.models import HeldInvoices, HeldInvoicesQuery
 
 
 class BillingActivities:
@@ -92,12 +93,33 @@ class BillingActivities:
         return [self.open_run, self.plan, self.bill_batch, self.close_run]
 
 
+class HeldInvoiceActivities:
+    """What the order lifecycle asks billing (interface in workflows/lifecycle_activities.py):
+    a read, safe to retry."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+
+    @activity.defn(name="held_invoices_of_absence")
+    async def held_invoices_of_absence(self, query: HeldInvoicesQuery) -> HeldInvoices:
+        """The periods whose invoices of the customer are held for a long absence."""
+        async with self.pool.acquire() as conn:
+            periods = await repository.held_for_long_absence(
+                conn,
+                customer_id=query.customer_id,
+                first_day=query.first_day,
+                last_day=query.last_day,
+            )
+        return HeldInvoices(periods=[p.strftime("%Y-%m") for p in periods])
+
+
 def activities(pool: asyncpg.Pool, settings: Settings) -> list[Callable[..., Any]]:
-    """The billing run's activities on the shared pool."""
+    """The billing run's activities, and the lifecycle's question of held invoices, on the
+    shared pool."""
     billing = BillingActivities(
         pool,
         care_reasons=settings.care_absence_reasons,
         batch_size=settings.billing_batch_size,
         parallel=settings.billing_parallel,
     )
-    return billing.all()
+    return [*billing.all(), HeldInvoiceActivities(pool).held_invoices_of_absence]

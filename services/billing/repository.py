@@ -476,3 +476,21 @@ async def issue_held_invoice(
         issued_on,
         released_by,
     )
+
+
+async def held_for_long_absence(
+    conn: asyncpg.Connection, *, customer_id: uuid.UUID, first_day: date, last_day: date
+) -> list[date]:
+    """The periods from `first_day`'s month through `last_day`'s whose invoice of the
+    customer waits, held for a long absence (the order lifecycle's final count asks)."""
+    records = await conn.fetch(
+        """SELECT DISTINCT period FROM billing.invoices
+            WHERE customer_id = $1 AND status = 'held'
+              AND 'long_absence' = ANY (hold_reasons)
+              AND period BETWEEN date_trunc('month', $2::date) AND $3
+            ORDER BY period""",
+        customer_id,
+        first_day,
+        last_day,
+    )
+    return [record["period"] for record in records]

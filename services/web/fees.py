@@ -1,5 +1,6 @@
 """The fee administrator's pages: tariffs, a customer's fee decisions and invoices, absence
-by period, billing runs, held invoices and their release, and the CSV export."""
+by period and the absence to handle, billing runs, held invoices and their release, and the
+CSV export."""
 
 from __future__ import annotations
 
@@ -79,6 +80,25 @@ RELEASE_CODES: dict[str, tuple[str | None, str]] = {
     "invoice_issued": (None, N_("Fakturan är redan utställd.")),
     "invoice_not_found": (None, N_("Fakturan finns inte.")),
 }
+HANDLED_CODES: dict[str, tuple[str | None, str]] = {
+    "absence_handled": (None, N_("Frånvaron är redan markerad som hanterad.")),
+    "absence_changed_since": (
+        None,
+        N_(
+            "Frånvaron har ändrats sedan du såg den. Titta på ändringen nedan och markera "
+            "den sedan som hanterad."
+        ),
+    ),
+    "absence_not_found": (None, N_("Frånvaron finns inte.")),
+}
+# what happened last to an absence to handle, as the list says it
+ABSENCE_CHANGES = {
+    "registered": N_("Registrerad"),
+    "ended": N_("Avslutad"),
+    "changed": N_("Ändrad"),
+    "removed": N_("Borttagen"),
+}
+ABSENCES_PER_PAGE = 50
 BILLING_DOWN = N_(
     "Tjänsten för avgifter och fakturor svarar inte just nu. Försök igen om en stund."
 )
@@ -313,6 +333,84 @@ async def absences(
     return await page.render(
         "fees/absences.html", status_code, form=form, rows=rows, customers=customers
     )
+
+
+# --- Frånvaro att hantera (manual 5.2, 5.3) --------------------------------------------------
+
+
+async def unhandled_page(page: Page, number: int, form: Form, status_code: int = 200) -> Response:
+    """The absences whose last change no fee administrator has handled, a page of them."""
+    rows: list[dict[str, Any]] = []
+    total = 0
+    customers: dict[str, dict[str, Any]] = {}
+    try:
+        answer = await page.api.call(
+            "absence",
+            "GET",
+            "/absences",
+            page.token,
+            params={
+                "unhandled": "true",
+                "limit": ABSENCES_PER_PAGE,
+                "offset": (number - 1) * ABSENCES_PER_PAGE,
+            },
+        )
+        rows = answer.json()
+        total = int(answer.headers.get("X-Total-Count", len(rows)))
+    except ServiceDown:
+        form.add(None, ABSENCE_DOWN)
+        status_code = 503
+    if rows:
+        customers = await customers_by_id(page, {a["customer_id"] for a in rows})
+    pages = max((total + ABSENCES_PER_PAGE - 1) // ABSENCES_PER_PAGE, 1)
+    return await page.render(
+        "fees/unhandled.html",
+        status_code,
+        form=form,
+        rows=rows,
+        total=total,
+        customers=customers,
+        changes=ABSENCE_CHANGES,
+        sida=number,
+        pages=pages,
+        page_url=lambda n: f"/avgifter/franvaro/att-hantera?sida={n}",
+    )
+
+
+@router.get("/avgifter/franvaro/att-hantera")
+async def unhandled(page: Web, sida: str = "1") -> Response:
+    page.require(Role.fee_admin)
+    return await unhandled_page(page, max(int(sida), 1) if sida.isdigit() else 1, Form())
+
+
+@router.post("/avgifter/franvaro/{absence_id:uuid}/hanterad")
+async def mark_handled(page: Web, absence_id: uuid.UUID) -> Response:
+    """ "Markera som hanterad": the change the fee administrator saw (its revision) is
+    handled; a change made since is refused and shown, not marked unseen."""
+    page.require(Role.fee_admin)
+    form = await page.form()
+    revision = str(form.get("revision", ""))
+    async with page.once(form) as once:
+        if once.earlier:
+            return once.again()
+        try:
+            await page.api.post(
+                "absence",
+                f"/absences/{absence_id}/handled",
+                page.token,
+                {"revision": int(revision)} if revision.isdigit() else {},
+            )
+        except ApiError as error:
+            if error.status == 403:
+                raise
+            return await unhandled_page(page, 1, Form().refused(error, HANDLED_CODES), error.status)
+        except ServiceDown:
+            down = Form()
+            down.add(None, ABSENCE_DOWN)
+            return await unhandled_page(page, 1, down, 503)
+        return once.done(
+            "/avgifter/franvaro/att-hantera", flash=N_("Frånvaron är markerad som hanterad.")
+        )
 
 
 # --- Faktureringskörningar -------------------------------------------------------------------

@@ -9,6 +9,7 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 
 from services.common.auth import Role
+from services.web.fees import ABSENCE_CHANGES
 from services.web.pages import Page, Web
 
 router = APIRouter()
@@ -98,15 +99,20 @@ async def _fee_admin(page: Page) -> Response:
     found = await page.api.gather(
         held=first_rows(page, "/invoices", "billing", status="held"),
         absences=page.api.get("absence", "/absences", page.token, current="true"),
+        unhandled=first_rows(page, "/absences", "absence", unhandled="true"),
     )
     absences = found["absences"]
-    customers = await names_of(page, {a["customer_id"] for a in absences})
+    unhandled, unhandled_count = found["unhandled"]
+    customers = await names_of(page, {a["customer_id"] for a in [*absences[:BOX_ROWS], *unhandled]})
     held, held_count = found["held"]
     return await page.render(
         "home/fee_admin.html",
         held=held,
         held_count=held_count,
         absences=absences,
+        unhandled=unhandled,
+        unhandled_count=unhandled_count,
+        changes=ABSENCE_CHANGES,
         customers=customers,
         box_rows=BOX_ROWS,
     )

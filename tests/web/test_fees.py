@@ -279,3 +279,108 @@ async def test_absence_by_period_shows_the_customer_and_the_days_without_meals(
         str(today() - timedelta(days=30))
     )
     await axe.check(page, "absence not answering")
+
+
+async def _handle_all_earlier(absence_url: str, fee_admin: dict) -> None:
+    """Mark what earlier tests left to handle, so the counts below are this test's own."""
+    async with httpx.AsyncClient(base_url=absence_url, timeout=20) as http:
+        listed = await http.get("/absences", params={"unhandled": "true"}, headers=fee_admin)
+        for absence in listed.json():
+            marked = await http.post(f"/absences/{absence['id']}/handled", headers=fee_admin)
+            assert marked.status_code in (200, 409), marked.text
+
+
+async def test_absence_to_handle_is_counted_on_the_start_page_and_marked_handled(
+    page, staff, axe, shoot, as_, web_app
+):
+    absence_url = web_app.state.settings.absence_url
+    await _handle_all_earlier(absence_url, as_("fee_admin"))
+    unit = await staff.unit("Lindängens äldreboende")
+    away = await staff.customer("Svea", f"Borg{staff.tag}")
+    back = await staff.customer("Nils", f"Dahl{staff.tag}")
+    for customer in (away, back):
+        await staff.confirmed(customer, unit, start=today() - timedelta(days=20))
+    provider = as_("provider", unit["id"])
+    await staff.absence(away, unit, today() - timedelta(days=3))
+    changed = await staff.absence(back, unit, today() - timedelta(days=8))
+    first_end, second_end = today() - timedelta(days=4), today() - timedelta(days=2)
+    async with httpx.AsyncClient(base_url=absence_url, timeout=20) as http:
+        for end in (first_end, second_end):  # ended, then its end moved ("Ändra")
+            ended = await http.patch(
+                f"/absences/{changed['id']}", json={"to_date": str(end)}, headers=provider
+            )
+            assert ended.status_code == 200, ended.text
+    await sign_in(page, staff.person(Role.fee_admin, name="Frida Avgift"))
+
+    # Startsida: the box counts what is to handle and shows it
+    box = page.get_by_role("region", name=re.compile("Frånvaro att hantera"))
+    await expect(box.get_by_role("heading")).to_have_text("Frånvaro att hantera 2")
+    await expect(box.get_by_role("row").filter(has_text=away["last_name"])).to_contain_text(
+        "Registrerad"
+    )
+    await expect(box.get_by_role("row").filter(has_text=back["last_name"])).to_contain_text(
+        "Ändrad"
+    )
+    await axe.check(page, "fee administrator's start page")
+    await shoot(page, "startsida-avgifter")
+
+    # the list: what changed and when, and a button per absence
+    await box.get_by_role("link", name="Frånvaro att hantera").click()
+    await expect(page.get_by_role("heading", level=1, name="Frånvaro att hantera")).to_be_visible()
+    await expect(page.get_by_text("2 ändringar att hantera")).to_be_visible()
+    row = page.get_by_role("row").filter(has_text=back["last_name"])
+    await expect(row).to_contain_text("Ändrad")
+    await expect(row).to_contain_text(f"Till var förut {first_end}")
+    await expect(row).to_contain_text(str(second_end))
+    await expect(row.get_by_role("cell", name="7", exact=True)).to_be_visible()
+    await axe.check(page, "Frånvaro att hantera")
+    await shoot(page, "franvaro-att-hantera")
+
+    await page.get_by_role(
+        "button", name=re.compile(f"Markera som hanterad frånvaron för .*{away['last_name']}")
+    ).click()
+    await expect(page.get_by_role("status")).to_contain_text("Frånvaron är markerad som hanterad.")
+    await expect(page.get_by_role("row").filter(has_text=away["last_name"])).to_have_count(0)
+    await expect(page.get_by_text("1 ändring att hantera")).to_be_visible()
+    await axe.check(page, "one marked handled")
+
+    # the provider changes it again while the page is open: the mark is refused, not unseen
+    async with httpx.AsyncClient(base_url=absence_url, timeout=20) as http:
+        again = await http.patch(
+            f"/absences/{changed['id']}", json={"to_date": str(today())}, headers=provider
+        )
+        assert again.status_code == 200, again.text
+    mark_back = page.get_by_role(
+        "button", name=re.compile(f"Markera som hanterad frånvaron för .*{back['last_name']}")
+    )
+    await mark_back.click()
+    await expect(page.get_by_role("alert")).to_contain_text(
+        "Frånvaron har ändrats sedan du såg den"
+    )
+    await expect(page.get_by_role("row").filter(has_text=back["last_name"])).to_contain_text(
+        f"Till var förut {second_end}"
+    )
+    await axe.check(page, "changed since it was shown")
+    await shoot(page, "franvaro-att-hantera-andrad")
+
+    # a form for an absence that does not exist (a stale or edited page): said on the page
+    form = page.locator("form[action$='/hanterad']").first
+    await form.evaluate(
+        "f => { f.action = f.action.replace(/[0-9a-f-]{36}/, "
+        "'00000000-0000-4000-8000-000000000000'); }"
+    )
+    await mark_back.click()
+    await expect(page.get_by_role("alert")).to_contain_text("Frånvaron finns inte.")
+    await axe.check(page, "unknown absence")
+
+    await page.set_viewport_size({"width": 320, "height": 640})
+    await axe.check(page, "Frånvaro att hantera at 320 px")
+    await shoot(page, "franvaro-att-hantera-320")
+    await mark_back.click()  # the page shown again carries the new change: marked now
+    await expect(page.get_by_text("Ingen frånvaro att hantera.")).to_be_visible()
+    await page.goto("/")
+    box = page.get_by_role("region", name=re.compile("Frånvaro att hantera"))
+    await expect(box.get_by_role("heading")).to_have_text("Frånvaro att hantera 0")
+    await expect(box).to_contain_text("Ingen frånvaro att hantera.")
+    await axe.check(page, "nothing to handle")
+    await shoot(page, "startsida-avgifter-320")

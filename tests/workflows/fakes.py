@@ -17,6 +17,8 @@ from workflows.models import (
     ConfirmCommand,
     Durations,
     EndCommand,
+    HeldInvoices,
+    HeldInvoicesQuery,
     LifecycleInput,
     LifecycleState,
     NotificationCommand,
@@ -40,6 +42,9 @@ class FakeOrderActivities:
     escalations: list[AbsenceEscalation] = field(default_factory=list)
     handles: list[WorkflowHandle] = field(default_factory=list)
     task_queue: str = ""
+    # billing's invoices held for a long absence, by period (YYYY-MM), and what was asked
+    held_periods: list[str] = field(default_factory=list)
+    held_asked: list[HeldInvoicesQuery] = field(default_factory=list)
 
     @activity.defn(name="confirm_order")
     async def confirm_order(self, command: ConfirmCommand) -> ChangeResult:
@@ -74,6 +79,12 @@ class FakeOrderActivities:
     async def escalate_absence(self, command: AbsenceEscalation) -> None:
         self.escalations.append(command)
 
+    @activity.defn(name="held_invoices_of_absence")
+    async def held_invoices_of_absence(self, query: HeldInvoicesQuery) -> HeldInvoices:
+        self.held_asked.append(query)
+        first, last = query.first_day.strftime("%Y-%m"), query.last_day.strftime("%Y-%m")
+        return HeldInvoices(periods=[p for p in self.held_periods if first <= p <= last])
+
     def all(self) -> list:
         return [
             self.confirm_order,
@@ -82,6 +93,7 @@ class FakeOrderActivities:
             self.start_execution,
             self.request_notification,
             self.escalate_absence,
+            self.held_invoices_of_absence,
         ]
 
     def sent_to(self, mailbox: str) -> list[NotificationCommand]:

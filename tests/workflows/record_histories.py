@@ -126,8 +126,9 @@ SCENARIOS: dict[str, Scenario] = {
 # The version of OrderLifecycle the next recording captures. Bump it with each
 # `workflow.patched` so histories of every version stay and keep replaying:
 # v1 (no suffix) ran every orders write as a regular activity; v2 runs them as local ones;
-# v3 confirms an order whose start date has come and starts its execution in one write.
-VERSION = "_v3"
+# v3 confirms an order whose start date has come and starts its execution in one write;
+# v4 sends the final count of an escalated absence when it ends or is removed.
+VERSION = "_v4"
 
 
 async def record() -> None:

@@ -27,6 +27,12 @@ async def _holding(handle, absence_id: str, revision: int = 1) -> LifecycleState
     return state if held and held[0].revision >= revision else None
 
 
+async def _kinds_told(notified, kinds: list[str]) -> list[dict] | None:
+    """The notices, once they are exactly of these kinds, in this order."""
+    found = await notified()
+    return found if [n["data"]["kind"] for n in found] == kinds else None
+
+
 async def test_a_late_45_day_absence_reaches_fee_admins_once_also_when_delivered_twice(
     absence_http, stay, events, temporal, settings
 ):
@@ -88,7 +94,14 @@ async def test_a_late_45_day_absence_reaches_fee_admins_once_also_when_delivered
         if e.HasField("activity_task_scheduled_event_attributes")
     ]
     assert activities.count("escalate_absence") == 1
-    assert len(await escalated()) == 1 and len(await notified()) == 1
+    # told once of the escalation; the changed end is one final count that replaces it
+    first_notice, final = await wait_for(
+        lambda: _kinds_told(notified, ["absence.escalated", "absence.final_count"])
+    )
+    assert first_notice["id"] == notice["id"] and len(await escalated()) == 1
+    assert "ersätter det tidigare" in final["data"]["body"]
+    assert f"{first} – {last - timedelta(days=1)}" in final["data"]["body"]
+    assert "Antal hela dagar utan kost: 44 " in final["data"]["body"]
 
 
 async def test_a_short_absence_is_kept_by_the_lifecycle_and_not_escalated(

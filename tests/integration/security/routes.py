@@ -257,6 +257,9 @@ CALLS: dict[tuple[str, str, str], Build] = {
     ("absence", "DELETE", "/absences/{absence_id}"): call(
         "/absences/{absence}", fresh="fresh_absence"
     ),
+    ("absence", "POST", "/absences/{absence_id}/handled"): call(
+        "/absences/{absence}/handled", fresh="fresh_absence"
+    ),
     ("absence", "GET", "/audit"): call("/audit", params=BY_CUSTOMER),
     ("billing", "PUT", "/tariffs"): call("/tariffs", json=TARIFFS),
     ("billing", "POST", "/fee-decisions"): call(

@@ -53,6 +53,7 @@ AUDITED: dict[tuple[str, str, str], Audited] = {
     ("absence", "GET", "/absences/{absence_id}"): Audited("provider", "absence.read"),
     ("absence", "PATCH", "/absences/{absence_id}"): Audited("provider", "absence.update"),
     ("absence", "DELETE", "/absences/{absence_id}"): Audited("provider", "absence.remove"),
+    ("absence", "POST", "/absences/{absence_id}/handled"): Audited("fee_admin", "absence.handled"),
     ("absence", "GET", "/audit"): Audited("admin", "audit.read"),
     ("billing", "POST", "/fee-decisions"): Audited("fee_admin", "fee_decision.create"),
     ("billing", "GET", "/fee-decisions"): Audited("admin", "fee_decision.list"),

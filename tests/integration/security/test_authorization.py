@@ -104,6 +104,7 @@ MATRIX: dict[tuple[str, str, str], Rule] = {
     ("absence", "GET", "/absences/{absence_id}"): Rule(("provider", "fee_admin")),
     ("absence", "PATCH", "/absences/{absence_id}"): Rule(("provider",)),
     ("absence", "DELETE", "/absences/{absence_id}"): Rule(("provider",), ok=204),
+    ("absence", "POST", "/absences/{absence_id}/handled"): Rule(("fee_admin",)),
     ("absence", "GET", "/audit"): Rule(("admin",)),
     **public_routes("billing"),
     ("billing", "GET", "/tariffs"): Rule(("fee_admin", "admin")),
