@@ -13,7 +13,7 @@ PART_NAMES: tuple[str, ...] = ("decision", "customer", "contacts", "needs", "oth
 
 PART_HEADINGS: dict[str, str] = {
     "decision": "Beslut",
-    "customer": "Kund",
+    "customer": "Brukare",
     "contacts": "Kontaktpersoner",
     "needs": "Behov och mål",
     "other": "Övrigt",

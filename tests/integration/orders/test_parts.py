@@ -17,7 +17,7 @@ from tests.integration.helpers import new_customer, new_order, new_unit
 
 HEADINGS = {
     "decision": "<h2>Beslut</h2>",
-    "customer": "<h2>Kund</h2>",
+    "customer": "<h2>Brukare</h2>",
     "contacts": "<h2>Kontaktpersoner</h2>",
     "needs": "<h2>Behov och mål</h2>",
     "other": "<h2>Övrigt</h2>",
