@@ -210,7 +210,7 @@ async def list_orders(
 async def get_order(
     order_id: uuid.UUID, caller: Caller, pool: Pool, request_id: RequestId
 ) -> Order:
-    return _order(await service.read_order(pool, caller, request_id, order_id))
+    return _order(await service.read_order(pool, caller, request_id, order_id, shown=True))
 
 
 @router.get("/orders/{order_id}/print", response_class=HTMLResponse, tags=["orders"])
@@ -232,7 +232,7 @@ async def print_order(
 ) -> HTMLResponse:
     """The order as a printable HTML page, of the parts asked for (manual 3.1)."""
     chosen = parts_to_print(parts)  # an unknown part is a 422 before anything is read
-    row = await service.read_order(pool, caller, request_id, order_id, "order.print")
+    row = await service.read_order(pool, caller, request_id, order_id, "order.print", shown=True)
     return HTMLResponse(printing.order_page(row, _parts(row), chosen))
 
 

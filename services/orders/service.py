@@ -319,12 +319,16 @@ async def read_order(
     request_id: str,
     order_id: uuid.UUID,
     action: str = "order.read",
+    *,
+    shown: bool = False,
 ) -> OrderRow:
-    """One order, audited as `action` (another unit's is a 404)."""
+    """One order, audited as `action` (another unit's is a 404). An order `shown` to a
+    person (its page, its printout) is a 404 for a unit once it is withdrawn: the unit no
+    longer sees the customer; a step on it still meets the rule's 409."""
     caller.require(*STAFF_ROLES)
     async with transaction(pool) as conn:
         row = await repository.get_order(conn, id=order_id, unit=caller.provider_unit)
-        if row is None:
+        if row is None or (shown and caller.provider_unit and row.status == "withdrawn"):
             raise NotFound("no such order", code="order_not_found")
         await _audit(conn, caller, request_id, action, f"order:{order_id}", [row.customer_id])
     return row

@@ -63,7 +63,7 @@ async def test_a_unit_sees_the_customer_of_an_unconfirmed_order_but_not_after_it
     assert page.status_code == 200
 
 
-async def test_a_units_order_lists_show_no_withdrawn_order_nor_its_customer(http, placed):
+async def test_a_unit_neither_lists_nor_reads_a_withdrawn_order_nor_its_customer(http, placed):
     provider, customer = placed["provider"], placed["customer"]
     name = f"{customer['first_name']} {customer['last_name']}"
 
@@ -83,6 +83,13 @@ async def test_a_units_order_lists_show_no_withdrawn_order_nor_its_customer(http
 
     for params in ({}, {"status": "withdrawn"}, {"q": customer["personnummer"]}, {"offset": "1"}):
         assert await listed(**params) == [], params
+    # nor its page or printout; the caseworker's are there
+    order_id = placed["order"]["id"]
+    for path in (f"/orders/{order_id}", f"/orders/{order_id}/print"):
+        hidden = await http.get(path, headers=provider)
+        assert hidden.status_code == 404 and name not in hidden.text, path
+        assert hidden.json()["error"]["code"] == "order_not_found"
+        assert (await http.get(path, headers=placed["caseworker"])).status_code == 200
     # the caseworker still finds the withdrawn order, by status and unit
     theirs = await http.get(
         "/orders",

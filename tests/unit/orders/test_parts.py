@@ -9,6 +9,7 @@ from datetime import date
 import pytest
 from pydantic import ValidationError
 
+from lifecare.demo import demo_parts
 from services.common.errors import Invalid
 from services.orders.parts import (
     LIFE_AREAS_SV,
@@ -129,3 +130,10 @@ def test_an_order_needs_its_text_or_its_parts_and_may_have_both() -> None:
     assert OrderIn.model_validate({**base, "parts": {"needs": [NEED]}}).text is None
     with pytest.raises(ValidationError, match="an order needs its text, its parts, or both"):
         OrderIn.model_validate(base)
+
+
+def test_the_demo_orders_parts_are_what_the_api_takes() -> None:
+    parts = PartsIn.model_validate(demo_parts(DECIDED))
+    assert parts.decision is not None and parts.decision.legal_ground == "4 kap. 1 § SoL"
+    check_decision(decision_date=DECIDED, valid_from=parts.decision.valid_from, valid_to=None)
+    assert {need.area for need in parts.needs} <= set(LifeArea) and len(parts.contacts) == 2
