@@ -159,7 +159,11 @@ async def create_order(
     settings: AppSettings,
     request_id: RequestId,
 ) -> Order:
-    """Send an order to a provider unit (caseworker); its lifecycle workflow starts with it."""
+    """Send an order to a provider unit (caseworker); its lifecycle workflow starts with it.
+
+    The order's `parts` (decision, customer, contacts, needs) are optional, and its `text` is
+    the part `other`; it needs one or the other. A wrong part is a 422 that names its field.
+    """
     row = await service.create_order(
         pool,
         client,
@@ -210,6 +214,8 @@ async def list_orders(
 async def get_order(
     order_id: uuid.UUID, caller: Caller, pool: Pool, request_id: RequestId
 ) -> Order:
+    """One order with its parts (an order from before them: none, and its text as `other`);
+    a withdrawn order is a 404 for its unit, which no longer sees the customer."""
     return _order(await service.read_order(pool, caller, request_id, order_id, shown=True))
 
 
