@@ -11,9 +11,12 @@ from datetime import timedelta
 
 import pytest
 
+from services.common.temporal import payload_codec
 from services.orders.domain import today_in_stockholm
 from tests.integration import personal_data
 from tests.integration.helpers import new_customer, new_order, new_unit
+from tests.integration.test_personal_data import _payloads
+from workflows.models import lifecycle_id
 
 HEADINGS = {
     "decision": "<h2>Beslut</h2>",
@@ -74,7 +77,9 @@ async def placed(http, as_) -> dict:
     personal_data.remember_also(
         customer,
         parts["customer"]["address"]["street"],
+        parts["customer"]["phone"],
         *(c["name"] for c in parts["contacts"]),
+        *(c["phone"] for c in parts["contacts"]),
     )
     return {
         "unit": unit,
@@ -329,3 +334,22 @@ async def test_another_units_provider_reads_no_parts(http, as_, placed):
         assert response.status_code == 404 and placed["body"]["parts"]["customer"]["phone"] not in (
             response.text
         )
+
+
+async def test_the_parts_never_enter_the_orders_workflow(http, placed, temporal, settings):
+    order = await _post(http, placed)
+    handle = temporal.client.get_workflow_handle(lifecycle_id(order["id"]))
+    await handle.query("status")  # the workflow has run its first task
+    history = await handle.fetch_history()
+    payloads = [p for event in history.events for p in _payloads(event)]
+    decoded = await payload_codec(settings).decode(payloads)
+    texts = [p.data.decode(errors="replace") for p in decoded]
+    assert any(order["id"] in text for text in texts)  # decoded: the order's own input
+    parts = placed["body"]["parts"]
+    for value in (
+        parts["customer"]["address"]["street"],
+        parts["contacts"][0]["name"],
+        parts["needs"][0]["description"],
+        "4 kap. 1 § SoL",
+    ):
+        assert not any(value in text for text in texts), value
