@@ -82,18 +82,63 @@ def seed(orders_url: str, *, admin: str, caseworker: str) -> bool:
                 found = http.get("/customers", params={"q": personnummer}, headers=as_admin)
                 customers.extend(found.json()[:1])
         if customers:
+            decided = today_in_stockholm() - timedelta(days=5)
             http.post(
                 "/orders",
                 json={
                     "customer_id": customers[0]["id"],
                     "unit_id": UNITS[0][0],
                     "service": "sol_boende",
-                    "decision_date": str(today_in_stockholm() - timedelta(days=5)),
+                    "decision_date": str(decided),
                     "text": "Kunden beviljas särskilt boende för äldre (SoL – Boende).",
+                    "parts": demo_parts(decided),
                 },
                 headers=as_caseworker,
             ).raise_for_status()
         return True
+
+
+def demo_parts(decided: date) -> dict:
+    """The parts of the demo order: a decision under 4 kap. 1 § SoL, where Astrid lives now,
+    her daughter and her god man, and her needs by IBIC life area (all of them fictional;
+    the phone numbers lie in the range PTS keeps for fiction, 070-174 06 05 to 99)."""
+    return {
+        "decision": {
+            "intervention": "Särskilt boende för äldre",
+            "legal_ground": "4 kap. 1 § SoL",
+            "valid_from": str(decided),
+        },
+        "customer": {
+            "address": {"street": "Exempelgatan 4", "postal_code": "136 40", "city": "Haninge"},
+            "phone": "070-174 06 05",
+        },
+        "contacts": [
+            {"name": "Karin Lindqvist", "relation": "Dotter", "phone": "070-174 06 06"},
+            {"name": "Per Ahlgren", "relation": "God man", "phone": "070-174 06 07"},
+        ],
+        "needs": [
+            {
+                "area": "self_care",
+                "description": "Behöver hjälp med dusch och påklädning morgon och kväll.",
+                "goal": "Känner sig ren och välklädd och väljer själv sina kläder.",
+            },
+            {
+                "area": "mobility",
+                "description": "Går med rollator inomhus, behöver stöd i trappor och utomhus.",
+                "goal": "Kan gå till matsalen på egen hand och ut på promenad en gång om dagen.",
+            },
+            {
+                "area": "safety",
+                "description": "Blir orolig på kvällen och vill veta att personal finns nära.",
+                "goal": "Känner sig trygg och sover gott om natten.",
+            },
+            {
+                "area": "community_life",
+                "description": "Har sjungit i kör i hela sitt liv och saknar det.",
+                "goal": "Deltar i boendets sångstund varje vecka.",
+            },
+        ],
+    }
 
 
 # 2025 and 2026 tariffs in kronor: food as Haninge charges, care at most the maxtaxa

@@ -14,15 +14,19 @@ from services.common.auth import Role
 from services.common.deps import AppSettings, Caller, Pool, RequestId, Temporal
 from services.common.errors import Unavailable
 from services.orders import peers, printing, repository, service
+from services.orders.parts import PART_NAMES, parts_to_print
 from services.orders.repository import OrderRow
 from services.orders.schemas import (
     ConfirmIn,
     Customer,
     CustomerIn,
+    CustomerPart,
+    Decision,
     EndIn,
     Execution,
     Order,
     OrderIn,
+    Parts,
     Unit,
     UnitIn,
     WithdrawIn,
@@ -35,9 +39,30 @@ MAX_ORDERS = 500  # the most orders one answer of GET /orders holds
 StatusFilter = Annotated[str | None, Query(pattern="^(unconfirmed|confirmed|ended|withdrawn)$")]
 
 
+def _parts(row: OrderRow) -> Parts:
+    """The order's parts as the API shows them: what was posted, with the customer's name
+    and personnummer, the decision's date, and the text as `other` (an order from before
+    the parts has no others)."""
+    posted = row.parts or {}
+    decision = posted.get("decision")
+    return Parts(
+        decision=Decision(**decision, decision_date=row.decision_date) if decision else None,
+        customer=CustomerPart(
+            name=f"{row.first_name} {row.last_name}",
+            personnummer=row.personnummer,
+            customer_number=row.customer_number,
+            **(posted.get("customer") or {}),
+        ),
+        contacts=posted.get("contacts", []),
+        needs=posted.get("needs", []),
+        other=row.text or None,
+    )
+
+
 def _order(row: OrderRow) -> Order:
     return Order(
-        **row.as_dict(),
+        **{k: v for k, v in row.as_dict().items() if k != "parts"},
+        parts=_parts(row),
         customer_name=f"{row.first_name} {row.last_name}",
         workflow_id=lifecycle_id(row.id),
     )
@@ -134,7 +159,11 @@ async def create_order(
     settings: AppSettings,
     request_id: RequestId,
 ) -> Order:
-    """Send an order to a provider unit (caseworker); its lifecycle workflow starts with it."""
+    """Send an order to a provider unit (caseworker); its lifecycle workflow starts with it.
+
+    The order's `parts` (decision, customer, contacts, needs) are optional, and its `text` is
+    the part `other`; it needs one or the other. A wrong part is a 422 that names its field.
+    """
     row = await service.create_order(
         pool,
         client,
@@ -147,6 +176,7 @@ async def create_order(
         decision_date=body.decision_date,
         planned_start_date=body.planned_start_date,
         text=body.text,
+        parts=body.parts.model_dump(mode="json") if body.parts else None,
     )
     return _order(row)
 
@@ -184,16 +214,32 @@ async def list_orders(
 async def get_order(
     order_id: uuid.UUID, caller: Caller, pool: Pool, request_id: RequestId
 ) -> Order:
-    return _order(await service.read_order(pool, caller, request_id, order_id))
+    """One order with its parts (an order from before them: none, and its text as `other`);
+    a withdrawn order is a 404 for its unit, which no longer sees the customer."""
+    return _order(await service.read_order(pool, caller, request_id, order_id, shown=True))
 
 
 @router.get("/orders/{order_id}/print", response_class=HTMLResponse, tags=["orders"])
 async def print_order(
-    order_id: uuid.UUID, caller: Caller, pool: Pool, request_id: RequestId
+    order_id: uuid.UUID,
+    caller: Caller,
+    pool: Pool,
+    request_id: RequestId,
+    parts: Annotated[
+        str | None,
+        Query(
+            max_length=200,
+            description="The parts to print, comma-separated, of "
+            + ", ".join(PART_NAMES)
+            + "; all when left out",
+            examples=["decision,needs"],
+        ),
+    ] = None,
 ) -> HTMLResponse:
-    """The order as a printable HTML page."""
-    row = await service.read_order(pool, caller, request_id, order_id, "order.print")
-    return HTMLResponse(printing.order_page(row))
+    """The order as a printable HTML page, of the parts asked for (manual 3.1)."""
+    chosen = parts_to_print(parts)  # an unknown part is a 422 before anything is read
+    row = await service.read_order(pool, caller, request_id, order_id, "order.print", shown=True)
+    return HTMLResponse(printing.order_page(row, _parts(row), chosen))
 
 
 @router.post("/orders/{order_id}/confirm", response_model=Order, tags=["orders"])

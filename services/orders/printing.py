@@ -1,10 +1,12 @@
-"""The printable HTML view of an order (Skriv ut)."""
+"""The printable HTML view of an order (Skriv ut), of the parts asked for."""
 
 from __future__ import annotations
 
 from services.common.html import render
 from services.orders.domain import format_personnummer
+from services.orders.parts import LIFE_AREAS_SV, PART_HEADINGS
 from services.orders.repository import OrderRow
+from services.orders.schemas import Parts
 
 STATUS_SV = {
     "unconfirmed": "Ej bekräftad",
@@ -16,11 +18,10 @@ STATUS_SV = {
 SERVICE_SV = {"sol_boende": "SoL – Boende"}
 
 
-def order_page(order: OrderRow) -> str:
-    """An HTML page of one order, laid out for paper."""
+def order_page(order: OrderRow, parts: Parts, chosen: tuple[str, ...]) -> str:
+    """An HTML page of one order, laid out for paper: the order's facts, then each part in
+    `chosen` under its Swedish heading."""
     rows = [
-        ("Kund", f"{order.first_name} {order.last_name}"),
-        ("Personnummer", format_personnummer(order.personnummer)),
         ("Kundnummer", order.customer_number),
         ("Insats", SERVICE_SV.get(order.service, order.service)),
         ("Utförare", order.unit_name),
@@ -30,4 +31,15 @@ def order_page(order: OrderRow) -> str:
         ("Verkställd från", order.start_date or "–"),
         ("Avslutad", order.end_date or "–"),
     ]
-    return render("services.orders", "print_order.html", order=order, rows=rows)
+    customer = parts.customer
+    return render(
+        "services.orders",
+        "print_order.html",
+        order=order,
+        rows=rows,
+        parts=parts,
+        chosen=chosen,
+        headings=PART_HEADINGS,
+        personnummer=format_personnummer(customer.personnummer),
+        areas=LIFE_AREAS_SV,
+    )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import uuid
 from datetime import date, datetime
+from typing import Any
 
 import asyncpg
 
@@ -44,6 +45,7 @@ class OrderRow(Row):
     decision_date: date
     planned_start_date: date | None
     text: str
+    parts: dict[str, Any] | None  # the parts as posted (schemas.PartsIn), None before them
     status: str
     withdrawn_reason: str | None
     created_by: str
@@ -111,7 +113,7 @@ class ExecutionRow(Row):
 _ORDER_COLUMNS = """
     o.id, o.customer_id, c.customer_number, c.first_name, c.last_name, c.personnummer,
     o.unit_id, u.name AS unit_name, o.service, o.decision_date, o.planned_start_date, o.text,
-    o.status, o.withdrawn_reason, o.created_by, o.created_at, o.updated_at,
+    o.parts, o.status, o.withdrawn_reason, o.created_by, o.created_at, o.updated_at,
     e.id AS execution_id, e.start_date, e.end_date, e.end_reason
 """
 _ORDER_FROM = """
@@ -246,12 +248,13 @@ async def insert_order(
     decision_date: date,
     planned_start_date: date | None,
     text: str,
+    parts: dict[str, Any] | None,
     created_by: str,
 ) -> None:
     await conn.execute(
         """INSERT INTO orders.orders (id, customer_id, unit_id, service, decision_date,
-                                      planned_start_date, text, created_by)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)""",
+                                      planned_start_date, text, parts, created_by)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)""",
         id,
         customer_id,
         unit_id,
@@ -259,6 +262,7 @@ async def insert_order(
         decision_date,
         planned_start_date,
         text,
+        parts,
         created_by,
     )
 
@@ -285,10 +289,13 @@ async def list_orders(
     unit: str | None,
     limit: int = 500,
     offset: int = 0,
+    withdrawn: bool = True,
 ) -> tuple[list[OrderRow], int]:
-    """One page of the orders that match, and how many match in all."""
+    """One page of the orders that match, and how many match in all; `withdrawn=False`
+    leaves withdrawn orders out (a unit no longer sees their customer, issue 14)."""
     where = """WHERE ($1::text[] IS NULL OR o.status = ANY($1))
               AND ($2::text IS NULL OR o.unit_id = $2)
+              AND ($5::bool OR o.status <> 'withdrawn')
               AND ($3::text IS NULL
                    OR c.personnummer = $4
                    OR c.customer_number = $3
@@ -298,11 +305,12 @@ async def list_orders(
         f"""SELECT {_ORDER_COLUMNS}, count(*) OVER () AS matching {_ORDER_FROM}
             {where}
             ORDER BY o.decision_date, o.created_at, o.id
-            LIMIT $5 OFFSET $6""",
+            LIMIT $6 OFFSET $7""",
         statuses,
         unit,
         text,
         personnummer,
+        withdrawn,
         limit,
         offset,
     )
@@ -311,7 +319,12 @@ async def list_orders(
     elif offset:  # a page past the last: count them apart
         total = int(
             await conn.fetchval(
-                f"SELECT count(*) {_ORDER_FROM} {where}", statuses, unit, text, personnummer
+                f"SELECT count(*) {_ORDER_FROM} {where}",
+                statuses,
+                unit,
+                text,
+                personnummer,
+                withdrawn,
             )
         )
     else:

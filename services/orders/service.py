@@ -8,6 +8,7 @@ import dataclasses
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
+from typing import Any
 
 import asyncpg
 from temporalio.client import Client
@@ -19,6 +20,7 @@ from services.common.db import transaction
 from services.common.errors import Conflict, Invalid, NotFound
 from services.common.settings import Settings
 from services.orders import domain, events, repository
+from services.orders import parts as order_parts
 from services.orders.repository import CustomerRow, ExecutionRow, OrderRow, UnitRow
 from workflows import lifecycle_client as lifecycle
 
@@ -201,9 +203,12 @@ async def create_order(
     service: str,
     decision_date: date,
     planned_start_date: date | None,
-    text: str,
+    text: str | None,
+    parts: dict[str, Any] | None = None,
 ) -> OrderRow:
-    """Send an order to a provider unit (caseworker); its lifecycle workflow starts with it."""
+    """Send an order to a provider unit (caseworker); its lifecycle workflow starts with it.
+    `parts` are the order's parts as JSON (schemas.PartsIn); `text` is its part `other`.
+    Neither goes into the workflow: it does not need them."""
     caller.require(Role.caseworker)
     domain.check_new_order(
         decision_date=decision_date,
@@ -211,6 +216,13 @@ async def create_order(
         today=domain.today_in_stockholm(),
         bounds=date_bounds(settings),
     )
+    decision = (parts or {}).get("decision")
+    if decision:
+        order_parts.check_decision(
+            decision_date=decision_date,
+            valid_from=date.fromisoformat(decision["valid_from"]),
+            valid_to=date.fromisoformat(decision["valid_to"]) if decision["valid_to"] else None,
+        )
     order_id = uuid.uuid4()
     async with transaction(pool) as conn:
         customer = await repository.get_customer(conn, id=customer_id, unit=None)
@@ -226,7 +238,8 @@ async def create_order(
             service=service,
             decision_date=decision_date,
             planned_start_date=planned_start_date,
-            text=text,
+            text=text or "",
+            parts=parts,
             created_by=caller.sub,
         )
         await events.emit(
@@ -291,6 +304,8 @@ async def list_orders(
             unit=caller.provider_unit or unit_id,
             limit=limit,
             offset=offset,
+            # a unit does not see a customer after a withdrawal, in its lists neither
+            withdrawn=caller.provider_unit is None,
         )
         await _audit(
             conn, caller, request_id, "order.list", "orders", [r.customer_id for r in rows]
@@ -304,12 +319,16 @@ async def read_order(
     request_id: str,
     order_id: uuid.UUID,
     action: str = "order.read",
+    *,
+    shown: bool = False,
 ) -> OrderRow:
-    """One order, audited as `action` (another unit's is a 404)."""
+    """One order, audited as `action` (another unit's is a 404). An order `shown` to a
+    person (its page, its printout) is a 404 for a unit once it is withdrawn: the unit no
+    longer sees the customer; a step on it still meets the rule's 409."""
     caller.require(*STAFF_ROLES)
     async with transaction(pool) as conn:
         row = await repository.get_order(conn, id=order_id, unit=caller.provider_unit)
-        if row is None:
+        if row is None or (shown and caller.provider_unit and row.status == "withdrawn"):
             raise NotFound("no such order", code="order_not_found")
         await _audit(conn, caller, request_id, action, f"order:{order_id}", [row.customer_id])
     return row

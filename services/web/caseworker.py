@@ -4,6 +4,7 @@ the decisions not executed within three months (IVO) with their CSV."""
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import uuid
 from datetime import date
@@ -14,9 +15,10 @@ from fastapi.responses import Response
 
 from services.common.auth import Role
 from services.common.dates import today_in_stockholm
+from services.web import order_parts as parts
 from services.web.client import ApiError, ServiceDown
 from services.web.i18n import gettext_noop as N_
-from services.web.labels import SERVICES
+from services.web.labels import LIFE_AREAS, SERVICES
 from services.web.pages import Form, Page, Web
 
 router = APIRouter()
@@ -121,10 +123,18 @@ async def register_customer(page: Web) -> Response:
 
 
 async def _order_page(
-    page: Page, form: Form, status_code: int = 200, *, query: str = "", chosen: str = ""
+    page: Page,
+    form: Form,
+    status_code: int = 200,
+    *,
+    query: str = "",
+    chosen: str = "",
+    contacts: int = parts.BLANK_ROWS,
+    needs: int = parts.BLANK_ROWS,
 ) -> Response:
-    """The order form: the units to choose from, and the customers found by `query` (with
-    the one chosen before, so a new search does not lose it)."""
+    """The order form: the units to choose from, the customers found by `query` (with the
+    one chosen before, so a new search does not lose it), and the parts' fields with
+    `contacts` and `needs` rows."""
     calls: dict[str, Any] = {"units": page.api.get("orders", "/units", page.token)}
     if query:
         calls["found"] = page.api.get("orders", "/customers", page.token, q=query)
@@ -151,6 +161,11 @@ async def _order_page(
         searched=bool(query),
         query=query,
         chosen=chosen,
+        contacts=contacts,
+        needs=needs,
+        areas=list(LIFE_AREAS.items()),
+        max_contacts=parts.MAX_CONTACTS,
+        max_needs=parts.MAX_NEEDS,
     )
 
 
@@ -158,7 +173,7 @@ async def _order_page(
 async def new_order(page: Web, brukare: str | None = None, q: str | None = None) -> Response:
     page.require(Role.caseworker)
     chosen = str(_uuid(brukare)) if brukare else ""
-    form = Form(values={"customer_id": chosen, "q": q or ""})
+    form = Form(values={"customer_id": chosen, "q": q or "", **parts.DECISION_DEFAULTS})
     return await _order_page(page, form, query=(q or "").strip(), chosen=chosen)
 
 
@@ -171,11 +186,20 @@ async def send_order(page: Web) -> Response:
     if chosen and not _is_uuid(chosen):
         chosen = ""
     query = values.get("q", "")
+    rows = {
+        "contacts": parts.row_count(values, "contact", parts.CONTACT_FIELDS, parts.MAX_CONTACTS),
+        "needs": parts.row_count(values, "need", parts.NEED_FIELDS, parts.MAX_NEEDS),
+    }
     if values.get("do") == "sok":
         searched = Form(values=values)
         if not query:
             searched.add("q", N_("Skriv ett namn, ett personnummer eller ett kundnummer."))
-        return await _order_page(page, searched, query=query, chosen=chosen)
+        return await _order_page(page, searched, query=query, chosen=chosen, **rows)
+    if values.get("do") in ("fler_kontakter", "fler_behov"):  # "Lägg till": one more row
+        more = "contacts" if values["do"] == "fler_kontakter" else "needs"
+        most = parts.MAX_CONTACTS if more == "contacts" else parts.MAX_NEEDS
+        rows[more] = min(rows[more] + 1, most)
+        return await _order_page(page, Form(values=values), query=query, chosen=chosen, **rows)
     checked = Form(values=values)
     if not chosen:
         checked.add("customer_id", N_("Välj en brukare. Sök efter brukaren först."))
@@ -183,10 +207,12 @@ async def send_order(page: Web) -> Response:
         checked.add("unit_id", N_("Välj den enhet som ska verkställa beslutet."))
     if not values.get("decision_date"):
         checked.add("decision_date", N_("Fyll i beslutsdatum, ÅÅÅÅ-MM-DD."))
-    if not values.get("text"):
-        checked.add("text", N_("Skriv beställningstexten."))
+    if not values.get("text") and not parts.rows(values, "need", parts.NEED_FIELDS, rows["needs"]):
+        checked.add(
+            "text", N_("Beskriv minst ett behov under Behov och mål, eller skriv under Övrigt.")
+        )
     if checked.invalid:
-        return await _order_page(page, checked, 422, query=query, chosen=chosen)
+        return await _order_page(page, checked, 422, query=query, chosen=chosen, **rows)
     async with page.once(form) as once:
         if once.earlier:
             return once.again()
@@ -196,17 +222,24 @@ async def send_order(page: Web) -> Response:
             "service": values.get("service") or "sol_boende",
             "decision_date": values.get("decision_date", ""),
             "planned_start_date": values.get("planned_start_date") or None,
-            "text": values.get("text", ""),
+            "text": values.get("text") or None,
+            "parts": parts.parts_body(values, **rows),
         }
         try:
             order = await page.api.post("orders", "/orders", page.token, body)
         except ApiError as error:
-            refused = Form(values=values).refused(error, ORDER_CODES)
-            return await _order_page(page, refused, 422, query=query, chosen=chosen)
+            refused = Form(values=values)
+            placed = parts.place_refusal(refused, error, values, **rows)
+            rest = [p for p in error.fields if not p.field.startswith("parts")]
+            if not placed or rest:
+                refused.refused(
+                    dataclasses.replace(error, fields=rest) if placed else error, ORDER_CODES
+                )
+            return await _order_page(page, refused, 422, query=query, chosen=chosen, **rows)
         except ServiceDown:
             down = Form(values=values)
             down.add(None, UNAVAILABLE)
-            return await _order_page(page, down, 503, query=query, chosen=chosen)
+            return await _order_page(page, down, 503, query=query, chosen=chosen, **rows)
         return once.done(
             f"/bestallningar/{order['id']}",
             flash=N_("Beställningen är skickad till {unit}.").format(unit=order["unit_name"]),

@@ -26,6 +26,20 @@ ABSENCE_REASONS = {
     "vacation": N_("Semester"),
     "other": N_("Annan orsak"),
 }
+# Socialstyrelsen's IBIC: its nine life areas and two further categories (the orders API's codes)
+LIFE_AREAS = {
+    "learning": N_("Lärande och att tillämpa kunskap"),
+    "general_tasks": N_("Allmänna uppgifter och krav"),
+    "communication": N_("Kommunikation"),
+    "mobility": N_("Förflyttning"),
+    "self_care": N_("Personlig vård"),
+    "domestic_life": N_("Hemliv"),
+    "relations": N_("Mellanmänskliga interaktioner och relationer"),
+    "major_life_areas": N_("Utbildning, arbete, sysselsättning och ekonomiskt liv"),
+    "community_life": N_("Samhällsgemenskap, socialt och medborgerligt liv"),
+    "safety": N_("Känsla av trygghet"),
+    "carer_support": N_("Personligt stöd från person som vårdar eller stödjer en närstående"),
+}
 INVOICE_STATUSES = {"issued": N_("Utställd"), "held": N_("Vilande")}
 INVOICE_LINES = {
     "food": N_("Kost"),
@@ -44,6 +58,7 @@ ALL = {
     "order_statuses": ORDER_STATUSES,
     "order_services": SERVICES,
     "end_reasons": END_REASONS,
+    "life_areas": LIFE_AREAS,
     "absence_reasons": ABSENCE_REASONS,
     "invoice_statuses": INVOICE_STATUSES,
     "invoice_lines": INVOICE_LINES,

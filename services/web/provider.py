@@ -38,11 +38,15 @@ DOWN = {
 }
 DOWN_ELSE = N_("En tjänst svarar inte just nu, så inget har sparats. Försök igen om en stund.")
 
-# the parts of an order a person may choose to print
+# the parts of an order a person may choose to print (manual 3.1): the orders API's parts
+# (customer, decision, contacts, needs, other: GET /orders/{id}/print?parts=…) in this
+# order, and the page's own status of the order
 PARTS: tuple[tuple[str, str], ...] = (
     ("brukare", N_("Brukare")),
     ("insats", N_("Insats och beslut")),
-    ("text", N_("Beställningens text")),
+    ("kontakter", N_("Kontaktpersoner")),
+    ("behov", N_("Behov och mål")),
+    ("text", N_("Övrigt")),
     ("status", N_("Status och verkställighet")),
 )
 

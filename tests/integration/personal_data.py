@@ -24,6 +24,9 @@ class Person:
     personnummer: str  # 12 digits
     first_name: str
     last_name: str
+    # more of what the tests wrote about them, searched for as written (an order's parts:
+    # an address, phone numbers, the names of next of kin)
+    others: tuple[str, ...] = ()
 
 
 CREATED: set[Person] = set()
@@ -33,6 +36,14 @@ LOG_FILES: list[Path] = []  # logs of processes the tests started (a worker, a s
 def remember(customer: dict) -> None:
     """Note a customer the tests created, to search the logs for at the end."""
     CREATED.add(Person(customer["personnummer"], customer["first_name"], customer["last_name"]))
+
+
+def remember_also(customer: dict, *others: str) -> None:
+    """Note what else the tests wrote of a customer (an address, a phone, a contact's name),
+    to search the logs for at the end."""
+    CREATED.add(
+        Person(customer["personnummer"], customer["first_name"], customer["last_name"], others)
+    )
 
 
 # a personnummer as 12 or 10 digits, with or without `-`/`+` before the last four
@@ -54,6 +65,7 @@ def find(lines: Iterable[str], people: Iterable[Person]) -> list[str]:
         named = [numbers[a + b] for a, b in _NUMBER.findall(line) if a + b in numbers]
         named += [names[w] for w in _WORD.findall(line) if w in names]
         named += [p for n, p in names.items() if not n.isalnum() and n in line]
+        named += [p for p in people for other in p.others if other in line]
         hits += [f"{p.personnummer} ({p.last_name}): {line[:300]}" for p in named]
     return hits
 

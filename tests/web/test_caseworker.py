@@ -70,8 +70,10 @@ async def test_a_new_customer_and_order_reach_the_providers_start_page(
     await page.get_by_label("Enhet").select_option(label=unit["name"])
     await page.get_by_label("Beslutsdatum").fill(str(today() - timedelta(days=2)))
     await page.get_by_role("button", name="Skicka beställning").click()
-    await expect(page.get_by_role("alert")).to_contain_text("Skriv beställningstexten.")
-    text = page.get_by_label("Beställningstext")
+    await expect(page.get_by_role("alert")).to_contain_text(
+        "Beskriv minst ett behov under Behov och mål, eller skriv under Övrigt."
+    )
+    text = page.get_by_label("Övrigt")
     await expect(text).to_have_attribute("aria-invalid", "true")
     await expect(page.get_by_label("Enhet")).to_have_value(unit["id"])
     await expect(page.get_by_role("radio", name=re.compile(last_name))).to_be_checked()
@@ -124,7 +126,7 @@ async def test_a_caseworker_withdraws_an_order_and_a_confirmed_one_is_refused(
     await choice.check()
     await page.get_by_label("Enhet").select_option(label=unit["name"])
     await page.get_by_label("Beslutsdatum").fill(str(today() - timedelta(days=1)))
-    await page.get_by_label("Beställningstext").fill("Beviljas särskilt boende.")
+    await page.get_by_label("Övrigt").fill("Beviljas särskilt boende.")
     await page.get_by_role("button", name="Skicka beställning").click()
     await expect(page).to_have_url(re.compile(rf"/bestallningar/{UUID}$"))
     order_id = page.url.rsplit("/", 1)[1]
@@ -219,3 +221,133 @@ async def test_a_service_that_does_not_answer_keeps_what_was_typed(page, staff, 
     await expect(page.get_by_label("Personnummer")).to_have_value("19121212-1212")
     await expect(page.get_by_label("Efternamn")).to_have_value("Tolvansson")
     await axe.check(page, "orders not answering")
+
+
+async def test_a_caseworker_sends_an_order_in_parts_and_the_provider_reads_them(
+    page, browser, served, staff, axe, shoot
+):
+    unit = await staff.unit()
+    provider = staff.person(Role.provider, unit["id"], name="Anna Andersson")
+    customer = await staff.customer("Elsa", f"Holm{staff.tag}")
+    caseworker = staff.person(Role.caseworker)
+    street, daughter, son = (
+        f"Exempelgatan {staff.tag}",
+        f"Karin Holm{staff.tag}",
+        f"Olle Holm{staff.tag}",
+    )
+    personal_data.remember_also(customer, street, daughter, son)
+    await sign_in(page, caseworker)
+    await page.goto(f"/bestallningar/ny?brukare={customer['id']}")
+    decided = today() - timedelta(days=2)
+
+    await page.get_by_label("Enhet").select_option(label=unit["name"])
+    await page.get_by_label("Beslutsdatum").fill(str(decided))
+    decision = page.get_by_role("group", name="Beslut", exact=True)
+    await expect(decision.get_by_label("Insats enligt beslutet")).to_have_value(
+        "Särskilt boende för äldre"
+    )
+    await expect(decision.get_by_label("Lagrum")).to_have_value("4 kap. 1 § SoL")
+    the_customer = page.get_by_role("group", name="Kund", exact=True)
+    await the_customer.get_by_label("Gatuadress").fill(street)
+    await the_customer.get_by_label("Postnummer").fill("136 40")
+    await the_customer.get_by_label("Ort").fill("Haninge")
+    await the_customer.get_by_label("Telefon").fill("070-174 06 05")
+
+    # two contacts fit the blank rows; "Lägg till kontaktperson" gives a third, keeping both
+    first = page.get_by_role("group", name="Kontaktperson 1")
+    await first.get_by_label("Namn").fill(daughter)
+    await first.get_by_label("Relation").fill("Dotter")
+    await first.get_by_label("Telefon").fill("070-174 06 06")
+    second = page.get_by_role("group", name="Kontaktperson 2")
+    await second.get_by_label("Namn").fill(son)
+    await second.get_by_label("Relation").fill("Son")
+    await second.get_by_label("Telefon").fill("ring på kvällen")  # no phone number
+    await page.get_by_role("button", name="Lägg till kontaktperson").click()
+    third = page.get_by_role("group", name="Kontaktperson 3")
+    await expect(third.get_by_label("Namn")).to_have_value("")
+    await expect(first.get_by_label("Namn")).to_have_value(daughter)
+    await expect(the_customer.get_by_label("Gatuadress")).to_have_value(street)
+
+    need = page.get_by_role("group", name="Behov 1")
+    await need.get_by_label("Livsområde").select_option(label="Personlig vård")
+    await need.get_by_label(re.compile(r"^Behov \(")).fill("Behöver hjälp med dusch.")
+    await need.get_by_label("Mål").fill("Känner sig ren och välklädd.")
+    other = page.get_by_role("group", name="Behov 2")
+    await other.get_by_label("Livsområde").select_option(label="Hemliv")
+    await other.get_by_label(re.compile(r"^Behov \(")).fill("Klarar inte att städa själv.")
+    await axe.check(page, "an order in parts, filled in")
+    await shoot(page, "ny-bestallning-i-delar", docs=True)
+    await page.get_by_role("button", name="Skicka beställning").click()
+
+    # refused at their fields, everything typed kept: a phone that is none, a goal missing
+    summary = page.get_by_role("alert")
+    await expect(summary).to_be_focused()
+    phone = page.get_by_role("group", name="Kontaktperson 2").get_by_label("Telefon")
+    await expect(phone).to_have_attribute("aria-invalid", "true")
+    await expect(phone).to_have_accessible_description(re.compile("7–15 siffror"))
+    await expect(phone).to_have_value("ring på kvällen")
+    goal = page.get_by_role("group", name="Behov 2").get_by_label("Mål")
+    await expect(goal).to_have_accessible_description(re.compile("Fyll i fältet."))
+    await expect(page.get_by_role("group", name="Behov 1").get_by_label("Mål")).to_have_value(
+        "Känner sig ren och välklädd."
+    )
+    await axe.check(page, "an order in parts, refused")
+    await shoot(page, "ny-bestallning-i-delar-fel")
+    async with staff.api() as http:
+        sent = await http.get(
+            "/orders", params={"unit_id": unit["id"]}, headers=staff.as_("caseworker")
+        )
+    assert sent.json() == []  # nothing was stored
+
+    await phone.fill("070-174 06 07")
+    await goal.fill("Hemmet är städat varje vecka.")
+    await page.get_by_role("button", name="Skicka beställning").click()
+    await expect(page).to_have_url(re.compile(rf"/bestallningar/{UUID}$"))
+    order_id = page.url.rsplit("/", 1)[1]
+
+    # the unit's provider reads the parts on the order page
+    other_context = await browser.new_context(base_url=served, locale="sv-SE")
+    try:
+        theirs = await other_context.new_page()
+        await sign_in(theirs, provider)
+        await theirs.goto(f"/bestallningar/{order_id}")
+        main = theirs.get_by_role("main")
+        for region, shown in (
+            ("Brukare", f"{street}136 40 Haninge"),
+            ("Insats och beslut", "4 kap. 1 § SoL"),
+            ("Insats och beslut", f"Gäller från{decided}"),
+            ("Kontaktpersoner", f"{daughter}, Dotter · telefon 070-174 06 06"),
+            ("Kontaktpersoner", f"{son}, Son · telefon 070-174 06 07"),
+            ("Behov och mål", "Hemmet är städat varje vecka."),
+            ("Övrigt", "Inget övrigt angivet."),
+        ):
+            await expect(main.get_by_role("region", name=region)).to_contain_text(shown)
+        await expect(
+            main.get_by_role("region", name="Behov och mål").get_by_role("heading", level=3)
+        ).to_have_text(["Personlig vård", "Hemliv"])
+        await axe.check(theirs, "the provider reads an order in parts")
+    finally:
+        await other_context.close()
+
+
+async def test_the_order_form_at_320_px_shows_the_parts_without_sideways_scrolling(
+    browser, served, staff, axe, shoot
+):
+    caseworker = staff.person(Role.caseworker)
+    context = await browser.new_context(
+        base_url=served, locale="sv-SE", viewport={"width": 320, "height": 640}
+    )
+    context.set_default_timeout(15_000)
+    try:
+        page = await context.new_page()
+        await sign_in(page, caseworker)
+        await page.goto("/bestallningar/ny")
+        await expect(page.get_by_role("group", name="Behov 2")).to_be_visible()
+        wide = await page.evaluate(
+            "() => [document.documentElement.scrollWidth, window.innerWidth]"
+        )
+        assert wide[0] <= wide[1], f"the order form scrolls sideways: {wide}"
+        await axe.check(page, "the order form at 320 px")
+        await shoot(page, "ny-bestallning-320px")
+    finally:
+        await context.close()

@@ -13,6 +13,7 @@ from playwright.async_api import Browser, Locator, Page, expect
 
 from services.common.auth import Role
 from services.common.dates import today_in_stockholm as today
+from tests.integration import personal_data
 from tests.web.pages import sign_in
 
 
@@ -72,13 +73,13 @@ async def test_a_provider_reads_prints_and_confirms_an_order_then_finds_it_confi
         page.get_by_role("group", name="Klicka i de delar du vill skriva ut")
     ).to_be_visible()
     await axe.check(page, "choose the parts to print")
-    await page.get_by_label("Beställningens text").uncheck()
+    await page.get_by_label("Övrigt").uncheck()
     await page.get_by_label("Status och verkställighet").uncheck()
     await page.get_by_role("button", name="Skriv ut").click()
     await expect(page).to_have_url(re.compile(r"/skriv-ut\?.*del=brukare"))
     await expect(page.get_by_role("heading", name="Brukare")).to_be_visible()
     await expect(page.get_by_role("heading", name="Insats och beslut")).to_be_visible()
-    await expect(page.get_by_role("heading", name="Beställningens text")).to_have_count(0)
+    await expect(page.get_by_role("heading", name="Övrigt")).to_have_count(0)
     await expect(page.get_by_text("Beviljas särskilt boende.")).to_have_count(0)
     printer = page.get_by_role("button", name="Skriv ut")
     await expect(printer).to_have_attribute("data-print", "")
@@ -464,13 +465,13 @@ async def test_f_the_provider_flow_by_keyboard_alone(page, staff, axe):
     await tab_to(page, page.get_by_role("link", name="Skriv ut"))
     await keys.press("Enter")
     await tab_to(page, page.get_by_role("button", name="Skriv ut"))
-    await tab_to(page, page.get_by_label("Beställningens text"), back=True)
+    await tab_to(page, page.get_by_label("Övrigt"), back=True)
     await keys.press("Space")
-    await expect(page.get_by_label("Beställningens text")).not_to_be_checked()
+    await expect(page.get_by_label("Övrigt")).not_to_be_checked()
     await tab_to(page, page.get_by_role("button", name="Skriv ut"))
     await keys.press("Enter")
     await expect(page.get_by_role("heading", name="Brukare")).to_be_visible()
-    await expect(page.get_by_role("heading", name="Beställningens text")).to_have_count(0)
+    await expect(page.get_by_role("heading", name="Övrigt")).to_have_count(0)
     await tab_to(page, page.get_by_role("link", name="Tillbaka till beställningen"))
     await keys.press("Enter")
 
@@ -589,3 +590,161 @@ async def test_a_caseworker_sees_each_units_unconfirmed_orders_and_may_withdraw(
     )
     await expect(page.get_by_role("navigation", name="Akten")).not_to_contain_text("Frånvaro")
     await axe.check(page, "the record, as the caseworker sees it")
+
+
+# --- an order in parts, printed by part (issue 17) ------------------------------------------
+
+
+async def _order_in_parts(staff, customer: dict, unit: dict) -> dict:
+    """An order with every part, posted by a caseworker through the API."""
+    decided = today() - timedelta(days=3)
+    body = {
+        "customer_id": customer["id"],
+        "unit_id": unit["id"],
+        "decision_date": str(decided),
+        "text": "Tycker om att lyssna på radio på morgonen.",
+        "parts": {
+            "decision": {
+                "intervention": "Särskilt boende för äldre",
+                "legal_ground": "4 kap. 1 § SoL",
+                "valid_from": str(decided),
+            },
+            "customer": {
+                "address": {
+                    "street": f"Exempelgatan {staff.tag}",
+                    "postal_code": "136 40",
+                    "city": "Haninge",
+                },
+                "phone": "070-174 06 05",
+            },
+            "contacts": [
+                {"name": f"Karin Dotter{staff.tag}", "relation": "Dotter", "phone": "070-174 06 06"}
+            ],
+            "needs": [
+                {
+                    "area": "self_care",
+                    "description": "Behöver hjälp med dusch morgon och kväll.",
+                    "goal": "Känner sig ren och välklädd.",
+                },
+                {
+                    "area": "safety",
+                    "description": "Blir orolig på kvällen.",
+                    "goal": "Sover gott om natten.",
+                },
+            ],
+        },
+    }
+    personal_data.remember_also(customer, f"Exempelgatan {staff.tag}", f"Karin Dotter{staff.tag}")
+    async with staff.api() as http:
+        response = await http.post("/orders", json=body, headers=staff.as_("caseworker"))
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+async def test_a_provider_reads_an_order_in_parts_and_prints_the_needs_and_the_decision_only(
+    page, staff, axe, shoot
+):
+    unit, user = await provider_at_a_unit(staff)
+    customer = await staff.customer("Elsa")
+    order = await _order_in_parts(staff, customer, unit)
+    await page.add_init_script(
+        "window.print = () => { window.printed = (window.printed || 0) + 1; };"
+    )
+    await sign_in(page, user)
+
+    await page.goto(f"/bestallningar/{order['id']}")
+    main = page.get_by_role("main")
+    for heading, shown in (
+        ("Brukare", f"Exempelgatan {staff.tag}"),
+        ("Brukare", "136 40 Haninge"),
+        ("Brukare", "070-174 06 05"),
+        ("Insats och beslut", "4 kap. 1 § SoL"),
+        ("Insats och beslut", "Tills vidare"),
+        ("Kontaktpersoner", f"Karin Dotter{staff.tag}, Dotter · telefon 070-174 06 06"),
+        ("Behov och mål", "Behöver hjälp med dusch morgon och kväll."),
+        ("Övrigt", "Tycker om att lyssna på radio på morgonen."),
+    ):
+        section = main.get_by_role("region", name=heading)
+        await expect(section).to_contain_text(shown)
+    needs = main.get_by_role("region", name="Behov och mål")
+    await expect(needs.get_by_role("heading", level=3)).to_have_text(
+        ["Personlig vård", "Känsla av trygghet"]
+    )
+    await axe.check(page, "an order in parts")
+    await shoot(page, "bestallning-i-delar", docs=True)
+
+    # "Skriv ut": tick the decision and the needs only
+    await page.get_by_role("link", name="Skriv ut").click()
+    group = page.get_by_role("group", name="Klicka i de delar du vill skriva ut")
+    for label in ("Brukare", "Kontaktpersoner", "Övrigt", "Status och verkställighet"):
+        await group.get_by_label(label).uncheck()
+    await expect(group.get_by_label("Insats och beslut")).to_be_checked()
+    await expect(group.get_by_label("Behov och mål")).to_be_checked()
+    await shoot(page, "skriv-ut-delar")
+    await page.get_by_role("button", name="Skriv ut").click()
+    await expect(page).to_have_url(re.compile(r"/skriv-ut\?valt=1&del=insats&del=behov$"))
+    printout = page.get_by_role("article")
+    await expect(printout.get_by_role("heading", level=2)).to_have_text(
+        ["Insats och beslut", "Behov och mål"]
+    )
+    await expect(printout).to_contain_text("Känner sig ren och välklädd.")
+    for absent in (
+        f"Exempelgatan {staff.tag}",
+        f"Karin Dotter{staff.tag}",
+        dashed(customer["personnummer"]),
+        "Tycker om att lyssna på radio",
+    ):
+        await expect(page.get_by_text(absent)).to_have_count(0)
+    await axe.check(page, "a printout of two parts")
+    await shoot(page, "utskrift-i-delar")
+
+    # the button prints, by the script the page links (CSP allows no inline script)
+    printer = page.get_by_role("button", name="Skriv ut")
+    await printer.click()
+    await page.wait_for_function("() => window.printed === 1")
+    await expect(page.get_by_text("webbläsarens utskrift (Ctrl+P)")).to_be_hidden()
+    await page.emulate_media(media="print")
+    await expect(printer).to_be_hidden()
+    await expect(printout.get_by_role("heading", name="Behov och mål")).to_be_visible()
+    await shoot(page, "utskrift-i-delar-papper")
+    await page.emulate_media(media="screen")
+
+    # at 320 px the order and the printout reflow
+    await page.set_viewport_size({"width": 320, "height": 640})
+    for name, url in (
+        ("bestallning-i-delar-320px", f"/bestallningar/{order['id']}"),
+        (
+            "utskrift-alla-delar-320px",
+            f"/bestallningar/{order['id']}/skriv-ut?"
+            + "&".join(
+                f"del={key}"
+                for key in ("brukare", "insats", "kontakter", "behov", "text", "status")
+            ),
+        ),
+    ):
+        await page.goto(url)
+        await expect(page.get_by_role("heading", name="Behov och mål")).to_be_visible()
+        wide = await page.evaluate(
+            "() => [document.documentElement.scrollWidth, window.innerWidth]"
+        )
+        assert wide[0] <= wide[1], f"{name} scrolls sideways: {wide}"
+        await axe.check(page, name)
+        await shoot(page, name)
+
+
+async def test_without_script_the_printout_offers_the_browsers_print_instead_of_a_dead_button(
+    browser: Browser, served: str, staff
+):
+    unit, user = await provider_at_a_unit(staff)
+    order = await staff.order(await staff.customer("Ingeborg"), unit)
+    context = await browser.new_context(base_url=served, locale="sv-SE", java_script_enabled=False)
+    context.set_default_timeout(15_000)
+    try:
+        page = await context.new_page()
+        await sign_in(page, user)
+        await page.goto(f"/bestallningar/{order['id']}/skriv-ut?del=text")
+        await expect(page.get_by_role("heading", name="Övrigt")).to_be_visible()
+        await expect(page.get_by_role("button", name="Skriv ut")).to_be_hidden()
+        await expect(page.get_by_text("webbläsarens utskrift (Ctrl+P)")).to_be_visible()
+    finally:
+        await context.close()

@@ -63,6 +63,42 @@ async def test_a_unit_sees_the_customer_of_an_unconfirmed_order_but_not_after_it
     assert page.status_code == 200
 
 
+async def test_a_unit_neither_lists_nor_reads_a_withdrawn_order_nor_its_customer(http, placed):
+    provider, customer = placed["provider"], placed["customer"]
+    name = f"{customer['first_name']} {customer['last_name']}"
+
+    async def listed(**params: str) -> list[str]:
+        response = await http.get("/orders", params=params, headers=provider)
+        assert response.status_code == 200, response.text
+        assert int(response.headers["x-total-count"]) == len(response.json())
+        return [o["customer_name"] for o in response.json()]
+
+    assert await listed() == [name]
+    withdrawn = await http.post(
+        f"/orders/{placed['order']['id']}/withdraw",
+        json={"reason": "Kunden tackade nej"},
+        headers=placed["caseworker"],
+    )
+    assert withdrawn.status_code == 200, withdrawn.text
+
+    for params in ({}, {"status": "withdrawn"}, {"q": customer["personnummer"]}, {"offset": "1"}):
+        assert await listed(**params) == [], params
+    # nor its page or printout; the caseworker's are there
+    order_id = placed["order"]["id"]
+    for path in (f"/orders/{order_id}", f"/orders/{order_id}/print"):
+        hidden = await http.get(path, headers=provider)
+        assert hidden.status_code == 404 and name not in hidden.text, path
+        assert hidden.json()["error"]["code"] == "order_not_found"
+        assert (await http.get(path, headers=placed["caseworker"])).status_code == 200
+    # the caseworker still finds the withdrawn order, by status and unit
+    theirs = await http.get(
+        "/orders",
+        params={"status": "withdrawn", "unit_id": placed["order"]["unit_id"]},
+        headers=placed["caseworker"],
+    )
+    assert [o["customer_name"] for o in theirs.json()] == [name]
+
+
 async def _confirm_and_end(http, placed: dict, *, ended_days_ago: int) -> None:
     provider, today = placed["provider"], placed["today"]
     confirmed = await http.post(
