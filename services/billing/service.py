@@ -23,18 +23,22 @@ from services.billing.repository import (
     LineRow,
     RunRow,
     TariffRow,
+    UncorrectedRow,
 )
 from services.common import audit
 from services.common.auth import Principal
 from services.common.dates import today_in_stockholm
 from services.common.db import transaction
 from services.common.errors import Conflict, Invalid, NotFound
+from services.common.settings import Settings
 from workflows import billing_client
 from workflows.billing_models import billing_run_id
 
 _audit = audit.AuditLog("billing")
 # how long a new run waits for the workflow of a month's closed run to finish
 PREVIOUS_RUN_WAIT = 10
+# the correction window when none is given (services/common/settings.py says why)
+DEFAULT_CORRECTION_MONTHS: int = Settings.model_fields["billing_correction_months"].default
 
 
 @dataclass(frozen=True)
@@ -240,6 +244,42 @@ async def get_run(pool: asyncpg.Pool, run_id: uuid.UUID) -> RunRow:
     return row
 
 
+async def list_runs(
+    pool: asyncpg.Pool, *, period: Period | None, limit: int, offset: int
+) -> tuple[list[RunRow], int]:
+    """One page of runs, newest first, and how many there are in all."""
+    async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read"):
+        rows = await repository.list_runs(conn, period=period, limit=limit, offset=offset)
+        return rows, await repository.count_runs(conn, period=period)
+
+
+async def list_uncorrected(
+    pool: asyncpg.Pool,
+    caller: Principal,
+    request_id: str,
+    run_id: uuid.UUID,
+    *,
+    limit: int,
+    offset: int,
+) -> tuple[list[UncorrectedRow], int]:
+    """One page of the months a run did not correct because they lie before its window,
+    and how many there are in all."""
+    async with transaction(pool) as conn:
+        if await repository.get_run(conn, id=run_id) is None:
+            raise NotFound("no such billing run", code="billing_run_not_found")
+        rows = await repository.list_uncorrected(conn, run_id=run_id, limit=limit, offset=offset)
+        total = await repository.count_uncorrected(conn, run_id=run_id)
+        await _audit.customers(
+            conn,
+            caller,
+            request_id,
+            "billing_run.uncorrected",
+            f"billing_run:{run_id}",
+            [r.customer_id for r in rows],
+        )
+    return rows, total
+
+
 async def plan(
     pool: asyncpg.Pool, *, period: Period, batch_size: int
 ) -> tuple[int, list[uuid.UUID]]:
@@ -257,9 +297,12 @@ async def bill_batch(
     hi: uuid.UUID | None,
     issued_on: date,
     care_reasons: Sequence[str],
+    correction_months: int = DEFAULT_CORRECTION_MONTHS,
 ) -> BatchTotals:
     """Invoice one batch in one transaction, with its events and audit rows, and count it
-    on its run; a retry bills nobody twice."""
+    on its run; a retry bills nobody twice. Earlier months are corrected back to
+    `correction_months` before the month; older ones are reported, not corrected."""
+    correct_from = domain.correction_window_start(period, correction_months).first_day
     async with transaction(pool) as conn:
         totals = await engine.bill_batch(
             conn,
@@ -271,8 +314,9 @@ async def bill_batch(
             long_absence_days=domain.LONG_ABSENCE_DAYS,
             days_per_month=domain.DAYS_PER_MONTH,
             issued_on=issued_on,
+            correct_from=correct_from,
         )
-        await engine.count_batch(conn, id=run_id, totals=totals)
+        await engine.count_batch(conn, id=run_id, totals=totals, correct_from=correct_from)
     return totals
 
 
