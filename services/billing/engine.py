@@ -316,11 +316,17 @@ async def bill_batch(
            WHERE l.keep""",
         period.first_day,
     )
+    # the rechecks consumed, locked in the order a fee decision or an event writes them
+    # (repository.mark_rechecks: by customer, oldest month first), so a change of the same
+    # customer meanwhile waits for this batch, or this batch for it, never both
     await conn.execute(
         """DELETE FROM billing.rechecks r
-           USING (SELECT DISTINCT customer_id, period, seq FROM bill_lines
-                  WHERE seq IS NOT NULL) c
-           WHERE r.customer_id = c.customer_id AND r.period = c.period AND r.seq = c.seq"""
+           USING (SELECT r.customer_id, r.period FROM billing.rechecks r
+                  JOIN (SELECT DISTINCT customer_id, period, seq FROM bill_lines
+                        WHERE seq IS NOT NULL) c
+                    ON r.customer_id = c.customer_id AND r.period = c.period AND r.seq = c.seq
+                  ORDER BY r.customer_id, r.period FOR UPDATE OF r) c
+           WHERE r.customer_id = c.customer_id AND r.period = c.period"""
     )
     # the run (request id: its id; actor: who asked for it, or `schedule`) changed each
     # customer's bills: one audit row per invoice

@@ -187,11 +187,15 @@ async def record_absence(
 
 async def mark_rechecks(conn: asyncpg.Connection, *, customer_id: uuid.UUID, since: date) -> None:
     """A fact of the customer from `since` on changed: check again every month from then
-    that a billing run has reached, on the customer's next invoice."""
+    that a billing run has reached, on the customer's next invoice.
+
+    The months are written oldest first, the order in which a billing run's batch locks
+    them (engine.bill_batch), so the two never wait for each other in a circle."""
     await conn.execute(
         """INSERT INTO billing.rechecks (customer_id, period)
-           SELECT DISTINCT $1::uuid, period FROM billing.billing_runs
+           SELECT $1::uuid, period FROM billing.billing_runs
            WHERE period >= date_trunc('month', $2::date)::date
+           GROUP BY period ORDER BY period
            ON CONFLICT (customer_id, period) DO UPDATE SET seq = nextval('billing.recheck_seq')""",
         customer_id,
         since,

@@ -5,9 +5,10 @@ domain.py, the SQL in repository.py (CRUD) and engine.py (the billing run's batc
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import TypeVar
 
 import asyncpg
 from temporalio.client import Client
@@ -39,6 +40,32 @@ _audit = audit.AuditLog("billing")
 PREVIOUS_RUN_WAIT = 10
 # the correction window when none is given (services/common/settings.py says why)
 DEFAULT_CORRECTION_MONTHS: int = Settings.model_fields["billing_correction_months"].default
+
+
+# A change that loses a deadlock or a serialization conflict to a concurrent one (a billing
+# run's batch, another request) is tried again from the start: it wrote nothing. One that
+# keeps losing is a 409 that says so, never a 500.
+LOST_RACE = (asyncpg.exceptions.DeadlockDetectedError, asyncpg.exceptions.SerializationError)
+RACE_ATTEMPTS = 3
+T = TypeVar("T")
+
+
+async def _in_transaction(
+    pool: asyncpg.Pool, work: Callable[[asyncpg.Connection], Awaitable[T]]
+) -> T:
+    """`work` in a transaction of its own, tried again while it loses a race."""
+    for attempt in range(1, RACE_ATTEMPTS + 1):
+        try:
+            async with transaction(pool) as conn:
+                return await work(conn)
+        except LOST_RACE as exc:
+            if attempt == RACE_ATTEMPTS:
+                raise Conflict(
+                    "a concurrent change of the same data got in the way of every try; "
+                    "nothing was changed, try again",
+                    code="concurrent_change",
+                ) from exc
+    raise AssertionError("unreachable")
 
 
 @dataclass(frozen=True)
@@ -97,7 +124,8 @@ async def add_fee_decision(
 ) -> FeeDecisionRow:
     """Decide a customer's monthly care fee, at most the maxtaxa; months already invoiced
     are checked again, and the difference comes on the next invoice."""
-    async with transaction(pool) as conn:
+
+    async def decide(conn: asyncpg.Connection) -> FeeDecisionRow:
         if not await repository.customer_exists(conn, id=customer_id):
             raise Invalid("customer_id names no customer billing knows", code="unknown_customer")
         domain.check_fee_decision(
@@ -124,7 +152,9 @@ async def add_fee_decision(
             f"fee_decision:{row.id}",
             [row.customer_id],
         )
-    return row
+        return row
+
+    return await _in_transaction(pool, decide)
 
 
 async def list_fee_decisions(
@@ -411,7 +441,8 @@ async def release_invoice(
     It goes out as it was computed; a fee decision made during the review reaches the
     customer as a correction line on the next invoice.
     """
-    async with transaction(pool) as conn:
+
+    async def release(conn: asyncpg.Connection) -> InvoiceWithLines:
         row = await _read_invoice(conn, invoice_id, lock=True)
         if row.status != "held":
             raise Conflict(
@@ -426,4 +457,6 @@ async def release_invoice(
             conn, caller, request_id, "invoice.release", f"invoice:{invoice_id}", [row.customer_id]
         )
         [invoice] = await _with_lines(conn, [await _read_invoice(conn, invoice_id)])
-    return invoice
+        return invoice
+
+    return await _in_transaction(pool, release)

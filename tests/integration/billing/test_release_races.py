@@ -17,6 +17,7 @@ from datetime import timedelta
 import asyncpg
 from temporalio.client import WorkflowExecutionStatus
 
+from services.billing import service
 from services.billing.domain import Period, month_fee, today_in_stockholm
 from tests.integration.billing.helpers import (
     FOOD,
@@ -24,12 +25,14 @@ from tests.integration.billing.helpers import (
     decide_fee,
     end_stay,
     invoices_of,
+    known_customer,
     last_month,
     new_stay,
     ore,
     run_month,
 )
 from tests.integration.conftest import wait_for
+from tests.integration.helpers import new_customer
 
 TRIES = 3
 CUSTOMERS = 3  # held invoices per try
@@ -189,3 +192,150 @@ async def test_releases_against_a_correction_run_end_in_200_or_409_each_once(
         f"({answers[200]} × 200, {answers[409]} × 409, 0 × 5xx), every number once; "
         f"{before_the_run} of {answers[200]} releases numbered before the run's batch"
     )
+
+
+# --- a change that loses a deadlock is tried again, and a 409 if it keeps losing -------------
+# A test transaction takes a lock the change needs, waits until the change waits for it, and
+# then asks for a lock the change holds: a deadlock. The test's own deadlock_timeout is long,
+# so PostgreSQL breaks the circle by failing the change's statement (after its 1 s).
+
+
+_RECHECK = """INSERT INTO billing.rechecks (customer_id, period) VALUES ($1::uuid, $2)
+              ON CONFLICT (customer_id, period)
+              DO UPDATE SET seq = nextval('billing.recheck_seq')"""
+
+
+async def _customer_with_billed_months(http, billing, as_, pool) -> tuple[dict, Period, Period]:
+    month = last_month()
+    first = month.previous()
+    for period in (first, month):  # months a run has reached: a fee decision rechecks them
+        await run_month(billing, as_, period)
+    customer = await new_customer(http, as_("caseworker"))
+    await known_customer(pool, customer["id"])
+    return customer, first, month
+
+
+async def test_a_fee_decision_that_loses_a_deadlock_is_made_once_on_its_next_try(
+    http, billing, as_, pool
+):
+    customer, first, month = await _customer_with_billed_months(http, billing, as_, pool)
+    body = {"customer_id": customer["id"], "care_monthly_amount": "2660.00"}
+    decided = asyncio.create_task(
+        billing.post(
+            "/fee-decisions",
+            json=body | {"valid_from": str(first.first_day)},
+            headers=as_("fee_admin"),
+        )
+    )
+    # the decision writes its rechecks oldest first: it takes `first`, then waits for `month`
+    conn = await pool.acquire()
+    try:
+        await conn.execute("BEGIN; SET LOCAL deadlock_timeout = '60s'")
+        await conn.execute(_RECHECK, customer["id"], month.first_day)
+        await _waiting_on_locks(pool, conn.get_server_pid(), 1)
+        await conn.execute(_RECHECK, customer["id"], first.first_day)  # the decision lost
+        await _waiting_on_locks(pool, conn.get_server_pid(), 1)  # its next try waits for us
+        await conn.execute("COMMIT")
+    finally:
+        await pool.release(conn)
+    answer = await decided
+    assert answer.status_code == 201, answer.text
+    made = await pool.fetchval(
+        "SELECT count(*) FROM billing.fee_decisions WHERE customer_id = $1::uuid", customer["id"]
+    )
+    audited = await pool.fetchval(
+        "SELECT count(*) FROM billing.audit WHERE customer_id = $1::uuid "
+        "AND action = 'fee_decision.create'",
+        customer["id"],
+    )
+    assert (made, audited) == (1, 1)
+
+
+async def test_a_change_that_keeps_losing_races_is_a_409_and_writes_nothing(
+    http, billing, as_, pool, monkeypatch
+):
+    monkeypatch.setattr(service, "RACE_ATTEMPTS", 1)
+    customer, first, month = await _customer_with_billed_months(http, billing, as_, pool)
+    body = {"customer_id": customer["id"], "care_monthly_amount": "2660.00"}
+    decided = asyncio.create_task(
+        billing.post(
+            "/fee-decisions",
+            json=body | {"valid_from": str(first.first_day)},
+            headers=as_("fee_admin"),
+        )
+    )
+    conn = await pool.acquire()
+    try:
+        await conn.execute("BEGIN; SET LOCAL deadlock_timeout = '60s'")
+        await conn.execute(_RECHECK, customer["id"], month.first_day)
+        await _waiting_on_locks(pool, conn.get_server_pid(), 1)
+        await conn.execute(_RECHECK, customer["id"], first.first_day)
+        answer = await decided  # answered while we still hold both
+        await conn.execute("ROLLBACK")
+    finally:
+        await pool.release(conn)
+    assert answer.status_code == 409, answer.text
+    assert answer.json()["error"] == {
+        "code": "concurrent_change",
+        "message": "a concurrent change of the same data got in the way of every try; "
+        "nothing was changed, try again",
+    }
+    made = await pool.fetchval(
+        "SELECT count(*) FROM billing.fee_decisions WHERE customer_id = $1::uuid", customer["id"]
+    )
+    assert made == 0
+
+
+async def test_a_release_that_loses_a_deadlock_is_numbered_once_on_its_next_try(
+    http, billing, as_, pool
+):
+    first = last_month().previous()
+    stay = await new_stay(http, as_, pool, start=first.first_day)
+    await run_month(billing, as_, first)
+    [held] = await invoices_of(billing, as_, stay["customer"]["id"])
+    assert held["status"] == "held"
+    run_id = await pool.fetchval(
+        "SELECT run_id FROM billing.invoices WHERE id = $1::uuid", held["id"]
+    )
+    before = await pool.fetchrow(
+        "SELECT issued, held FROM billing.billing_runs WHERE id = $1", run_id
+    )
+    year = today_in_stockholm().year
+    released = asyncio.create_task(
+        billing.post(f"/invoices/{held['id']}/release", headers=as_("fee_admin"))
+    )
+    # a release locks the invoice, takes a number, then counts it on its run: take the run
+    # first, then ask for the invoice
+    conn = await pool.acquire()
+    try:
+        await conn.execute("BEGIN; SET LOCAL deadlock_timeout = '60s'")
+        await conn.execute("SELECT 1 FROM billing.billing_runs WHERE id = $1 FOR UPDATE", run_id)
+        await _waiting_on_locks(pool, conn.get_server_pid(), 1)
+        await conn.execute(
+            "SELECT 1 FROM billing.invoices WHERE id = $1::uuid FOR UPDATE", held["id"]
+        )  # the release lost
+        await _waiting_on_locks(pool, conn.get_server_pid(), 1)  # its next try waits for us
+        await conn.execute("COMMIT")
+    finally:
+        await pool.release(conn)
+    answer = await released
+    assert answer.status_code == 200, answer.text
+    issued = answer.json()
+    after = await pool.fetchrow(
+        "SELECT issued, held FROM billing.billing_runs WHERE id = $1", run_id
+    )
+    assert (after["issued"], after["held"]) == (before["issued"] + 1, before["held"] - 1)
+    events = await pool.fetchval(
+        "SELECT count(*) FROM billing.outbox WHERE type = 'invoice.issued' "
+        "AND data ->> 'invoice_id' = $1",
+        held["id"],
+    )
+    assert events == 1
+    numbers = await pool.fetchval(
+        "SELECT array_agg(number_seq ORDER BY number_seq) FROM billing.invoices "
+        "WHERE number_year = $1",
+        year,
+    )
+    last = await pool.fetchval("SELECT last FROM billing.invoice_numbers WHERE year = $1", year)
+    assert numbers == list(range(1, last + 1))  # the lost try's number was not kept
+    assert issued["number"] in {f"{year}-{n:06d}" for n in numbers}
