@@ -220,18 +220,18 @@ async def test_a_fee_decision_that_loses_a_deadlock_is_made_once_on_its_next_try
 ):
     customer, first, month = await _customer_with_billed_months(http, billing, as_, pool)
     body = {"customer_id": customer["id"], "care_monthly_amount": "2660.00"}
-    decided = asyncio.create_task(
-        billing.post(
-            "/fee-decisions",
-            json=body | {"valid_from": str(first.first_day)},
-            headers=as_("fee_admin"),
-        )
-    )
     # the decision writes its rechecks oldest first: it takes `first`, then waits for `month`
     conn = await pool.acquire()
     try:
         await conn.execute("BEGIN; SET LOCAL deadlock_timeout = '60s'")
         await conn.execute(_RECHECK, customer["id"], month.first_day)
+        decided = asyncio.create_task(
+            billing.post(
+                "/fee-decisions",
+                json=body | {"valid_from": str(first.first_day)},
+                headers=as_("fee_admin"),
+            )
+        )
         await _waiting_on_locks(pool, conn.get_server_pid(), 1)
         await conn.execute(_RECHECK, customer["id"], first.first_day)  # the decision lost
         await _waiting_on_locks(pool, conn.get_server_pid(), 1)  # its next try waits for us
@@ -257,17 +257,17 @@ async def test_a_change_that_keeps_losing_races_is_a_409_and_writes_nothing(
     monkeypatch.setattr(service, "RACE_ATTEMPTS", 1)
     customer, first, month = await _customer_with_billed_months(http, billing, as_, pool)
     body = {"customer_id": customer["id"], "care_monthly_amount": "2660.00"}
-    decided = asyncio.create_task(
-        billing.post(
-            "/fee-decisions",
-            json=body | {"valid_from": str(first.first_day)},
-            headers=as_("fee_admin"),
-        )
-    )
     conn = await pool.acquire()
     try:
         await conn.execute("BEGIN; SET LOCAL deadlock_timeout = '60s'")
         await conn.execute(_RECHECK, customer["id"], month.first_day)
+        decided = asyncio.create_task(
+            billing.post(
+                "/fee-decisions",
+                json=body | {"valid_from": str(first.first_day)},
+                headers=as_("fee_admin"),
+            )
+        )
         await _waiting_on_locks(pool, conn.get_server_pid(), 1)
         await conn.execute(_RECHECK, customer["id"], first.first_day)
         answer = await decided  # answered while we still hold both
@@ -301,15 +301,15 @@ async def test_a_release_that_loses_a_deadlock_is_numbered_once_on_its_next_try(
         "SELECT issued, held FROM billing.billing_runs WHERE id = $1", run_id
     )
     year = today_in_stockholm().year
-    released = asyncio.create_task(
-        billing.post(f"/invoices/{held['id']}/release", headers=as_("fee_admin"))
-    )
     # a release locks the invoice, takes a number, then counts it on its run: take the run
     # first, then ask for the invoice
     conn = await pool.acquire()
     try:
         await conn.execute("BEGIN; SET LOCAL deadlock_timeout = '60s'")
         await conn.execute("SELECT 1 FROM billing.billing_runs WHERE id = $1 FOR UPDATE", run_id)
+        released = asyncio.create_task(
+            billing.post(f"/invoices/{held['id']}/release", headers=as_("fee_admin"))
+        )
         await _waiting_on_locks(pool, conn.get_server_pid(), 1)
         await conn.execute(
             "SELECT 1 FROM billing.invoices WHERE id = $1::uuid FOR UPDATE", held["id"]
