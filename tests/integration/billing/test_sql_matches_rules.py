@@ -173,8 +173,8 @@ async def _billed(conn: asyncpg.Connection) -> dict[tuple[uuid.UUID, date, str],
     return {(r["customer_id"], r["period"], r["fee"]): r["amount"] for r in rows}
 
 
-# the run of 2029-01 corrects every month (36), or only 2028-02 on: the window's first month
-@pytest.mark.parametrize(("seed", "months"), [(1, 36), (2, 11)])
+# the run of 2029-01 corrects every month (36), only 2028-02 on (its first), or none (0)
+@pytest.mark.parametrize(("seed", "months"), [(1, 36), (2, 11), (3, 0)])
 async def test_the_run_sql_bills_what_the_rules_give_and_corrects_to_them(scratch, seed, months):
     rng = random.Random(seed)
     customers = _customers(rng)
