@@ -130,6 +130,9 @@ class BatchResult(BaseModel):
     held: int = 0
     correction_invoices: int = 0
     total: int = 0  # öre
+    # customer-months older than the correction window, reported and not corrected (a
+    # default, so the results in histories recorded before it still read)
+    uncorrected: int = 0
 
     def __add__(self, other: BatchResult) -> BatchResult:
         return BatchResult(
@@ -137,6 +140,7 @@ class BatchResult(BaseModel):
             held=self.held + other.held,
             correction_invoices=self.correction_invoices + other.correction_invoices,
             total=self.total + other.total,
+            uncorrected=self.uncorrected + other.uncorrected,
         )
 
 

@@ -39,11 +39,13 @@ class BillingActivities:
         care_reasons: Sequence[str],
         batch_size: int = 5000,
         parallel: int = 2,
+        correction_months: int = service.DEFAULT_CORRECTION_MONTHS,
     ) -> None:
         self.pool = pool
         self.care_reasons = list(care_reasons)
         self.batch_size = batch_size
         self.parallel = parallel
+        self.correction_months = correction_months
 
     @activity.defn(name=OPEN_RUN)
     async def open_run(self, command: OpenRunCommand) -> OpenRunResult:
@@ -78,6 +80,7 @@ class BillingActivities:
             hi=command.hi,
             issued_on=command.issued_on,
             care_reasons=self.care_reasons,
+            correction_months=self.correction_months,
         )
         return BatchResult(**totals.as_dict())
 
@@ -121,5 +124,6 @@ def activities(pool: asyncpg.Pool, settings: Settings) -> list[Callable[..., Any
         care_reasons=settings.care_absence_reasons,
         batch_size=settings.billing_batch_size,
         parallel=settings.billing_parallel,
+        correction_months=settings.billing_correction_months,
     )
     return [*billing.all(), HeldInvoiceActivities(pool).held_invoices_of_absence]

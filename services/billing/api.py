@@ -13,7 +13,13 @@ from fastapi.responses import Response
 
 from services.billing import domain, service, texts
 from services.billing.domain import Period, format_ore
-from services.billing.repository import FeeDecisionRow, LineRow, RunRow, TariffRow
+from services.billing.repository import (
+    FeeDecisionRow,
+    LineRow,
+    RunRow,
+    TariffRow,
+    UncorrectedRow,
+)
 from services.billing.schemas import (
     BillingRun,
     BillingRunIn,
@@ -23,6 +29,7 @@ from services.billing.schemas import (
     InvoiceLine,
     Tariff,
     TariffIn,
+    UncorrectedMonth,
 )
 from services.common import audit
 from services.common.auth import Role
@@ -32,6 +39,7 @@ router = APIRouter()
 # providers, caseworkers and coordinators see no fees and no invoices
 READERS = (Role.fee_admin, Role.admin)
 StatusFilter = Annotated[str | None, Query(pattern="^(issued|held)$")]
+Offset = Annotated[int, Query(ge=0, le=10_000_000)]
 
 
 def _period(text: str | None) -> Period | None:
@@ -101,7 +109,24 @@ async def list_fee_decisions(
 
 def _run(row: RunRow) -> BillingRun:
     return BillingRun(
-        **{**row.as_dict(), "period": str(Period.of(row.period)), "total": format_ore(row.total)}
+        **{
+            **row.as_dict(),
+            "period": str(Period.of(row.period)),
+            "total": format_ore(row.total),
+            "correct_from": str(Period.of(row.correct_from)) if row.correct_from else None,
+        }
+    )
+
+
+def _uncorrected(row: UncorrectedRow) -> UncorrectedMonth:
+    return UncorrectedMonth(
+        customer_id=row.customer_id,
+        customer_number=row.customer_number,
+        period=str(Period.of(row.period)),
+        fee=row.fee,  # type: ignore[arg-type]
+        due=format_ore(row.due),
+        billed_before=format_ore(row.billed_before),
+        difference=format_ore(row.difference),
     )
 
 
@@ -121,11 +146,54 @@ async def start_billing_run(
     return _run(row)
 
 
+@router.get("/billing-runs", response_model=list[BillingRun], tags=["billing runs"])
+async def list_billing_runs(
+    caller: Caller,
+    pool: Pool,
+    response: Response,
+    period: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Offset = 0,
+) -> list[BillingRun]:
+    """Billing runs, newest first, of every month or of `period` (fee administrator, admin);
+    `limit` and `offset` give one page, the header `X-Total-Count` how many match in all."""
+    caller.require(*READERS)
+    rows, total = await service.list_runs(pool, period=_period(period), limit=limit, offset=offset)
+    response.headers["X-Total-Count"] = str(total)
+    return [_run(row) for row in rows]
+
+
 @router.get("/billing-runs/{run_id}", response_model=BillingRun, tags=["billing runs"])
 async def get_billing_run(run_id: uuid.UUID, caller: Caller, pool: Pool) -> BillingRun:
     """A run's status, and the counts and total of the invoices it made."""
     caller.require(*READERS)
     return _run(await service.get_run(pool, run_id))
+
+
+@router.get(
+    "/billing-runs/{run_id}/uncorrected",
+    response_model=list[UncorrectedMonth],
+    tags=["billing runs"],
+)
+async def list_uncorrected(
+    run_id: uuid.UUID,
+    caller: Caller,
+    pool: Pool,
+    request_id: RequestId,
+    response: Response,
+    limit: Annotated[int, Query(ge=1, le=5000)] = 500,
+    offset: Offset = 0,
+) -> list[UncorrectedMonth]:
+    """The months whose fees changed but which the run did not correct, because they lie
+    before its correction window (`correct_from`): what the rules give for each today, what
+    was billed and the difference, for a fee administrator to settle by hand. Paged like
+    GET /invoices."""
+    caller.require(*READERS)
+    rows, total = await service.list_uncorrected(
+        pool, caller, request_id, run_id, limit=limit, offset=offset
+    )
+    response.headers["X-Total-Count"] = str(total)
+    return [_uncorrected(row) for row in rows]
 
 
 # --- invoices --------------------------------------------------------------------------------
@@ -226,7 +294,7 @@ async def list_invoices(
     customer_id: uuid.UUID | None = None,
     status: StatusFilter = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 500,
-    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+    offset: Offset = 0,
 ) -> list[Invoice]:
     """Invoices by month, customer and status, with their lines (fee administrator, admin);
     `limit` and `offset` give one page, the header `X-Total-Count` how many match in all."""

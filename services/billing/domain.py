@@ -57,6 +57,18 @@ def check_billable(period: Period, today: date) -> None:
         )
 
 
+def correction_window_start(period: Period, months: int) -> Period:
+    """The oldest month a run for `period` corrects: `months` before it (`period` itself
+    when 0). An older month whose fees changed is reported, never corrected."""
+    index = period.year * 12 + period.month - 1 - months
+    return Period(index // 12, index % 12 + 1)
+
+
+def corrects(period: Period, month: Period, *, months: int) -> bool:
+    """Whether a run for `period` may correct the earlier `month`."""
+    return correction_window_start(period, months) <= month < period
+
+
 # --- days ----------------------------------------------------------------------------------
 
 

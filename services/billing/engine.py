@@ -28,6 +28,7 @@ class BatchTotals(Row):
     held: int = 0
     correction_invoices: int = 0
     total: int = 0
+    uncorrected: int = 0  # customer-months older than the correction window, left as billed
 
 
 # the texts of a hold note, as SQL over `a` (an absence), `x.length` (its whole days),
@@ -93,7 +94,9 @@ async def plan_batches(
 # day twice), less absence (all of it for food, the care reasons $5 for care), the tariffs
 # and the fee decision of the month, and what earlier lines billed for it. The fee is
 # domain.month_fee: monthly * (30 - days not charged) / 30, never below 0, half up; and
-# 0 for a month without a day of stay (domain.month_fees).
+# 0 for a month without a day of stay (domain.month_fees). A month before $8 (the run's
+# correction window, domain.correction_window_start) is never corrected: its line is not
+# kept but marked `too_old`, for bill_batch to report.
 _BILL_LINES = f"""
 CREATE TEMP TABLE bill_lines ON COMMIT DROP AS
 WITH
@@ -209,7 +212,10 @@ due AS MATERIALIZED (
 )
 SELECT due.*, coalesce(bl.amount, 0) AS billed_before,
        due.due - coalesce(bl.amount, 0) AS amount,
-       due.due IS NOT NULL AND (due.period = $1 OR due.due <> coalesce(bl.amount, 0)) AS keep
+       due.period < $8 AS too_old,
+       due.due IS NOT NULL AND (due.period = $1
+                                OR (due.period >= $8 AND due.due <> coalesce(bl.amount, 0)))
+           AS keep
 FROM due
 LEFT JOIN billed bl ON bl.customer_id = due.customer_id AND bl.period = due.period
                    AND bl.fee = due.fee
@@ -258,12 +264,17 @@ async def bill_batch(
     long_absence_days: int,
     days_per_month: int,
     issued_on: date,
+    correct_from: date,
 ) -> BatchTotals:
     """Invoice every customer of the batch not yet invoiced for the month, with corrections
-    of earlier months; number the issued invoices; consume the rechecks; write each
-    invoice's event (and the fee administrators' notice of a held one) and audit row.
+    of earlier months from `correct_from` on; number the issued invoices; consume the
+    rechecks; write each invoice's event (and the fee administrators' notice of a held one)
+    and audit row. A month before `correct_from` whose fees changed is not corrected: it is
+    recorded on the run (billing.uncorrected) and the fee administrators are told, one
+    notice per customer.
 
-    Returns how many invoices were issued, held and corrections, with their total.
+    Returns how many invoices were issued, held and corrections, with their total, and how
+    many customer-months were left uncorrected.
 
     The batch is the customers with `lo <= id < hi`; None is an open end.
     """
@@ -287,8 +298,10 @@ async def bill_batch(
         care_reasons,
         long_absence_days,
         days_per_month,
+        correct_from,
     )
     await conn.execute(_BILL_INVOICES, period.first_day)
+    uncorrected = await conn.fetchval(_STORE_UNCORRECTED, run_id, period.first_day, correct_from)
     await conn.execute(
         """INSERT INTO billing.invoice_lines
                (invoice_id, line_no, customer_id, fee, correction, period, days,
@@ -303,11 +316,17 @@ async def bill_batch(
            WHERE l.keep""",
         period.first_day,
     )
+    # the rechecks consumed, locked in the order a fee decision or an event writes them
+    # (repository.mark_rechecks: by customer, oldest month first), so a change of the same
+    # customer meanwhile waits for this batch, or this batch for it, never both
     await conn.execute(
         """DELETE FROM billing.rechecks r
-           USING (SELECT DISTINCT customer_id, period, seq FROM bill_lines
-                  WHERE seq IS NOT NULL) c
-           WHERE r.customer_id = c.customer_id AND r.period = c.period AND r.seq = c.seq"""
+           USING (SELECT r.customer_id, r.period FROM billing.rechecks r
+                  JOIN (SELECT DISTINCT customer_id, period, seq FROM bill_lines
+                        WHERE seq IS NOT NULL) c
+                    ON r.customer_id = c.customer_id AND r.period = c.period AND r.seq = c.seq
+                  ORDER BY r.customer_id, r.period FOR UPDATE OF r) c
+           WHERE r.customer_id = c.customer_id AND r.period = c.period"""
     )
     # the run (request id: its id; actor: who asked for it, or `schedule`) changed each
     # customer's bills: one audit row per invoice
@@ -345,26 +364,33 @@ async def bill_batch(
         """SELECT count(*) FILTER (WHERE status = 'issued') AS issued,
                   count(*) FILTER (WHERE status = 'held') AS held,
                   count(*) FILTER (WHERE invoice_kind = 'correction') AS correction_invoices,
-                  coalesce(sum(total), 0)::bigint AS total
-           FROM bill_invoices"""
+                  coalesce(sum(total), 0)::bigint AS total, $1::int AS uncorrected
+           FROM bill_invoices""",
+        uncorrected,
     )
     await conn.execute("DROP TABLE bill_lines, bill_invoices")  # a next batch in this transaction
     return BatchTotals.of(totals)
 
 
-async def count_batch(conn: asyncpg.Connection, *, id: uuid.UUID, totals: BatchTotals) -> None:
-    """Add a batch's invoices to its run's counts (last in the batch's transaction: the
-    batches side by side wait for each other on the run's row only from here)."""
+async def count_batch(
+    conn: asyncpg.Connection, *, id: uuid.UUID, totals: BatchTotals, correct_from: date
+) -> None:
+    """Add a batch's invoices and uncorrected months to its run's counts, and note the
+    first month the run corrects (last in the batch's transaction: the batches side by side
+    wait for each other on the run's row only from here)."""
     await conn.execute(
         """UPDATE billing.billing_runs
               SET invoices = invoices + $2 + $3, issued = issued + $2, held = held + $3,
-                  correction_invoices = correction_invoices + $4, total = total + $5
+                  correction_invoices = correction_invoices + $4, total = total + $5,
+                  uncorrected = uncorrected + $6, correct_from = $7
             WHERE id = $1""",
         id,
         totals.issued,
         totals.held,
         totals.correction_invoices,
         totals.total,
+        totals.uncorrected,
+        correct_from,
     )
 
 
@@ -417,6 +443,28 @@ _STORE_BATCH_INVOICES = _invoice_events_sql(
         FROM bill_invoices ORDER BY status, rn
         RETURNING {_EVENT_COLUMNS}"""
 )
+
+
+# The months of bill_lines before the window $3 whose fees changed, kept for the run $1 (the
+# month $2), and one notice per customer to the fee administrators; returns how many
+# customer-months were left uncorrected.
+_STORE_UNCORRECTED = f"""WITH stored AS (
+        INSERT INTO billing.uncorrected
+            (run_id, customer_id, customer_number, period, fee, due, billed_before, difference)
+        SELECT $1, l.customer_id, c.customer_number, l.period, l.fee, l.due, l.billed_before,
+               l.amount
+        FROM bill_lines l JOIN billing.customers c ON c.id = l.customer_id
+        WHERE l.too_old AND l.due IS NOT NULL AND l.amount <> 0
+        RETURNING *),
+    notices AS (
+        INSERT INTO billing.outbox (id, type, data)
+        SELECT gen_random_uuid(), {events.NOTICE_TYPE_SQL}, {events.UNCORRECTED_NOTICE_SQL}
+        FROM (SELECT x.customer_id, x.customer_number,
+                     string_agg({events.UNCORRECTED_ITEM_SQL}, {_NOTE_SEPARATOR}
+                                ORDER BY x.period, x.fee DESC) AS items
+              FROM stored x GROUP BY x.customer_id, x.customer_number) u
+        ORDER BY u.customer_number)
+    SELECT count(DISTINCT (customer_id, period))::int FROM stored"""
 
 
 async def emit_invoice_events(conn: asyncpg.Connection, *, invoice_ids: list[uuid.UUID]) -> None:

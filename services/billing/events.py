@@ -94,6 +94,50 @@ HELD_NOTICE_SQL = data_sql(
     },
 )
 
+# --- the fee administrators' notice of months the run did not correct -------------------------
+
+UNCORRECTED_KIND = "billing.uncorrected"
+# one customer's months before the window, from `u` (customer_id, customer_number, items: the
+# months as text), the run $1, the month it bills $2 and the first month it corrects $3
+UNCORRECTED_NOTICE_SQL = data_sql(
+    NotificationRequested,
+    {
+        "to": f"jsonb_build_array({texts.literal(FEE_ADMINS)}::text)",
+        "subject": texts.sql(
+            texts.UNCORRECTED_SUBJECT,
+            customer_number="u.customer_number",
+            period="to_char($2::date, 'YYYY-MM')",
+        ),
+        "body": texts.sql(
+            texts.UNCORRECTED_BODY,
+            customer_number="u.customer_number",
+            correct_from="to_char($3::date, 'YYYY-MM')",
+            period="to_char($2::date, 'YYYY-MM')",
+            items="u.items",
+            run_id="$1::uuid::text",
+        ),
+        "kind": texts.literal(UNCORRECTED_KIND),
+        "customer_id": "u.customer_id",
+        "customer_number": "u.customer_number",
+    },
+)
+# one month and fee of `x` (a row of billing.uncorrected) as the notice lists it
+UNCORRECTED_ITEM_SQL = texts.sql(
+    texts.UNCORRECTED_ITEM,
+    fee=(
+        "CASE x.fee "
+        + " ".join(
+            f"WHEN {texts.literal(kind.value)} THEN {texts.literal(word)}"
+            for kind, word in texts.FEE_WORDS.items()
+        )
+        + " END"
+    ),
+    period="to_char(x.period, 'YYYY-MM')",
+    due=kronor_sql("x.due"),
+    billed=kronor_sql("x.billed_before"),
+    difference=kronor_sql("x.difference"),
+)
+
 # --- routing ----------------------------------------------------------------------------------
 
 # The routing key of an outbox row of billing's, as the relay selects it: an issued invoice

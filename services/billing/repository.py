@@ -63,6 +63,22 @@ class RunRow(Row):
     held: int
     correction_invoices: int
     total: int  # öre
+    correct_from: date | None  # the first month it corrects (None until a batch is billed)
+    uncorrected: int  # customer-months before correct_from it left as billed
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class UncorrectedRow(Row):
+    """A month and fee of a customer that a run did not correct: it lies before the run's
+    correction window."""
+
+    customer_id: uuid.UUID
+    customer_number: str
+    period: date  # the month not corrected
+    fee: str
+    due: int  # what the rules give for it today, öre
+    billed_before: int
+    difference: int  # due - billed_before: what a correction would have been
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -171,11 +187,15 @@ async def record_absence(
 
 async def mark_rechecks(conn: asyncpg.Connection, *, customer_id: uuid.UUID, since: date) -> None:
     """A fact of the customer from `since` on changed: check again every month from then
-    that a billing run has reached, on the customer's next invoice."""
+    that a billing run has reached, on the customer's next invoice.
+
+    The months are written oldest first, the order in which a billing run's batch locks
+    them (engine.bill_batch), so the two never wait for each other in a circle."""
     await conn.execute(
         """INSERT INTO billing.rechecks (customer_id, period)
-           SELECT DISTINCT $1::uuid, period FROM billing.billing_runs
+           SELECT $1::uuid, period FROM billing.billing_runs
            WHERE period >= date_trunc('month', $2::date)::date
+           GROUP BY period ORDER BY period
            ON CONFLICT (customer_id, period) DO UPDATE SET seq = nextval('billing.recheck_seq')""",
         customer_id,
         since,
@@ -295,7 +315,8 @@ async def list_fee_decisions(
 
 _RUN_COLUMNS = """
     r.id, r.period, r.workflow_id, r.status, r.requested_by, r.started_at, r.completed_at,
-    r.error, r.invoices, r.issued, r.held, r.correction_invoices, r.total
+    r.error, r.invoices, r.issued, r.held, r.correction_invoices, r.total, r.correct_from,
+    r.uncorrected
 """
 
 
@@ -356,6 +377,57 @@ async def get_run(conn: asyncpg.Connection, *, id: uuid.UUID) -> RunRow | None:
             f"""SELECT {_RUN_COLUMNS} FROM billing.billing_runs r WHERE r.id = $1""",
             id,
         )
+    )
+
+
+async def list_runs(
+    conn: asyncpg.Connection, *, period: Period | None, limit: int, offset: int
+) -> list[RunRow]:
+    """Runs, newest first (of one month, if given)."""
+    records = await conn.fetch(
+        f"""SELECT {_RUN_COLUMNS} FROM billing.billing_runs r
+            WHERE $1::date IS NULL OR r.period = $1
+            ORDER BY r.started_at DESC, r.id LIMIT $2 OFFSET $3""",
+        period.first_day if period else None,
+        limit,
+        offset,
+    )
+    return RunRow.many(records)
+
+
+async def count_runs(conn: asyncpg.Connection, *, period: Period | None) -> int:
+    """How many runs match (of which list_runs gives one page)."""
+    return int(
+        await conn.fetchval(
+            "SELECT count(*) FROM billing.billing_runs WHERE $1::date IS NULL OR period = $1",
+            period.first_day if period else None,
+        )
+    )
+
+
+_UNCORRECTED_COLUMNS = (
+    "u.customer_id, u.customer_number, u.period, u.fee, u.due, u.billed_before, u.difference"
+)
+
+
+async def list_uncorrected(
+    conn: asyncpg.Connection, *, run_id: uuid.UUID, limit: int, offset: int
+) -> list[UncorrectedRow]:
+    """The months a run left uncorrected, by customer number, month and fee."""
+    records = await conn.fetch(
+        f"""SELECT {_UNCORRECTED_COLUMNS} FROM billing.uncorrected u WHERE u.run_id = $1
+            ORDER BY u.customer_number, u.customer_id, u.period, u.fee DESC
+            LIMIT $2 OFFSET $3""",
+        run_id,
+        limit,
+        offset,
+    )
+    return UncorrectedRow.many(records)
+
+
+async def count_uncorrected(conn: asyncpg.Connection, *, run_id: uuid.UUID) -> int:
+    return int(
+        await conn.fetchval("SELECT count(*) FROM billing.uncorrected WHERE run_id = $1", run_id)
     )
 
 

@@ -86,6 +86,26 @@ class BillingRun(BaseModel):
     held: int = 0
     correction_invoices: int = 0
     total: Money = "0.00"
+    correct_from: str | None = Field(
+        default=None,
+        description="The first month (YYYY-MM) the run corrects; an older month is not "
+        "corrected but listed at /billing-runs/{id}/uncorrected. Null until a batch is billed",
+    )
+    uncorrected: int = Field(
+        default=0, description="Customer-months before correct_from whose fees changed, left"
+    )
+
+
+class UncorrectedMonth(BaseModel):
+    """A month of a customer a run did not correct, because it lies before its window."""
+
+    customer_id: uuid.UUID
+    customer_number: str
+    period: str
+    fee: Literal["food", "care"]
+    due: Money = Field(description="What the rules give for the month today")
+    billed_before: Money = Field(description="What invoices billed for it")
+    difference: Money = Field(description="due - billed_before: the correction not made")
 
 
 class InvoiceLine(BaseModel):

@@ -5,9 +5,10 @@ domain.py, the SQL in repository.py (CRUD) and engine.py (the billing run's batc
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import TypeVar
 
 import asyncpg
 from temporalio.client import Client
@@ -23,18 +24,48 @@ from services.billing.repository import (
     LineRow,
     RunRow,
     TariffRow,
+    UncorrectedRow,
 )
 from services.common import audit
 from services.common.auth import Principal
 from services.common.dates import today_in_stockholm
 from services.common.db import transaction
 from services.common.errors import Conflict, Invalid, NotFound
+from services.common.settings import Settings
 from workflows import billing_client
 from workflows.billing_models import billing_run_id
 
 _audit = audit.AuditLog("billing")
 # how long a new run waits for the workflow of a month's closed run to finish
 PREVIOUS_RUN_WAIT = 10
+# the correction window when none is given (services/common/settings.py says why)
+DEFAULT_CORRECTION_MONTHS: int = Settings.model_fields["billing_correction_months"].default
+
+
+# A change that loses a deadlock or a serialization conflict to a concurrent one (a billing
+# run's batch, another request) is tried again from the start: it wrote nothing. One that
+# keeps losing is a 409 that says so, never a 500.
+LOST_RACE = (asyncpg.exceptions.DeadlockDetectedError, asyncpg.exceptions.SerializationError)
+RACE_ATTEMPTS = 3
+T = TypeVar("T")
+
+
+async def _in_transaction(
+    pool: asyncpg.Pool, work: Callable[[asyncpg.Connection], Awaitable[T]]
+) -> T:
+    """`work` in a transaction of its own, tried again while it loses a race."""
+    for attempt in range(1, RACE_ATTEMPTS + 1):
+        try:
+            async with transaction(pool) as conn:
+                return await work(conn)
+        except LOST_RACE as exc:
+            if attempt == RACE_ATTEMPTS:
+                raise Conflict(
+                    "a concurrent change of the same data got in the way of every try; "
+                    "nothing was changed, try again",
+                    code="concurrent_change",
+                ) from exc
+    raise AssertionError("unreachable")
 
 
 @dataclass(frozen=True)
@@ -93,7 +124,8 @@ async def add_fee_decision(
 ) -> FeeDecisionRow:
     """Decide a customer's monthly care fee, at most the maxtaxa; months already invoiced
     are checked again, and the difference comes on the next invoice."""
-    async with transaction(pool) as conn:
+
+    async def decide(conn: asyncpg.Connection) -> FeeDecisionRow:
         if not await repository.customer_exists(conn, id=customer_id):
             raise Invalid("customer_id names no customer billing knows", code="unknown_customer")
         domain.check_fee_decision(
@@ -120,7 +152,9 @@ async def add_fee_decision(
             f"fee_decision:{row.id}",
             [row.customer_id],
         )
-    return row
+        return row
+
+    return await _in_transaction(pool, decide)
 
 
 async def list_fee_decisions(
@@ -240,6 +274,42 @@ async def get_run(pool: asyncpg.Pool, run_id: uuid.UUID) -> RunRow:
     return row
 
 
+async def list_runs(
+    pool: asyncpg.Pool, *, period: Period | None, limit: int, offset: int
+) -> tuple[list[RunRow], int]:
+    """One page of runs, newest first, and how many there are in all."""
+    async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read"):
+        rows = await repository.list_runs(conn, period=period, limit=limit, offset=offset)
+        return rows, await repository.count_runs(conn, period=period)
+
+
+async def list_uncorrected(
+    pool: asyncpg.Pool,
+    caller: Principal,
+    request_id: str,
+    run_id: uuid.UUID,
+    *,
+    limit: int,
+    offset: int,
+) -> tuple[list[UncorrectedRow], int]:
+    """One page of the months a run did not correct because they lie before its window,
+    and how many there are in all."""
+    async with transaction(pool) as conn:
+        if await repository.get_run(conn, id=run_id) is None:
+            raise NotFound("no such billing run", code="billing_run_not_found")
+        rows = await repository.list_uncorrected(conn, run_id=run_id, limit=limit, offset=offset)
+        total = await repository.count_uncorrected(conn, run_id=run_id)
+        await _audit.customers(
+            conn,
+            caller,
+            request_id,
+            "billing_run.uncorrected",
+            f"billing_run:{run_id}",
+            [r.customer_id for r in rows],
+        )
+    return rows, total
+
+
 async def plan(
     pool: asyncpg.Pool, *, period: Period, batch_size: int
 ) -> tuple[int, list[uuid.UUID]]:
@@ -257,9 +327,12 @@ async def bill_batch(
     hi: uuid.UUID | None,
     issued_on: date,
     care_reasons: Sequence[str],
+    correction_months: int = DEFAULT_CORRECTION_MONTHS,
 ) -> BatchTotals:
     """Invoice one batch in one transaction, with its events and audit rows, and count it
-    on its run; a retry bills nobody twice."""
+    on its run; a retry bills nobody twice. Earlier months are corrected back to
+    `correction_months` before the month; older ones are reported, not corrected."""
+    correct_from = domain.correction_window_start(period, correction_months).first_day
     async with transaction(pool) as conn:
         totals = await engine.bill_batch(
             conn,
@@ -271,8 +344,9 @@ async def bill_batch(
             long_absence_days=domain.LONG_ABSENCE_DAYS,
             days_per_month=domain.DAYS_PER_MONTH,
             issued_on=issued_on,
+            correct_from=correct_from,
         )
-        await engine.count_batch(conn, id=run_id, totals=totals)
+        await engine.count_batch(conn, id=run_id, totals=totals, correct_from=correct_from)
     return totals
 
 
@@ -367,7 +441,8 @@ async def release_invoice(
     It goes out as it was computed; a fee decision made during the review reaches the
     customer as a correction line on the next invoice.
     """
-    async with transaction(pool) as conn:
+
+    async def release(conn: asyncpg.Connection) -> InvoiceWithLines:
         row = await _read_invoice(conn, invoice_id, lock=True)
         if row.status != "held":
             raise Conflict(
@@ -382,4 +457,6 @@ async def release_invoice(
             conn, caller, request_id, "invoice.release", f"invoice:{invoice_id}", [row.customer_id]
         )
         [invoice] = await _with_lines(conn, [await _read_invoice(conn, invoice_id)])
-    return invoice
+        return invoice
+
+    return await _in_transaction(pool, release)

@@ -59,6 +59,23 @@ HELD_BODY = (
 )
 
 
+# --- months older than the correction window ------------------------------------------------
+
+# the fee as it is named inside a sentence: `kost`, `omvårdnad`
+FEE_WORDS = {kind: name.lower() for kind, name in FEE_NAMES.items()}
+UNCORRECTED_ITEM = (
+    "{fee} {period}: {due} kr enligt dagens uppgifter, fakturerat {billed} kr, "
+    "skillnad {difference} kr"
+)
+UNCORRECTED_SUBJECT = "Ej rättade månader: kund {customer_number}, faktureringen för {period}"
+UNCORRECTED_BODY = (
+    "Avgifterna för kund {customer_number} har ändrats för månader före {correct_from}. "
+    "Faktureringen för {period} rättar inga månader före {correct_from}, så de rättades inte: "
+    "{items}. Granska dem och rätta dem för hand om det behövs "
+    "(GET /billing-runs/{run_id}/uncorrected)."
+)
+
+
 # --- templates as SQL ------------------------------------------------------------------------
 
 

@@ -140,6 +140,11 @@ class Settings(BaseSettings):
     # batches at a time
     billing_batch_size: int = Field(default=5000, ge=1)
     billing_parallel: int = Field(default=2, ge=1)
+    # a billing run corrects the months at most this many months before the month it bills
+    # (36: three years, the limitation period of a claim against a consumer, preskriptionslag
+    # 1981:130 2 §); an older month whose fees changed is not corrected but listed on the
+    # run and told to the fee administrators; 0 corrects no earlier month at all
+    billing_correction_months: int = Field(default=36, ge=0, le=600)
     # Run workflows in the SDK's sandbox, which re-imports a workflow's module for every new
     # run and checks each payload's context inside it: about 40 % of the worker's CPU per
     # order (bench/README.md). Its guard against non-deterministic code belongs where that

@@ -1,6 +1,7 @@
 """The billing run's set-based SQL gives what the fee rules of domain.py give, customer by
 customer, for hundreds of random stays and absences in one batch; and after the facts
-change, its corrections make every month add up to the rules again."""
+change, its corrections make every month of the correction window add up to the rules
+again, while each older month that changed is left as billed and reported."""
 
 from __future__ import annotations
 
@@ -144,10 +145,12 @@ async def _record_absence(conn, customer, absence_id, absence: Absence, *, revis
     )
 
 
-async def _bill(conn: asyncpg.Connection, period: Period) -> None:
+async def _bill(
+    conn: asyncpg.Connection, period: Period, *, months: int = 36
+) -> tuple[uuid.UUID, engine.BatchTotals]:
     run_id = uuid.uuid4()
     await repository.open_run(conn, id=run_id, period=period, workflow_id="t", requested_by="t")
-    await engine.bill_batch(
+    totals = await engine.bill_batch(
         conn,
         run_id=run_id,
         period=period,
@@ -157,7 +160,9 @@ async def _bill(conn: asyncpg.Connection, period: Period) -> None:
         long_absence_days=domain.LONG_ABSENCE_DAYS,
         days_per_month=domain.DAYS_PER_MONTH,
         issued_on=ISSUED_ON,
+        correct_from=domain.correction_window_start(period, months).first_day,
     )
+    return run_id, totals
 
 
 async def _billed(conn: asyncpg.Connection) -> dict[tuple[uuid.UUID, date, str], int]:
@@ -168,8 +173,9 @@ async def _billed(conn: asyncpg.Connection) -> dict[tuple[uuid.UUID, date, str],
     return {(r["customer_id"], r["period"], r["fee"]): r["amount"] for r in rows}
 
 
-@pytest.mark.parametrize("seed", [1, 2])
-async def test_the_run_sql_bills_what_the_rules_give_and_corrects_to_them(scratch, seed):
+# the run of 2029-01 corrects every month (36), only 2028-02 on (its first), or none (0)
+@pytest.mark.parametrize(("seed", "months"), [(1, 36), (2, 11), (3, 0)])
+async def test_the_run_sql_bills_what_the_rules_give_and_corrects_to_them(scratch, seed, months):
     rng = random.Random(seed)
     customers = _customers(rng)
     everyone = [c for group in customers.values() for c in group]
@@ -219,6 +225,7 @@ async def test_the_run_sql_bills_what_the_rules_give_and_corrects_to_them(scratc
                 ):
                     assert (customer.id, period) in billed, (customer, period)
 
+        billed_first = await _billed(conn)
         # the facts change: absences added, stays ended earlier or later
         for customer in everyone:
             if rng.random() < 0.5:
@@ -235,15 +242,47 @@ async def test_the_run_sql_bills_what_the_rules_give_and_corrects_to_them(scratc
                 customer.stays[0] = (execution_id, moved)
                 await _record_stay(conn, customer, execution_id, moved)
                 await repository.mark_rechecks(conn, customer_id=customer.id, since=span.first)
-        # a month after all of them: each customer's corrections come on that invoice
-        await _bill(conn, Period(2029, 1))
+        # a month after all of them: each customer's corrections come on that invoice, for
+        # the months of the window
+        last = Period(2029, 1)
+        run_id, totals = await _bill(conn, last, months=months)
 
         billed_now = await _billed(conn)
-        for (customer_id, month, fee), amount in billed_now.items():
-            if month.year == 2029:
-                continue
-            expected = by_id[customer_id].fees(Period.of(month))
-            assert amount == expected.get(fee, 0), (customer_id, month, fee)
+        left: dict[tuple[uuid.UUID, date, str], int] = {}
+        checked = set()
+        for customer in everyone:
+            for month in PERIODS:
+                for fee, expected in customer.fees(month).items():
+                    key = (customer.id, month.first_day, fee)
+                    checked.add(key)
+                    amount = billed_now.get(key, 0)
+                    if domain.corrects(last, month, months=months):
+                        assert amount == expected, key
+                    else:  # too old: as billed before; what a correction would be is reported
+                        assert amount == billed_first.get(key, 0), key
+                        if expected != amount:
+                            left[key] = expected - amount
+        assert {key for key in billed_now if key[1].year < 2029} <= checked  # no fee unruled
+        reported = await conn.fetch("SELECT * FROM billing.uncorrected WHERE run_id = $1", run_id)
+        assert {(r["customer_id"], r["period"], r["fee"]): r["difference"] for r in reported} == (
+            left
+        )
+        for row in reported:
+            assert row["due"] - row["billed_before"] == row["difference"]
+            assert row["customer_number"] == by_id[row["customer_id"]].number
+        assert totals.uncorrected == len({(c, m) for c, m, _fee in left})
+        assert (months == 36) == (not left)  # 36 reaches 2026-02: nothing left; 11 leaves some
+        # one notice per customer to the fee administrators, naming each month left
+        notices = await conn.fetch(
+            "SELECT data FROM billing.outbox WHERE data ->> 'kind' = 'billing.uncorrected'"
+        )
+        by_customer = {uuid.UUID(n["data"]["customer_id"]): n["data"] for n in notices}
+        assert set(by_customer) == {c for c, _m, _fee in left}
+        for (customer_id, month, _fee), _difference in left.items():
+            notice = by_customer[customer_id]
+            assert notice["to"] == ["group:avgifter"]
+            assert f"{Period.of(month)}:" in notice["body"]
+            assert f"före {domain.correction_window_start(last, months)}" in notice["body"]
         numbers = await conn.fetchval(
             "SELECT array_agg(number_seq ORDER BY number_seq) FROM billing.invoices "
             "WHERE number_seq IS NOT NULL"

@@ -275,7 +275,11 @@ CALLS: dict[tuple[str, str, str], Build] = {
     ("billing", "POST", "/billing-runs"): made(
         "/billing-runs", lambda w: {"period": f"2021-{next(w.months):02d}"}
     ),
+    ("billing", "GET", "/billing-runs"): call("/billing-runs"),
     ("billing", "GET", "/billing-runs/{run_id}"): call("/billing-runs/{run}"),
+    ("billing", "GET", "/billing-runs/{run_id}/uncorrected"): call(
+        "/billing-runs/{run}/uncorrected"
+    ),
     ("billing", "GET", "/invoices/export"): call("/invoices/export", params={"period": "{period}"}),
     ("billing", "GET", "/invoices"): call("/invoices", params=BY_CUSTOMER),
     ("billing", "GET", "/invoices/{invoice_id}"): call("/invoices/{invoice}"),

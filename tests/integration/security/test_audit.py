@@ -100,7 +100,12 @@ NOT_CUSTOMER_DATA: dict[tuple[str, str, str], str] = {
     ("billing", "PUT", "/tariffs"): "the municipality's tariffs",
     ("billing", "POST", "/billing-runs"): "starts a run; the run logs each invoice it makes "
     "(invoice.issue, invoice.hold), see test_an_admin_gets_every_services_rows…",
+    ("billing", "GET", "/billing-runs"): "runs' counts and totals, nobody's invoice",
     ("billing", "GET", "/billing-runs/{run_id}"): "a run's counts and total, nobody's invoice",
+    # audited (billing_run.uncorrected) for each customer it lists, proved in
+    # tests/integration/billing/test_correction_window.py; the world's run leaves no month
+    ("billing", "GET", "/billing-runs/{run_id}/uncorrected"): "lists no customer of the world's "
+    "run, which leaves no month uncorrected; audited per customer listed (billing tests)",
     ("messaging", "GET", "/mailboxes"): "the directory of mailboxes",
     ("messaging", "POST", "/attachments"): "an upload: the uploader's file, about nobody yet",
     ("messaging", "GET", "/attachments/{attachment_id}"): "a file of a person's message, "

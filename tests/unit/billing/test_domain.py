@@ -20,6 +20,8 @@ from services.billing.domain import (
     check_tariff_start,
     check_tariffs,
     correction,
+    correction_window_start,
+    corrects,
     day_rate,
     decision_for,
     format_ore,
@@ -368,6 +370,30 @@ def test_a_correction_is_what_the_rules_give_now_less_what_was_billed():
 
 
 # --- money in the API ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("period", "months", "first"),
+    [
+        (Period(2026, 11), 36, Period(2023, 11)),
+        (Period(2026, 11), 11, Period(2025, 12)),
+        (Period(2026, 1), 1, Period(2025, 12)),
+        (Period(2026, 3), 15, Period(2024, 12)),
+        (Period(2026, 11), 0, Period(2026, 11)),
+    ],
+)
+def test_the_correction_window_begins_its_months_before_the_month_billed(period, months, first):
+    assert correction_window_start(period, months) == first
+
+
+def test_a_run_corrects_the_months_of_its_window_only():
+    billed = Period(2026, 11)
+    assert corrects(billed, Period(2023, 11), months=36)  # the window's first month
+    assert corrects(billed, Period(2026, 10), months=36)
+    assert not corrects(billed, Period(2023, 10), months=36)  # one month older
+    assert not corrects(billed, Period(1, 1), months=36)  # the order of issue 14
+    assert not corrects(billed, billed, months=36)  # the month itself is billed, not corrected
+    assert not corrects(billed, Period(2026, 10), months=0)  # 0: no earlier month at all
 
 
 def test_money_is_written_with_two_decimals():
