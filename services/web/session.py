@@ -7,6 +7,7 @@ import secrets
 import time
 from dataclasses import dataclass, field
 
+from services.web.oidc import Pending
 from services.web.people import Membership, Person
 
 COOKIE = "lifecare_session"
@@ -28,6 +29,10 @@ class Session:
     forms: dict[str, asyncio.Future[str] | None] = field(default_factory=dict)
     flash: list[str] = field(default_factory=list)
     unit_names: dict[str, str] = field(default_factory=dict)  # of the person's units
+    pending: Pending | None = None  # a sign-in started at the identity provider
+    id_token: str = ""  # the provider's ID token of this sign-in (kept here, never sent on)
+    # signed in at the provider, but the platform gives the person no access: their name
+    no_access: str = ""
 
     @property
     def signed_in(self) -> bool:
