@@ -93,9 +93,9 @@ def build(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.api = Api(settings, transport)
+        app.state.identity = tokens.Identity(settings, app.state.api)
         if settings.oidc_issuer is not None:
             app.state.oidc = oidc.OidcClient(settings, transport)
-            app.state.identity = tokens.Identity(settings, app.state.api)
         try:
             yield
         finally:

@@ -274,7 +274,7 @@ async def signed_in(request: Request) -> Page:
         raise SignInNeeded(back_to(request))
     if session.token_expires - time.time() < TOKEN_RENEW_BEFORE:
         try:
-            await tokens.renew(request.app.state.identity, request.app.state.settings, session)
+            await tokens.renew(request.app.state, session)
         except tokens.NoMembership:
             request.app.state.sessions.end(session)
             raise SignInNeeded("/", ended=True) from None

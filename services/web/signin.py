@@ -227,6 +227,8 @@ async def _choose(
     if membership.unit and membership.unit not in session.unit_names:
         session.unit_names = await _unit_names(request, session)
     session.membership = membership
+    if membership.role == Role.unit_admin and back == "/":
+        back = "/behorigheter"  # a unit_admin's one page: who has access to the unit
     try:
         await _renew(request, session)
     except tokens.NoMembership:
@@ -236,7 +238,7 @@ async def _choose(
 
 
 async def _renew(request: Request, session: Session) -> None:
-    await tokens.renew(request.app.state.identity, request.app.state.settings, session)
+    await tokens.renew(request.app.state, session)
 
 
 async def _unit_names(request: Request, session: Session) -> dict[str, str]:

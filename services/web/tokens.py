@@ -34,13 +34,15 @@ class Identity:
         self.http = api.http
         self.credential = settings.identity_client_secret.get_secret_value()
 
-    async def _call(self, method: str, path: str, json: Any = None) -> Any:
+    async def _call(
+        self, method: str, path: str, json: Any = None, *, token: str | None = None
+    ) -> Any:
+        """A call with the web UI's credential, or with a person's `token` (their own
+        rights at the identity service: a unit_admin's pages)."""
+        bearer = token or self.credential
         try:
             response = await self.http.request(
-                method,
-                self.url + path,
-                json=json,
-                headers={"Authorization": f"Bearer {self.credential}"},
+                method, self.url + path, json=json, headers={"Authorization": f"Bearer {bearer}"}
             )
         except httpx.HTTPError as exc:
             raise ServiceDown(IDENTITY) from exc
@@ -75,18 +77,24 @@ class Identity:
             raise
         return str(answer["access_token"]), time.time() + float(answer["expires_in"])
 
+    async def as_person(self, token: str, method: str, path: str, json: Any = None) -> Any:
+        """A call in the signed-in person's name (ApiError for a refusal)."""
+        return await self._call(method, path, json, token=token)
+
 
 def _path(sub: str) -> str:
     return quote(sub, safe="")
 
 
-async def renew(identity: Identity | None, settings: Settings, session: Session) -> None:
+async def renew(state: Any, session: Session) -> None:
     """Give the session a fresh token for its person and chosen membership: the identity
     service's (NoMembership when the membership has ended), or without an identity provider
-    configured (development and test only) a development token made here."""
+    configured (development and test only) a development token made here. `state` is the
+    app's state: its settings, and its OIDC client when one is configured."""
     assert session.person is not None and session.membership is not None
-    if identity is not None:
-        session.token, session.token_expires = await identity.token(
+    settings: Settings = state.settings
+    if state.oidc is not None:
+        session.token, session.token_expires = await state.identity.token(
             session.person, session.membership
         )
         return
