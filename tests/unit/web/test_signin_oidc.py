@@ -1,0 +1,149 @@
+"""The ID token the web UI accepts from its OpenID Connect provider: signed by a key the
+provider publishes (fetched again when a token names a new one), for our client, from our
+issuer, not expired, with this sign-in's nonce. The provider's discovery document and keys
+are served here by a stand-in transport; the whole flow runs against a real provider in
+tests/web/test_signin.py."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import httpx
+import pytest
+from joserfc import jwt
+from joserfc.jwk import RSAKey
+
+from services.common.settings import Settings
+from services.web.main import build
+from services.web.oidc import OidcClient, SignInFailed, check_configured
+
+ISSUER = "https://idp.example"
+CLIENT = "lifecare-web"
+NONCE = "the-nonce-of-this-sign-in"
+
+
+class Provider:
+    """What the provider publishes: its discovery document and its current keys."""
+
+    def __init__(self) -> None:
+        self.keys = [RSAKey.generate_key(2048, parameters={"kid": "k1", "use": "sig"})]
+        self.fetches = 0
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/.well-known/openid-configuration":
+            return httpx.Response(
+                200,
+                json={
+                    "issuer": ISSUER,
+                    "authorization_endpoint": f"{ISSUER}/auth",
+                    "token_endpoint": f"{ISSUER}/token",
+                    "jwks_uri": f"{ISSUER}/jwks",
+                },
+            )
+        if request.url.path == "/jwks":
+            self.fetches += 1
+            return httpx.Response(200, json={"keys": [k.as_dict(private=False) for k in self.keys]})
+        return httpx.Response(404)
+
+    def token(self, key: RSAKey | None = None, **changes: Any) -> str:
+        now = int(time.time())
+        claims = {
+            "iss": ISSUER,
+            "aud": CLIENT,
+            "sub": "anna",
+            "name": "Anna Andersson",
+            "iat": now,
+            "exp": now + 300,
+            "nonce": NONCE,
+            **changes,
+        }
+        key = key or self.keys[0]
+        return jwt.encode({"alg": "RS256", "kid": key.kid}, claims, key)
+
+
+@pytest.fixture
+def provider() -> Provider:
+    return Provider()
+
+
+@pytest.fixture
+def client(provider: Provider) -> OidcClient:
+    settings = Settings(
+        env="test", oidc_issuer=ISSUER, oidc_client_id=CLIENT, oidc_client_secret="s"
+    )
+    return OidcClient(settings, transport=httpx.MockTransport(provider.handle))
+
+
+async def test_a_good_id_token_gives_its_claims(client: OidcClient, provider: Provider) -> None:
+    claims = await client.verify_id_token(provider.token(), nonce=NONCE)
+    assert (claims["sub"], claims["name"]) == ("anna", "Anna Andersson")
+
+
+@pytest.mark.parametrize(
+    ("changes", "reason"),
+    [
+        ({"exp": int(time.time()) - 3600}, "expired"),
+        ({"aud": "another-client"}, "aud"),
+        ({"iss": "https://other-idp.example"}, "iss"),
+        ({"nonce": "another-sign-in"}, "nonce"),
+        ({"sub": " "}, "sub"),
+    ],
+)
+async def test_an_id_token_that_does_not_hold_is_refused_saying_why(
+    client: OidcClient, provider: Provider, changes: dict, reason: str
+) -> None:
+    with pytest.raises(SignInFailed) as refused:
+        await client.verify_id_token(provider.token(**changes), nonce=NONCE)
+    assert reason in refused.value.reason
+
+
+async def test_a_tampered_signature_is_refused(client: OidcClient, provider: Provider) -> None:
+    header, payload, signature = provider.token().split(".")
+    forged = ".".join(
+        [header, payload, signature[:-4] + ("AAAA" if signature[-4:] != "AAAA" else "BBBB")]
+    )
+    with pytest.raises(SignInFailed, match="signature"):
+        await client.verify_id_token(forged, nonce=NONCE)
+
+
+async def test_a_key_the_provider_does_not_publish_is_refused(
+    client: OidcClient, provider: Provider
+) -> None:
+    stranger = RSAKey.generate_key(2048, parameters={"kid": "not-published"})
+    with pytest.raises(SignInFailed, match="does not publish"):
+        await client.verify_id_token(provider.token(stranger), nonce=NONCE)
+
+
+async def test_a_rotated_key_is_fetched_at_once(client: OidcClient, provider: Provider) -> None:
+    await client.verify_id_token(provider.token(), nonce=NONCE)
+    provider.keys = [RSAKey.generate_key(2048, parameters={"kid": "k2", "use": "sig"})]
+    client._keys_at -= 60  # the last fetch a minute ago: a new kid may fetch again
+    claims = await client.verify_id_token(provider.token(), nonce=NONCE)
+    assert claims["sub"] == "anna"
+    assert provider.fetches == 2
+
+
+async def test_the_authorization_request_carries_state_nonce_and_an_s256_challenge(
+    client: OidcClient,
+) -> None:
+    url, pending = await client.start("https://web/logga-in/klar", "/")
+    query = httpx.URL(url).params
+    assert query["state"] == pending.state
+    assert query["nonce"] == pending.nonce
+    assert query["code_challenge_method"] == "S256"
+    assert query["code_challenge"] and query["code_challenge"] != pending.code_verifier
+    assert query["client_id"] == CLIENT and query["response_type"] == "code"
+    assert "openid" in query["scope"].split()
+
+
+def test_production_refuses_to_start_without_a_provider() -> None:
+    settings = Settings(
+        env="production",
+        jwt_secret="a-real-secret-of-production-length-0123456789",
+        payload_key="cHJvZHVjdGlvbi1wYXlsb2FkLWtleS0zMi1ieXRlcyE=",
+    )
+    with pytest.raises(ValueError, match="LIFECARE_OIDC_ISSUER"):
+        check_configured(settings)
+    with pytest.raises(ValueError, match="LIFECARE_OIDC_ISSUER"):
+        build(settings)
