@@ -212,6 +212,12 @@ class Settings(BaseSettings):
             )
         return self
 
+    @field_validator("oidc_issuer", "oidc_client_secret", "oidc_redirect_url", mode="before")
+    @classmethod
+    def _empty_oidc_setting_is_unset(cls, value: object) -> object:
+        """An empty LIFECARE_OIDC_* (docker-compose passes unset ones on as "") is none."""
+        return None if value == "" else value
+
     @field_validator("access_token_ttl")
     @classmethod
     def _access_tokens_are_short(cls, value: timedelta) -> timedelta:

@@ -147,3 +147,17 @@ def test_production_refuses_to_start_without_a_provider() -> None:
         check_configured(settings)
     with pytest.raises(ValueError, match="LIFECARE_OIDC_ISSUER"):
         build(settings)
+
+
+def test_empty_provider_settings_are_unset_and_a_bad_issuer_is_refused(monkeypatch) -> None:
+    # docker-compose passes an unset LIFECARE_OIDC_ISSUER on as ""
+    monkeypatch.setenv("LIFECARE_OIDC_ISSUER", "")
+    monkeypatch.setenv("LIFECARE_OIDC_CLIENT_SECRET", "")
+    assert Settings(env="test").oidc_issuer is None
+    monkeypatch.setenv("LIFECARE_OIDC_ISSUER", "login.example")  # no scheme
+    with pytest.raises(ValueError, match="not a service URL"):
+        Settings(env="test")
+    monkeypatch.delenv("LIFECARE_OIDC_ISSUER")
+    monkeypatch.setenv("LIFECARE_OIDC_SCOPES", "profile email")  # without openid
+    with pytest.raises(ValueError, match="oidc_scopes"):
+        Settings(env="test")
