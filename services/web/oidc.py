@@ -253,6 +253,13 @@ class OidcClient:
             raise SignInFailed(f"the ID token's claims are not right ({exc.error}: {exc})") from exc
         if not str(token.claims["sub"]).strip():
             raise SignInFailed("the ID token's sub is empty")
+        audience = token.claims["aud"]
+        if (
+            isinstance(audience, list)
+            and len(audience) > 1
+            and token.claims.get("azp") != (self.client_id)
+        ):
+            raise SignInFailed("the ID token is for several audiences, and azp is not ours")
         return token.claims
 
 

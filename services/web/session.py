@@ -80,6 +80,10 @@ class SessionStore:
         session.last_seen = now
         return session
 
+    def of_person(self, sub: str) -> list[Session]:
+        """The live sessions of a person (operations, and tests)."""
+        return [s for s in self._sessions.values() if s.person is not None and s.person.sub == sub]
+
     def end(self, session: Session) -> None:
         self._sessions.pop(session.id, None)
 

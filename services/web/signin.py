@@ -208,6 +208,9 @@ async def provider_callback(
     session.id_token = who.id_token
     try:
         person = await identity.person(who.sub, who.name)
+    except ApiError as exc:  # a sub the identity service cannot take (422)
+        log.warning("sign-in: the identity service refused the provider's sub: %s", exc.code)
+        return _problem(request, session, N_("Inloggningen kunde inte bekräftas. Börja om."), 401)
     except tokens.NoMembership:
         _store(request).end(session)
         outside = _store(request).new()
@@ -227,8 +230,6 @@ async def _choose(
     if membership.unit and membership.unit not in session.unit_names:
         session.unit_names = await _unit_names(request, session)
     session.membership = membership
-    if membership.role == Role.unit_admin and back == "/":
-        back = "/behorigheter"  # a unit_admin's one page: who has access to the unit
     try:
         await _renew(request, session)
     except tokens.NoMembership:

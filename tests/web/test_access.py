@@ -92,3 +92,11 @@ async def test_another_role_may_not_open_the_access_page(page, staff):
     answer = await page.goto("/behorigheter")
     assert answer is not None and answer.status == 403
     await expect(page.get_by_role("heading", level=1)).to_have_text("Du har inte behörighet")
+
+
+async def test_the_start_page_of_a_unit_admin_is_the_access_page(page, staff):
+    unit = await staff.unit()
+    admin = staff.person(Role.unit_admin, unit["id"])
+    await sign_in(page, admin)
+    await page.get_by_role("link", name="Lifecare").click()
+    await expect(page.get_by_role("heading", level=1)).to_contain_text("Behörigheter")

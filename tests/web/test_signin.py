@@ -136,9 +136,8 @@ async def test_an_ended_membership_signs_the_person_out_at_the_next_renewal(
         )
     assert ended.status_code == 200, ended.text
     # the token still works for its few minutes; let it be due for renewal now
-    for session in web_app.state.sessions._sessions.values():
-        if session.person and session.person.sub == user:
-            session.token_expires = 0
+    for session in web_app.state.sessions.of_person(user):
+        session.token_expires = 0
 
     await page.goto("/bestallningar")
     await expect(page.get_by_text("din behörighet har ändrats eller upphört")).to_be_visible()

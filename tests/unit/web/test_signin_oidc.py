@@ -98,6 +98,16 @@ async def test_an_id_token_that_does_not_hold_is_refused_saying_why(
     assert reason in refused.value.reason
 
 
+async def test_several_audiences_need_us_as_the_authorized_party(
+    client: OidcClient, provider: Provider
+) -> None:
+    both = [CLIENT, "another-client"]
+    with pytest.raises(SignInFailed, match="azp"):
+        await client.verify_id_token(provider.token(aud=both), nonce=NONCE)
+    claims = await client.verify_id_token(provider.token(aud=both, azp=CLIENT), nonce=NONCE)
+    assert claims["azp"] == CLIENT
+
+
 async def test_a_tampered_signature_is_refused(client: OidcClient, provider: Provider) -> None:
     header, payload, signature = provider.token().split(".")
     forged = ".".join(
