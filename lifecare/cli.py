@@ -319,8 +319,9 @@ def sample_tokens(settings: Settings) -> dict[str, str]:
 def _print_welcome(tokens: dict[str, str]) -> None:
     web = registry.service("web").port
     _say("\nLifecare is up. Ctrl-C stops everything.\n")
-    _say(f"  Open http://127.0.0.1:{web} and sign in as anna (provider), cecilia (caseworker),")
-    _say("  bo (coordinator), frida (fee administrator) or adam (admin).\n")
+    _say(f"  Open http://127.0.0.1:{web}: the identity provider lists the demo people, one click")
+    _say("  each: anna (provider), cecilia (caseworker), bo (coordinator), frida (fee")
+    _say("  administrator), adam (admin), ulla (Behörighetsadministratör of solbacken).\n")
     for entry in registry.SERVICES:
         if entry.name != "web":
             _say(f"  {entry.name:<10} http://127.0.0.1:{entry.port}/docs")

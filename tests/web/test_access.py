@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import uuid
 
+import httpx
 from playwright.async_api import expect
 
 from services.common.auth import Role
@@ -100,3 +101,24 @@ async def test_the_start_page_of_a_unit_admin_is_the_access_page(page, staff):
     await sign_in(page, admin)
     await page.get_by_role("link", name="Lifecare").click()
     await expect(page.get_by_role("heading", level=1)).to_contain_text("Behörigheter")
+
+
+async def test_ending_access_at_another_unit_is_refused_and_nothing_changes(page, staff, as_):
+    mine = await staff.unit()
+    theirs = await staff.unit("Grannens äldreboende")
+    admin = staff.person(Role.unit_admin, mine["id"])
+    other = await staff.membership(
+        f"ann{uuid.uuid4().hex[:6]}", "Annan Enhet", Role.provider, theirs["id"]
+    )
+    await sign_in(page, admin)
+    # a form of this page, sent for a membership of another unit (as a forged post would)
+    csrf = await page.locator("input[name=csrf]").first.input_value()
+    answer = await page.request.post(
+        f"/behorigheter/{other['id']}/avsluta", form={"csrf": csrf, "valid_to": str(today())}
+    )
+    assert answer.status == 403
+    assert "Du kan bara ändra behörigheter på din egen enhet." in await answer.text()
+    async with httpx.AsyncClient(base_url=staff.identity_url) as identity:
+        listed = await identity.get(f"/units/{theirs['id']}/memberships", headers=as_("admin"))
+    (still,) = [m for m in listed.json() if m["id"] == other["id"]]
+    assert still["valid_to"] is None  # not ended
