@@ -130,9 +130,8 @@ class OidcClient:
         """The provider's discovery document, fetched and kept for an hour."""
         if self._metadata is None or self._clock() - self._metadata_at > METADATA_MAX_AGE:
             document = await self._get(f"{self.issuer}/.well-known/openid-configuration")
-            if not isinstance(document, dict) or str(document.get("issuer", "")).rstrip("/") != (
-                self.issuer
-            ):
+            named = document.get("issuer") if isinstance(document, dict) else None
+            if str(named or "").rstrip("/") != self.issuer:
                 log.warning("oidc: the discovery document names another issuer")
                 raise ProviderDown()
             for needed in ("authorization_endpoint", "token_endpoint", "jwks_uri"):
@@ -142,28 +141,33 @@ class OidcClient:
             self._metadata, self._metadata_at = document, self._clock()
         return self._metadata
 
+    def _keys_due(self, kid: str | None) -> bool:
+        now = self._clock()
+        if self._keys is None or now - self._keys_at > METADATA_MAX_AGE:
+            return True
+        lacks = kid is not None and not _has_kid(self._keys, kid)
+        return lacks and now - self._keys_at > KEYS_REFETCH_AFTER
+
     async def _key_set(self, kid: str | None) -> KeySet:
         """The provider's keys; fetched again when old, or when they lack `kid` (at most
-        once per KEYS_REFETCH_AFTER)."""
-        now = self._clock()
-        stale = self._keys is None or now - self._keys_at > METADATA_MAX_AGE
-        lacks = self._keys is not None and kid is not None and not _has_kid(self._keys, kid)
-        if stale or (lacks and now - self._keys_at > KEYS_REFETCH_AFTER):
+        once per KEYS_REFETCH_AFTER, and once for requests that ask at the same time)."""
+        if self._keys_due(kid):
             async with self._lock:
-                metadata = await self.metadata()
-                document = await self._get(metadata["jwks_uri"])
-                try:
-                    self._keys = KeySet.import_key_set(document)
-                except (JoseError, ValueError, TypeError, KeyError) as exc:
-                    log.warning("oidc: the provider's keys cannot be read")
-                    raise ProviderDown() from exc
-                self._keys_at = self._clock()
+                if self._keys_due(kid):
+                    metadata = await self.metadata()
+                    document = await self._get(metadata["jwks_uri"])
+                    try:
+                        self._keys = KeySet.import_key_set(document)
+                    except (JoseError, ValueError, TypeError, KeyError) as exc:
+                        log.warning("oidc: the provider's keys cannot be read")
+                        raise ProviderDown() from exc
+                    self._keys_at = self._clock()
         assert self._keys is not None
         return self._keys
 
     # --- the flow --------------------------------------------------------------------------
 
-    def _client(self, metadata: dict[str, Any], redirect_uri: str) -> AsyncOAuth2Client:
+    def _client(self, redirect_uri: str) -> AsyncOAuth2Client:
         return AsyncOAuth2Client(
             client_id=self.client_id,
             client_secret=self.client_secret,
@@ -184,7 +188,7 @@ class OidcClient:
             redirect_uri=self.redirect_url or redirect_uri,
             back=back,
         )
-        async with self._client(metadata, pending.redirect_uri) as client:
+        async with self._client(pending.redirect_uri) as client:
             url, _ = client.create_authorization_url(
                 metadata["authorization_endpoint"],
                 state=pending.state,
@@ -199,7 +203,7 @@ class OidcClient:
     async def finish(self, pending: Pending, code: str) -> Identity:
         """Swap the callback's code for tokens and verify the ID token."""
         metadata = await self.metadata()
-        async with self._client(metadata, pending.redirect_uri) as client:
+        async with self._client(pending.redirect_uri) as client:
             try:
                 token = await client.fetch_token(
                     metadata["token_endpoint"],

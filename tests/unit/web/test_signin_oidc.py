@@ -16,7 +16,7 @@ from joserfc.jwk import RSAKey
 
 from services.common.settings import Settings
 from services.web.main import build
-from services.web.oidc import OidcClient, SignInFailed, check_configured
+from services.web.oidc import OidcClient, ProviderDown, SignInFailed, check_configured
 
 ISSUER = "https://idp.example"
 CLIENT = "lifecare-web"
@@ -123,6 +123,37 @@ async def test_a_key_the_provider_does_not_publish_is_refused(
     stranger = RSAKey.generate_key(2048, parameters={"kid": "not-published"})
     with pytest.raises(SignInFailed, match="does not publish"):
         await client.verify_id_token(provider.token(stranger), nonce=NONCE)
+
+
+async def test_made_up_kids_fetch_the_keys_at_most_once_per_interval(
+    client: OidcClient, provider: Provider
+) -> None:
+    await client.verify_id_token(provider.token(), nonce=NONCE)
+    for n in range(5):
+        stranger = RSAKey.generate_key(2048, parameters={"kid": f"made-up-{n}"})
+        with pytest.raises(SignInFailed, match="does not publish"):
+            await client.verify_id_token(provider.token(stranger), nonce=NONCE)
+    assert provider.fetches == 1
+
+
+async def test_a_provider_that_does_not_answer_is_said_so(provider: Provider) -> None:
+    def down(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("refused", request=request)
+
+    settings = Settings(env="test", oidc_issuer=ISSUER, oidc_client_secret="s")
+    client = OidcClient(settings, transport=httpx.MockTransport(down))
+    with pytest.raises(ProviderDown):
+        await client.start("https://web/logga-in/klar", "/")
+
+
+async def test_a_discovery_document_of_another_issuer_is_not_trusted() -> None:
+    def elsewhere(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"issuer": "https://evil.example"})
+
+    settings = Settings(env="test", oidc_issuer=ISSUER, oidc_client_secret="s")
+    client = OidcClient(settings, transport=httpx.MockTransport(elsewhere))
+    with pytest.raises(ProviderDown):
+        await client.metadata()
 
 
 async def test_a_rotated_key_is_fetched_at_once(client: OidcClient, provider: Provider) -> None:
