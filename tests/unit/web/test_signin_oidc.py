@@ -202,3 +202,84 @@ def test_empty_provider_settings_are_unset_and_a_bad_issuer_is_refused(monkeypat
     monkeypatch.setenv("LIFECARE_OIDC_SCOPES", "profile email")  # without openid
     with pytest.raises(ValueError, match="oidc_scopes"):
         Settings(env="test")
+
+
+# --- the callback, with the provider and the identity service answered here -----------------
+
+
+def flow(provider: Provider, identity: Any) -> httpx.MockTransport:
+    """The provider (discovery, keys, a token endpoint that signs the nonce it was given),
+    and the identity service answered by `identity`."""
+    sent: dict[str, str] = {}
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        if request.url.host == "idp.example" and request.url.path == "/token":
+            form = dict(httpx.QueryParams(request.content.decode()))
+            assert form["code"] == "the-code" and form["code_verifier"]
+            token = provider.token(nonce=sent["nonce"])
+            return httpx.Response(
+                200, json={"access_token": "at", "token_type": "Bearer", "id_token": token}
+            )
+        if request.url.host == "idp.example":
+            return provider.handle(request)
+        return identity(request)
+
+    transport = httpx.MockTransport(handle)
+    transport.sent = sent  # type: ignore[attr-defined]
+    return transport
+
+
+async def signed_in_at_provider(identity: Any) -> httpx.Response:
+    provider = Provider()
+    transport = flow(provider, identity)
+    settings = Settings(
+        env="test", oidc_issuer=ISSUER, oidc_client_id=CLIENT, oidc_client_secret="s"
+    )
+    app = build(settings, transport=transport)
+    async with app.router.lifespan_context(app):
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="https://web"
+        ) as browser:
+            started = await browser.get("/logga-in")
+            assert started.status_code == 303
+            assert started.headers["location"].startswith(f"{ISSUER}/auth?")
+            state = httpx.URL(started.headers["location"]).params["state"]
+            session = app.state.sessions.get(browser.cookies["lifecare_session"])
+            transport.sent["nonce"] = session.pending.nonce  # type: ignore[attr-defined]
+            return await browser.get(f"/logga-in/klar?code=the-code&state={state}")
+
+
+async def test_the_callback_asks_the_identity_service_and_goes_on_to_the_choice() -> None:
+    def identity(request: httpx.Request) -> httpx.Response:
+        assert request.url.path == "/people/anna/memberships"
+        assert request.headers["authorization"].startswith("Bearer ")
+        held = {
+            "id": "00000000-0000-0000-0000-000000000001",
+            "role": "caseworker",
+            "unit": None,
+            "valid_from": "2026-01-01",
+            "valid_to": None,
+        }
+        return httpx.Response(200, json={"sub": "anna", "name": "Anna A", "memberships": [held]})
+
+    answer = await signed_in_at_provider(identity)
+    assert (answer.status_code, answer.headers["location"]) == (303, "/val")
+
+
+async def test_someone_the_identity_service_does_not_know_gets_the_no_access_page() -> None:
+    def identity(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(404, json={"error": {"code": "no_membership", "message": "none"}})
+
+    answer = await signed_in_at_provider(identity)
+    assert answer.status_code == 403
+    assert "Du har ingen behörighet i Lifecare" in answer.text
+    assert "Logga ut" in answer.text
+
+
+async def test_an_identity_service_that_does_not_answer_is_a_503_that_says_which() -> None:
+    def identity(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("refused", request=request)
+
+    answer = await signed_in_at_provider(identity)
+    assert answer.status_code == 503
+    assert "inloggning och behörigheter" in answer.text
