@@ -180,3 +180,20 @@ def test_the_web_ui_signs_in_through_a_provider_its_secret_by_reference() -> Non
     secret = env["LIFECARE_OIDC_CLIENT_SECRET"]
     assert "value" not in secret
     assert secret["valueFrom"]["secretKeyRef"] == {"name": "lifecare-oidc", "key": "client-secret"}
+
+
+def test_only_the_web_ui_goes_out_and_only_to_https(objects) -> None:
+    """The provider is outside the cluster: the web UI may reach port 443 there, and no
+    other process may go out at all."""
+    outward = [
+        p["spec"]
+        for p in of_kind(objects, "NetworkPolicy").values()
+        for rule in p["spec"].get("egress", [])
+        for to in rule.get("to", [])
+        if "ipBlock" in to
+    ]
+    assert outward and all(
+        spec["podSelector"] == {"matchLabels": {"app.kubernetes.io/name": "web"}}
+        and [port["port"] for rule in spec["egress"] for port in rule["ports"]] == [443]
+        for spec in outward
+    )
