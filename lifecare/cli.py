@@ -410,6 +410,14 @@ def main(argv: list[str] | None = None) -> None:
         except ValueError as exc:
             parser.exit(2, f"lifecare: {exc}\n")
 
+    if args.command == "serve" and args.service == "web":
+        from services.web.oidc import check_configured
+
+        try:  # the web UI in production signs in through a provider only
+            check_configured(settings)
+        except ValueError as exc:
+            parser.exit(2, f"lifecare: {exc}\n")
+
     if args.command == "up":
         code = up(settings)
     elif args.command == "migrate":
