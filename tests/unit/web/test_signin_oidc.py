@@ -6,7 +6,10 @@ tests/web/test_signin.py."""
 
 from __future__ import annotations
 
+import os
+import subprocess
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -283,3 +286,16 @@ async def test_an_identity_service_that_does_not_answer_is_a_503_that_says_which
     answer = await signed_in_at_provider(identity)
     assert answer.status_code == 503
     assert "inloggning och behörigheter" in answer.text
+
+
+def test_the_development_provider_refuses_to_run_in_production() -> None:
+    server = Path(__file__).resolve().parents[3] / "deploy" / "dev-idp" / "server.js"
+    ran = subprocess.run(
+        ["node", str(server), "--client-secret", "s", "--redirect-uri", "http://x/cb"],
+        env={**os.environ, "NODE_ENV": "production"},
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert ran.returncode == 2
+    assert "refused with NODE_ENV=production" in ran.stderr
