@@ -21,9 +21,15 @@ $(WEB_TOOLS): tests/web/package.json tests/web/package-lock.json
 	npm ci --prefix tests/web --no-audit --no-fund --silent
 	touch $@
 
-install: $(VENV)/.installed $(WEB_TOOLS)
+# the development OpenID provider (`make up` and the browser tests sign in through it)
+DEV_IDP := deploy/dev-idp/node_modules/.installed
+$(DEV_IDP): deploy/dev-idp/package.json deploy/dev-idp/package-lock.json
+	npm ci --prefix deploy/dev-idp --no-audit --no-fund --silent
+	touch $@
 
-up: $(VENV)/.installed
+install: $(VENV)/.installed $(WEB_TOOLS) $(DEV_IDP)
+
+up: $(VENV)/.installed $(DEV_IDP)
 	$(BIN)/lifecare up
 
 lint: $(VENV)/.installed
@@ -32,7 +38,7 @@ lint: $(VENV)/.installed
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-test: lint $(WEB_TOOLS)
+test: lint $(WEB_TOOLS) $(DEV_IDP)
 	$(BIN)/pytest
 
 # the web UI's message catalogue, gathered from its templates and code (a test checks that

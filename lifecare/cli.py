@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import shutil
 import signal
@@ -24,6 +25,11 @@ from services.common.settings import Settings, get_settings
 
 TEMPORAL_UI_PORT = 8233
 CODEC_SERVER_PORT = 8089  # the Temporal UI decrypts payloads through it
+# the development OpenID provider `lifecare up` signs people in through (deploy/dev-idp),
+# unless LIFECARE_OIDC_ISSUER names a real one
+DEV_IDP_PORT = 8020
+DEV_IDP = Path(__file__).resolve().parent.parent / "deploy" / "dev-idp"
+DEV_IDP_CLIENT_SECRET = "lifecare-development-oidc-client-do-not-use"
 # The dev server's SQLite file in write-ahead-log mode: a commit appends to the log instead
 # of rewriting pages behind a rollback journal, with one fsync per checkpoint, not per commit.
 # A crash of the machine may lose the last commits of a developer's stack, never corrupt it.
@@ -173,6 +179,10 @@ def up(settings: Settings) -> int:
             _wait_for("the Temporal dev server", lambda: _port_open(host, int(port)))
         asyncio.run(migrate(settings))
         _say("migrations: up to date")
+        if settings.oidc_issuer is None:
+            children.append(_start_dev_idp())
+        else:
+            _say(f"signing in through {settings.oidc_issuer}")
         children.append(_spawn(["worker"]))
         for entry in registry.SERVICES:
             children.append(_spawn(["serve", entry.name, "--port", str(entry.port)]))
@@ -208,6 +218,51 @@ def up(settings: Settings) -> int:
     finally:
         stop(children)
     return 0
+
+
+def _start_dev_idp() -> subprocess.Popen[bytes]:
+    """The development OpenID provider with the demo people as one-click sign-ins; the
+    services started after it (the web UI) are pointed at it by their environment."""
+    from lifecare import demo
+    from services.web.nav import ROLE_NAMES
+
+    if shutil.which("node") is None or not (DEV_IDP / "node_modules").is_dir():
+        raise SystemExit(
+            "lifecare up: the development identity provider needs Node 20 and "
+            "`npm ci --prefix deploy/dev-idp` (make up runs it)"
+        )
+    titles = {role.value: ROLE_NAMES[role] for role in Role}
+    people: dict[str, dict[str, str]] = {}
+    for sub, name, role, _unit in demo.STAFF:
+        people.setdefault(sub, {"sub": sub, "name": name, "title": titles[role]})
+    people_file = STATE_DIR / "dev-idp-people.json"
+    people_file.write_text(json.dumps(list(people.values()), ensure_ascii=False, indent=1))
+    web = f"http://127.0.0.1:{registry.service('web').port}"
+    issuer = f"http://127.0.0.1:{DEV_IDP_PORT}"
+    child = subprocess.Popen(
+        [
+            "node",
+            str(DEV_IDP / "server.js"),
+            *("--port", str(DEV_IDP_PORT), "--people", str(people_file)),
+            *("--client-id", "lifecare-web", "--client-secret", DEV_IDP_CLIENT_SECRET),
+            *("--redirect-uri", f"{web}/logga-in/klar"),
+        ],
+        stdout=open(STATE_DIR / "dev-idp.log", "ab"),
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "NODE_ENV": "development"},
+    )
+    _wait_for(
+        "the development identity provider",
+        lambda: _healthy(f"{issuer}/.well-known/openid-configuration"),
+    )
+    os.environ.update(
+        LIFECARE_OIDC_ISSUER=issuer,
+        LIFECARE_OIDC_CLIENT_ID="lifecare-web",
+        LIFECARE_OIDC_CLIENT_SECRET=DEV_IDP_CLIENT_SECRET,
+        LIFECARE_OIDC_REDIRECT_URL=f"{web}/logga-in/klar",
+    )
+    _say(f"identity provider (development): {issuer}, the demo people one click away")
+    return child
 
 
 def _spawn(args: list[str]) -> subprocess.Popen[bytes]:
@@ -264,8 +319,9 @@ def sample_tokens(settings: Settings) -> dict[str, str]:
 def _print_welcome(tokens: dict[str, str]) -> None:
     web = registry.service("web").port
     _say("\nLifecare is up. Ctrl-C stops everything.\n")
-    _say(f"  Open http://127.0.0.1:{web} and sign in as anna (provider), cecilia (caseworker),")
-    _say("  bo (coordinator), frida (fee administrator) or adam (admin).\n")
+    _say(f"  Open http://127.0.0.1:{web}: the identity provider lists the demo people, one click")
+    _say("  each: anna (provider), cecilia (caseworker), bo (coordinator), frida (fee")
+    _say("  administrator), adam (admin), ulla (Behörighetsadministratör of solbacken).\n")
     for entry in registry.SERVICES:
         if entry.name != "web":
             _say(f"  {entry.name:<10} http://127.0.0.1:{entry.port}/docs")
@@ -351,6 +407,14 @@ def main(argv: list[str] | None = None) -> None:
 
         try:  # refuse at once, with the reason, not with a traceback once connecting
             check_secured(settings)
+        except ValueError as exc:
+            parser.exit(2, f"lifecare: {exc}\n")
+
+    if args.command == "serve" and args.service == "web":
+        from services.web.oidc import check_configured
+
+        try:  # the web UI in production signs in through a provider only
+            check_configured(settings)
         except ValueError as exc:
             parser.exit(2, f"lifecare: {exc}\n")
 

@@ -110,6 +110,17 @@ class Settings(BaseSettings):
     signing_old_keys: list[SecretStr] = []
     # the web UI's bearer credential at the identity service (/tokens, /people/...)
     identity_client_secret: SecretStr = SecretStr(DEVELOPMENT_IDENTITY_CLIENT_SECRET)
+    # the web UI signs people in through this OpenID Connect provider (any: a municipality's
+    # broker, or `make up`'s development provider): its issuer (the discovery document is
+    # <issuer>/.well-known/openid-configuration), the web UI's client there and its secret,
+    # the scopes asked for, and the URL the provider sends the person back to (the web UI's
+    # /logga-in/klar; outside production, the address the browser used if left out). The
+    # web UI in production refuses to start without issuer, secret and redirect URL.
+    oidc_issuer: ServiceUrl | None = None
+    oidc_client_id: str = Field(default="lifecare-web", min_length=1)
+    oidc_client_secret: SecretStr | None = None
+    oidc_scopes: str = Field(default="openid profile", pattern=r"(^|\s)openid(\s|$)")
+    oidc_redirect_url: ServiceUrl | None = None
     # Temporal payloads are encrypted with this key (base64 of 32 bytes); the old keys only
     # decrypt what they encrypted before a rotation
     payload_key: SecretStr = SecretStr(DEVELOPMENT_PAYLOAD_KEY)
@@ -205,6 +216,12 @@ class Settings(BaseSettings):
                 "LIFECARE_JWT_SECRET is the development secret; set a real one in production"
             )
         return self
+
+    @field_validator("oidc_issuer", "oidc_client_secret", "oidc_redirect_url", mode="before")
+    @classmethod
+    def _empty_oidc_setting_is_unset(cls, value: object) -> object:
+        """An empty LIFECARE_OIDC_* (docker-compose passes unset ones on as "") is none."""
+        return None if value == "" else value
 
     @field_validator("access_token_ttl")
     @classmethod

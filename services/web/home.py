@@ -39,6 +39,8 @@ async def names_of(page: Page, customer_ids: set[str]) -> dict[str, dict[str, An
 
 @router.get("/")
 async def start(page: Web) -> Response:
+    if page.role == Role.unit_admin:  # who has access to the unit is all a unit_admin sees
+        return page.redirect("/behorigheter")
     page.unread()  # the header's count, fetched beside the boxes' calls
     if page.role == Role.provider:
         return await _provider(page)

@@ -20,7 +20,19 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from services.common.app import PathOnlyAccessLog, RequestIdMiddleware
 from services.common.edge import BodyGuard, SecurityHeaders
 from services.common.settings import Settings, get_settings
-from services.web import admin, caseworker, fees, home, labels, messages, provider, signin
+from services.web import (
+    access,
+    admin,
+    caseworker,
+    fees,
+    home,
+    labels,
+    messages,
+    oidc,
+    provider,
+    signin,
+    tokens,
+)
 from services.web.client import Api, ApiError, ServiceDown
 from services.web.i18n import LOCALE_DIR, day, money, personnummer, translations
 from services.web.nav import is_current, menu, role_label
@@ -49,6 +61,7 @@ SERVICE_NAMES = {
     "absence": "frånvaro",
     "billing": "avgifter och fakturor",
     "messaging": "meddelanden",
+    "identity": "inloggning och behörigheter",
 }
 
 
@@ -76,14 +89,20 @@ def build(
 ) -> FastAPI:
     """The web UI's app."""
     settings = settings or get_settings()
+    oidc.check_configured(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.api = Api(settings, transport)
+        app.state.identity = tokens.Identity(settings, app.state.api)
+        if settings.oidc_issuer is not None:
+            app.state.oidc = oidc.OidcClient(settings, transport)
         try:
             yield
         finally:
             await app.state.api.close()
+            if app.state.oidc is not None:
+                await app.state.oidc.close()
 
     from services.web.session import SessionStore
 
@@ -91,9 +110,13 @@ def build(
     app.state.settings = settings
     app.state.sessions = SessionStore(settings.web_session_idle.total_seconds())
     app.state.templates = templates()
-    # the demo people sign in by name in development and tests only; production signs in
-    # through the identity provider (issue 13) and has none
-    app.state.people = People(DEMO_PEOPLE if settings.env != "production" else ())
+    # signing in: through the OpenID Connect provider when one is configured (production
+    # always), the platform's tokens from the identity service; without one, development
+    # and tests sign in as a demo person by name, with development tokens made here
+    app.state.oidc = None
+    app.state.identity = None
+    demo = settings.env != "production" and settings.oidc_issuer is None
+    app.state.people = People(DEMO_PEOPLE if demo else ())
     app.add_middleware(
         BodyGuard,
         max_body=settings.max_body_bytes,
@@ -108,7 +131,7 @@ def build(
     if not any(isinstance(f, PathOnlyAccessLog) for f in access_log.filters):
         access_log.addFilter(PathOnlyAccessLog())
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    for module in (signin, home, provider, messages, caseworker, fees, admin):
+    for module in (signin, home, provider, messages, caseworker, fees, admin, access):
         app.include_router(module.router)
 
     @app.get("/health", include_in_schema=False)
@@ -117,6 +140,8 @@ def build(
 
     @app.exception_handler(SignInNeeded)
     async def sign_in_first(_request: Request, exc: SignInNeeded) -> Response:
+        if exc.ended:
+            return RedirectResponse("/logga-in?avslutad=1", status_code=303)
         return RedirectResponse(sign_in_url(exc.back), status_code=303)
 
     @app.exception_handler(ServiceDown)

@@ -40,6 +40,7 @@ MENUS: dict[Role, tuple[tuple[str, str], ...]] = {
         ("/admin/logg", N_("Granskningslogg")),
         ("/avgifter/korningar", N_("Faktureringskörningar")),
     ),
+    Role.unit_admin: (("/behorigheter", N_("Behörigheter")),),
 }
 
 ROLE_NAMES: dict[Role, str] = {
@@ -48,6 +49,7 @@ ROLE_NAMES: dict[Role, str] = {
     Role.coordinator: N_("Boendesamordnare"),
     Role.fee_admin: N_("Avgiftshandläggare"),
     Role.admin: N_("Systemförvaltare"),
+    Role.unit_admin: N_("Behörighetsadministratör"),
 }
 
 

@@ -30,8 +30,9 @@ TOKEN_RENEW_BEFORE = 120  # seconds
 class SignInNeeded(Exception):
     """No live session: sign in, then come back to `back`."""
 
-    def __init__(self, back: str) -> None:
+    def __init__(self, back: str, *, ended: bool = False) -> None:
         self.back = back
+        self.ended = ended  # the person's access ended while signed in
 
 
 class NotAllowed(Exception):
@@ -266,14 +267,18 @@ def sign_in_url(back: str) -> str:
     return "/logga-in" + (f"?nasta={quote(back, safe='/')}" if back != "/" else "")
 
 
-def signed_in(request: Request) -> Page:
+async def signed_in(request: Request) -> Page:
     """The page of a signed-in person who has chosen role and unit; their token is renewed
-    while the session lives."""
+    while the session lives (a membership ended meanwhile signs them out, saying so)."""
     session = live_session(request)
     if session is None or not session.ready:
         raise SignInNeeded(back_to(request))
     if session.token_expires - time.time() < TOKEN_RENEW_BEFORE:
-        tokens.renew(request.app.state.settings, session)
+        try:
+            await tokens.renew(request.app.state, session)
+        except tokens.NoMembership:
+            request.app.state.sessions.end(session)
+            raise SignInNeeded("/", ended=True) from None
     return Page(request, session)
 
 

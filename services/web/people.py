@@ -1,8 +1,8 @@
-"""Who may sign in, with which roles at which units.
+"""A signed-in person, with which roles at which units.
 
-In development and tests these are the demo people below, chosen on the sign-in page; the
-identity issue replaces them with the people and memberships the platform keeps, signed in
-through OpenID Connect.
+Signed in through the OpenID Connect provider, a Person is what the identity service says
+of them (tokens.Identity.person). Only without a provider configured (development and unit
+tests; production refuses to start so) are these the demo people below, chosen by name.
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@ import secrets
 import time
 from dataclasses import dataclass, field
 
+from services.web.oidc import Pending
 from services.web.people import Membership, Person
 
 COOKIE = "lifecare_session"
@@ -28,6 +29,10 @@ class Session:
     forms: dict[str, asyncio.Future[str] | None] = field(default_factory=dict)
     flash: list[str] = field(default_factory=list)
     unit_names: dict[str, str] = field(default_factory=dict)  # of the person's units
+    pending: Pending | None = None  # a sign-in started at the identity provider
+    id_token: str = ""  # the provider's ID token of this sign-in (kept here, never sent on)
+    # signed in at the provider, but the platform gives the person no access: their name
+    no_access: str = ""
 
     @property
     def signed_in(self) -> bool:
@@ -74,6 +79,10 @@ class SessionStore:
             return None
         session.last_seen = now
         return session
+
+    def of_person(self, sub: str) -> list[Session]:
+        """The live sessions of a person (operations, and tests)."""
+        return [s for s in self._sessions.values() if s.person is not None and s.person.sub == sub]
 
     def end(self, session: Session) -> None:
         self._sessions.pop(session.id, None)

@@ -1,29 +1,33 @@
 """Signing in (the manual's chapter 2): who you are, then "Roll" and "Enhet", then on.
 
-In development and tests the person is chosen by user name among the demo people; the
-identity issue puts OpenID Connect in front of the same choice."""
+Who you are is the OpenID Connect provider's to say (oidc.py: the authorization code flow
+with PKCE); which roles at which units you have, the identity service's, which then issues
+the platform's token for the one you chose. Without a provider configured (development and
+tests only) the person is chosen by user name among the demo people instead."""
 
 from __future__ import annotations
+
+import logging
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from services.common.auth import Role
-from services.web import tokens
-from services.web.client import ServiceDown
+from services.web import oidc, tokens
+from services.web.client import ApiError, ServiceDown
 from services.web.i18n import gettext_noop as N_
 from services.web.nav import ROLE_NAMES
 from services.web.pages import (
     Form,
-    Web,
     checked_form,
     live_session,
     render,
     safe_next,
 )
-from services.web.people import Membership
+from services.web.people import Membership, Person
 from services.web.session import COOKIE, Session, SessionStore
 
+log = logging.getLogger(__name__)
 router = APIRouter()
 
 
@@ -49,8 +53,25 @@ def _anonymous(request: Request) -> Session:
 
 
 @router.get("/logga-in")
-async def sign_in_page(request: Request, nasta: str | None = None) -> Response:
+async def sign_in_page(
+    request: Request,
+    nasta: str | None = None,
+    utloggad: str | None = None,
+    avslutad: str | None = None,
+) -> Response:
     session = _anonymous(request)
+    provider: oidc.OidcClient | None = request.app.state.oidc
+    if provider is not None:
+        if not (utloggad or avslutad):  # straight on to the provider
+            return await _start(request, session, safe_next(nasta))
+        page = render(
+            request,
+            "signin/provider.html",
+            session=session,
+            next=safe_next(nasta),
+            ended=bool(avslutad),
+        )
+        return _with_cookie(request, page, session)
     page = render(
         request,
         "signin/signin.html",
@@ -70,6 +91,8 @@ async def sign_in(request: Request) -> Response:
     user = str(form.get("user", "")).strip()
     back = safe_next(str(form.get("next", "")))
     person = request.app.state.people.find(user)
+    if request.app.state.oidc is not None:  # no demo people beside a provider
+        person = None
     if person is None:
         problem = Form(values={"user": user})
         problem.add(
@@ -89,14 +112,112 @@ async def sign_in(request: Request) -> Response:
             role_names=ROLE_NAMES,
         )
         return _with_cookie(request, page, old)
-    # a new session id once signed in: an id known before signing in is worth nothing
+    return await _signed_in(request, old, person, back)
+
+
+async def _signed_in(request: Request, old: Session, person: Person, back: str) -> Response:
+    """The person is known: a new session (an id known before signing in is worth
+    nothing), then their saved choice of role and unit, or the choice."""
     _store(request).end(old)
     session = _store(request).new()
     session.person = person
+    session.id_token = old.id_token
     saved = _store(request).saved_choices.get(person.sub)
     if saved is not None and saved in person.memberships:
         return _with_cookie(request, await _choose(request, session, saved, back), session)
     return _with_cookie(request, RedirectResponse(_choice_url(back), status_code=303), session)
+
+
+# --- through the OpenID Connect provider --------------------------------------------------
+
+
+def _problem(request: Request, session: Session, text: str, status_code: int) -> Response:
+    page = render(request, "signin/problem.html", status_code, session=session, problem=text)
+    return _with_cookie(request, page, session)
+
+
+async def _start(request: Request, session: Session, back: str) -> Response:
+    """Send the browser to the provider, remembering in the session what must come back."""
+    provider: oidc.OidcClient = request.app.state.oidc
+    try:
+        url, pending = await provider.start(str(request.url_for("signed_in_at_provider")), back)
+    except oidc.ProviderDown:
+        return _problem(
+            request,
+            session,
+            N_("Inloggningstjänsten svarar inte just nu. Försök igen om en stund."),
+            503,
+        )
+    session.pending = pending
+    return _with_cookie(request, RedirectResponse(url, status_code=303), session)
+
+
+@router.get("/logga-in/start")
+async def start_sign_in(request: Request, nasta: str | None = None) -> Response:
+    if request.app.state.oidc is None:
+        return RedirectResponse("/logga-in", status_code=303)
+    return await _start(request, _anonymous(request), safe_next(nasta))
+
+
+@router.get(oidc.CALLBACK_PATH, name="signed_in_at_provider")
+async def provider_callback(
+    request: Request,
+    code: str | None = None,
+    state: str | None = None,
+    error: str | None = None,
+) -> Response:
+    """Where the provider sends the browser back: the code swapped for the ID token, the
+    person's memberships asked of the identity service."""
+    provider: oidc.OidcClient | None = request.app.state.oidc
+    session = live_session(request)
+    if provider is None:
+        return RedirectResponse("/logga-in", status_code=303)
+    if session is None or session.pending is None:
+        return _problem(
+            request,
+            _anonymous(request),
+            N_(
+                "Inloggningen kunde inte avslutas: den började inte i den här webbläsaren, "
+                "eller tog för lång tid. Börja om."
+            ),
+            400,
+        )
+    pending = session.pending
+    if not state or state != pending.state:
+        session.pending = None
+        return _problem(request, session, N_("Inloggningen kunde inte avslutas. Börja om."), 400)
+    session.pending = None
+    if error or not code:
+        log.info("sign-in: the provider answered %s", (error or "no code")[:40])
+        return _problem(
+            request, session, N_("Inloggningen avbröts hos inloggningstjänsten. Börja om."), 400
+        )
+    try:
+        who = await provider.finish(pending, code)
+    except oidc.ProviderDown:
+        return _problem(
+            request,
+            session,
+            N_("Inloggningstjänsten svarar inte just nu. Försök igen om en stund."),
+            503,
+        )
+    except oidc.SignInFailed as exc:
+        log.warning("sign-in refused: %s", exc.reason)
+        return _problem(request, session, N_("Inloggningen kunde inte bekräftas. Börja om."), 401)
+    identity: tokens.Identity = request.app.state.identity
+    session.id_token = who.id_token
+    try:
+        person = await identity.person(who.sub, who.name)
+    except ApiError as exc:  # a sub the identity service cannot take (422)
+        log.warning("sign-in: the identity service refused the provider's sub: %s", exc.code)
+        return _problem(request, session, N_("Inloggningen kunde inte bekräftas. Börja om."), 401)
+    except tokens.NoMembership:
+        _store(request).end(session)
+        outside = _store(request).new()
+        outside.no_access = who.name or who.sub
+        page = render(request, "signin/no_access.html", 403, session=outside)
+        return _with_cookie(request, page, outside)
+    return await _signed_in(request, session, person, pending.back)
 
 
 def _choice_url(back: str) -> str:
@@ -109,8 +230,16 @@ async def _choose(
     if membership.unit and membership.unit not in session.unit_names:
         session.unit_names = await _unit_names(request, session)
     session.membership = membership
-    tokens.renew(request.app.state.settings, session)
+    try:
+        await _renew(request, session)
+    except tokens.NoMembership:
+        _store(request).end(session)
+        return RedirectResponse("/logga-in?avslutad=1", status_code=303)
     return RedirectResponse(back, status_code=303)
+
+
+async def _renew(request: Request, session: Session) -> None:
+    await tokens.renew(request.app.state, session)
 
 
 async def _unit_names(request: Request, session: Session) -> dict[str, str]:
@@ -123,11 +252,11 @@ async def _unit_names(request: Request, session: Session) -> dict[str, str]:
     probe = Session(
         id="", csrf="", person=person, membership=next(m for m in person.memberships if m.unit)
     )
-    tokens.renew(request.app.state.settings, probe)
     try:
+        await _renew(request, probe)
         known = await request.app.state.api.get("orders", "/units", probe.token)
-    except ServiceDown:
-        known = []
+    except (ServiceDown, ApiError, tokens.NoMembership):
+        known = []  # the units by their ids, then
     names = {u["id"]: u["name"] for u in known}
     return {unit: names.get(unit, unit) for unit in sorted(units)}
 
@@ -198,9 +327,12 @@ async def choose(request: Request) -> Response:
 
 
 @router.post("/logga-ut")
-async def sign_out(request: Request, page: Web) -> Response:
-    await page.form()
-    _store(request).end(page.session)
+async def sign_out(request: Request) -> Response:
+    session = live_session(request)
+    if session is None:
+        return RedirectResponse("/logga-in?utloggad=1", status_code=303)
+    await checked_form(request, session)
+    _store(request).end(session)
     response = RedirectResponse("/logga-in?utloggad=1", status_code=303)
     response.delete_cookie(COOKIE, path="/")
     return response

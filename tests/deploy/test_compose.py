@@ -209,3 +209,10 @@ def test_the_web_ui_starts_once_the_orders_service_answers(services) -> None:
     assert command_args(web)[:3] == ["lifecare", "serve", "web"]
     assert depends_on(web).get("orders", {}).get("condition") == "service_healthy"
     assert web["environment"]["LIFECARE_ORDERS_URL"] == "http://orders:8001"
+
+
+def test_the_web_ui_takes_its_identity_provider_from_the_environment(services) -> None:
+    env = services["web"]["environment"]
+    assert env["LIFECARE_ORDERS_URL"] == "http://orders:8001"  # and the rest, as every process
+    for name in ("ISSUER", "CLIENT_ID", "CLIENT_SECRET", "SCOPES", "REDIRECT_URL"):
+        assert env[f"LIFECARE_OIDC_{name}"].startswith(f"${{LIFECARE_OIDC_{name}:-"), name

@@ -169,3 +169,31 @@ def test_the_engines_configuration_is_there_and_says_what_cannot_change() -> Non
     assert cluster["spec"]["instances"] == 3
     assert cluster["spec"]["backup"]["retentionPolicy"]
     assert any(d["kind"] == "ScheduledBackup" for d in postgres)
+
+
+def test_the_web_ui_signs_in_through_a_provider_its_secret_by_reference() -> None:
+    objects = render("production")
+    web = of_kind(objects, "Deployment")["web"]["spec"]["template"]["spec"]["containers"][0]
+    env = {e["name"]: e for e in web["env"]}
+    assert env["LIFECARE_OIDC_ISSUER"]["value"].startswith("https://")
+    assert env["LIFECARE_OIDC_REDIRECT_URL"]["value"].endswith("/logga-in/klar")
+    secret = env["LIFECARE_OIDC_CLIENT_SECRET"]
+    assert "value" not in secret
+    assert secret["valueFrom"]["secretKeyRef"] == {"name": "lifecare-oidc", "key": "client-secret"}
+
+
+def test_only_the_web_ui_goes_out_and_only_to_https(objects) -> None:
+    """The provider is outside the cluster: the web UI may reach port 443 there, and no
+    other process may go out at all."""
+    outward = [
+        p["spec"]
+        for p in of_kind(objects, "NetworkPolicy").values()
+        for rule in p["spec"].get("egress", [])
+        for to in rule.get("to", [])
+        if "ipBlock" in to
+    ]
+    assert outward and all(
+        spec["podSelector"] == {"matchLabels": {"app.kubernetes.io/name": "web"}}
+        and [port["port"] for rule in spec["egress"] for port in rule["ports"]] == [443]
+        for spec in outward
+    )

@@ -8,21 +8,26 @@ import json
 import os
 import re
 import shutil
-from collections.abc import AsyncIterator
+import subprocess
+from collections.abc import AsyncIterator, Iterator
 from contextlib import AsyncExitStack
 from pathlib import Path
 
+import httpx
 import pytest
 from fastapi import FastAPI
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright
+from pydantic import SecretStr
 
 from services.common.settings import Settings
 from services.web.main import build as build_web
 from tests.integration import conftest as stack
-from tests.integration.serving import serving, url_of
+from tests.integration.serving import free_socket, serving, url_of
 from tests.web.data import Staff
 
 HERE = Path(__file__).parent
+DEV_IDP = HERE.parent.parent / "deploy" / "dev-idp"
+IDP_CLIENT_SECRET = "web-tests-client-secret"
 AXE = HERE / "node_modules" / "axe-core" / "axe.min.js"
 SHOTS = HERE / "screenshots"  # every test's screenshots (not kept in git)
 DOCS_SHOTS = HERE.parent.parent / "docs" / "screenshots"
@@ -46,6 +51,8 @@ as_ = stack.as_
 billing_app = stack.billing_app
 bridge = stack.bridge
 database = stack.database
+identity_app = stack.identity_app
+identity_url = stack.identity_url
 messaging_app = stack.messaging_app
 no_personal_data_in_logs = stack.no_personal_data_in_logs
 orders_app = stack.orders_app
@@ -64,16 +71,88 @@ def settings(integration_settings: Settings) -> Settings:
 
 
 @pytest.fixture(scope="session")
-def web_app(settings: Settings, service_sockets) -> FastAPI:
-    """The web UI, calling the services at the URLs the settings name."""
-    return build_web(settings.model_copy(update={"orders_url": url_of(service_sockets["orders"])}))
+def idp_people(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The development provider's people file (its one-click buttons and their names);
+    anyone else signs in there by user name."""
+    path = tmp_path_factory.mktemp("dev-idp") / "people.json"
+    path.write_text(json.dumps([{"sub": "anna", "name": "Anna Andersson", "title": "Utförare"}]))
+    return path
+
+
+@pytest.fixture(scope="session")
+def idp(service_sockets, idp_people: Path) -> Iterator[str]:
+    """The development OpenID provider (deploy/dev-idp: the certified `oidc-provider` on
+    Node) on a free port, with the web UI as its one client; its issuer URL."""
+    if not (DEV_IDP / "node_modules" / "oidc-provider").exists():
+        pytest.fail(f"{DEV_IDP}/node_modules is missing: `make install` runs npm ci there")
+    probe = free_socket()
+    port = probe.getsockname()[1]
+    probe.close()
+    issuer = f"http://127.0.0.1:{port}"
+    web = url_of(service_sockets["web"])
+    log = (idp_people.parent / "dev-idp.log").open("w")
+    process = subprocess.Popen(
+        [
+            "node",
+            str(DEV_IDP / "server.js"),
+            *("--port", str(port), "--people", str(idp_people)),
+            *("--client-id", "lifecare-web", "--client-secret", IDP_CLIENT_SECRET),
+            *("--redirect-uri", f"{web}/logga-in/klar"),
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "NODE_ENV": "test"},
+    )
+    try:
+        for _ in range(200):
+            if process.poll() is not None:
+                pytest.fail(f"the development provider exited: see {log.name}")
+            try:
+                if httpx.get(f"{issuer}/.well-known/openid-configuration", timeout=1).is_success:
+                    break
+            except httpx.HTTPError:
+                pass
+            try:  # waits on the process, so a provider that stops is seen at once
+                process.wait(timeout=0.05)
+            except subprocess.TimeoutExpired:
+                pass
+        else:
+            pytest.fail("the development provider did not answer within 10 s")
+        yield issuer
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def web_app(settings: Settings, service_sockets, idp: str) -> FastAPI:
+    """The web UI, calling the services at the URLs the settings name, signing people in
+    through the development provider."""
+    return build_web(
+        settings.model_copy(
+            update={
+                "orders_url": url_of(service_sockets["orders"]),
+                "oidc_issuer": idp,
+                "oidc_client_secret": SecretStr(IDP_CLIENT_SECRET),
+                "oidc_redirect_url": f"{url_of(service_sockets['web'])}/logga-in/klar",
+            }
+        )
+    )
 
 
 @pytest.fixture(scope="session")
 async def served(
-    web_app: FastAPI, service_sockets, orders_app, absence_app, billing_app, messaging_app
+    web_app: FastAPI,
+    service_sockets,
+    identity_url: str,
+    orders_app,
+    absence_app,
+    billing_app,
+    messaging_app,
 ) -> AsyncIterator[str]:
-    """The four services over HTTP and the web UI in front of them; the web UI's URL."""
+    """The identity service and the four others over HTTP, and the web UI in front of them;
+    the web UI's URL."""
     apps = {
         "orders": orders_app,
         "absence": absence_app,
@@ -88,10 +167,12 @@ async def served(
 
 
 @pytest.fixture
-async def staff(web_app: FastAPI, served: str, as_) -> Staff:
+async def staff(web_app: FastAPI, served: str, as_) -> AsyncIterator[Staff]:
     """People of this test only, at units of this test only (so no other test's orders
     show up in their boxes)."""
-    return Staff(web_app, as_, served)
+    staff = Staff(web_app, as_, served)
+    yield staff
+    await staff.settled()
 
 
 @pytest.fixture(scope="session")

@@ -12,18 +12,26 @@ from fastapi import FastAPI
 
 from services.common.auth import Role
 from services.common.dates import today_in_stockholm as today
-from services.web.people import Membership, Person
 from tests.integration import helpers
+
+# memberships being added for people made by `Staff.person` (which is not async)
+PENDING: list[asyncio.Future[dict]] = []
+
+
+async def people_ready() -> None:
+    """Wait until every person made so far holds their memberships (raises if one failed)."""
+    while PENDING:
+        await PENDING.pop(0)
 
 
 class Staff:
     """Makes units, the people who sign in at them, and the data they work on."""
 
     def __init__(self, web_app: FastAPI, as_, web_url: str) -> None:
-        self.people = web_app.state.people
         self.as_ = as_
         self.orders_url = web_app.state.settings.orders_url
         self.absence_url = web_app.state.settings.absence_url
+        self.identity_url = web_app.state.settings.identity_url
         self.tag = uuid.uuid4().hex[:6]
 
     def api(self) -> httpx.AsyncClient:
@@ -38,11 +46,28 @@ class Staff:
         return unit
 
     def person(self, role: Role, *units: str, name: str = "") -> str:
-        """A person with `role` (at each of `units`); their user name."""
+        """A person with `role` (at each of `units`); their user name. They sign in at the
+        development provider by it; their memberships are added at the identity service
+        as its admin would (on this test's loop: `sign_in` waits for them)."""
         sub = f"{role.value[:4]}{uuid.uuid4().hex[:6]}"
-        memberships = tuple(Membership(role, u) for u in units) or (Membership(role),)
-        self.people.add(Person(sub, name or f"Test {role.value}", memberships))
+        name = name or f"Test {role.value}"
+        for unit in units or (None,):
+            adding = asyncio.ensure_future(self.membership(sub, name, role, unit))
+            PENDING.append(adding)
         return sub
+
+    async def membership(
+        self, sub: str, name: str, role: Role, unit: str | None, **window: str
+    ) -> dict:
+        """Give `sub` the role (at the unit) at the identity service, as an admin."""
+        body = {"sub": sub, "name": name, "role": role.value, "unit": unit, **window}
+        async with httpx.AsyncClient(base_url=self.identity_url, timeout=20) as http:
+            response = await http.post("/memberships", json=body, headers=self.as_("admin"))
+        assert response.status_code == 201, response.text
+        return response.json()
+
+    async def settled(self) -> None:
+        await people_ready()
 
     async def customer(self, first_name: str = "Greta", last_name: str | None = None) -> dict:
         async with self.api() as http:

@@ -190,6 +190,10 @@ async def test_production_offers_no_demo_people_and_refuses_them(calls: list[str
         env="production",
         jwt_secret="a-real-secret-of-production-length-0123456789",
         payload_key="cHJvZHVjdGlvbi1wYXlsb2FkLWtleS0zMi1ieXRlcyE=",
+        # production signs in through a provider only (it refuses to start without one)
+        oidc_issuer="https://idp.example",
+        oidc_client_secret="client-secret",
+        oidc_redirect_url="https://web/logga-in/klar",
     )
     app = build(settings, transport=services_answering(ordinary, calls))
     async with app.router.lifespan_context(app):
@@ -197,7 +201,7 @@ async def test_production_offers_no_demo_people_and_refuses_them(calls: list[str
             transport=httpx.ASGITransport(app=app), base_url="https://web"
         ) as client:
             page = await client.get("/logga-in")
-            assert "Inloggning med e-legitimation är inte konfigurerad" in page.text
+            assert "Demoanvändare" not in page.text
             assert "anna" not in page.text
             session = client.cookies["lifecare_session"]
             store = app.state.sessions
