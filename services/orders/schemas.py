@@ -188,7 +188,9 @@ class Order(BaseModel):
     decision_date: date
     planned_start_date: date | None
     text: str
-    parts: Parts
+    parts: Parts | None = Field(
+        None, description="The order's parts: on GET /orders/{id} only, not in lists"
+    )
     status: OrderStatus
     withdrawn_reason: str | None = None
     execution_id: uuid.UUID | None = None

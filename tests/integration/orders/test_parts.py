@@ -98,6 +98,16 @@ async def _post(http, placed: dict, **changes) -> dict:
     return response.json()
 
 
+async def test_a_list_of_orders_leaves_their_parts_out(http, placed):
+    """Addresses, contacts and needs are read one order at a time, not 500 at once."""
+    order = await _post(http, placed)
+    listed = await http.get("/orders", params={"status": "unconfirmed"}, headers=placed["provider"])
+    assert listed.status_code == 200, listed.text
+    mine = [o for o in listed.json() if o["id"] == order["id"]]
+    assert len(mine) == 1 and mine[0]["parts"] is None
+    assert placed["body"]["parts"]["customer"]["phone"] not in listed.text
+
+
 async def test_an_order_posted_in_parts_reads_back_with_them(http, placed):
     order = await _post(http, placed)
     read = await http.get(f"/orders/{order['id']}", headers=placed["provider"])
