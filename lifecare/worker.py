@@ -14,12 +14,14 @@ import asyncpg
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.client import Client, Schedule, ScheduleAlreadyRunningError
+from temporalio.contrib.opentelemetry import TracingInterceptor
+from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
 from lifecare.health import serve_health
-from services.common import registry, temporal
+from services.common import registry, temporal, tracing
 from services.common.db import create_pool
 from services.common.settings import Settings, get_settings
 
@@ -51,8 +53,19 @@ async def ensure_schedules(client: Client, task_queue: str) -> None:
 
 
 async def connect(settings: Settings) -> Client:
-    """The platform's Temporal client (pydantic payloads, encrypted)."""
-    return await temporal.connect(settings)
+    """The platform's Temporal client (pydantic payloads, encrypted, traced), on a runtime
+    that serves the SDK's metrics to Prometheus where `worker_metrics_port` says."""
+    return await temporal.connect(settings, runtime=metrics_runtime(settings))
+
+
+def metrics_runtime(settings: Settings) -> Runtime | None:
+    """A Temporal runtime serving the SDK's metrics (workflow task failures, schedule to
+    start latency, slots in use, ...) at `GET /metrics` on every interface's
+    `worker_metrics_port`; None (the default runtime, no metrics) when it is 0."""
+    if not settings.worker_metrics_port:
+        return None
+    address = f"0.0.0.0:{settings.worker_metrics_port}"
+    return Runtime(telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=address)))
 
 
 async def ensure_search_attributes(client: Client, namespace: str) -> None:
@@ -79,10 +92,13 @@ async def ensure_schedule(client: Client, schedule_id: str, schedule: Schedule) 
 
 
 def build_worker(client: Client, settings: Settings, pool: asyncpg.Pool) -> Worker:
-    """A worker for the platform's task queue."""
+    """A worker for the platform's task queue, traced: a client of `temporal.connect`
+    brings its tracing interceptor, any other client (a test's) gets one here."""
+    traced = any(isinstance(i, TracingInterceptor) for i in client.config()["interceptors"])
     return Worker(
         client,
         task_queue=settings.task_queue,
+        interceptors=[] if traced else [tracing.interceptor()],
         workflows=workflows(),
         activities=activities(pool, settings),
         # more concurrent polls than the SDK's default 5, and sticky queues polled as often
@@ -103,6 +119,7 @@ def build_worker(client: Client, settings: Settings, pool: asyncpg.Pool) -> Work
 async def run(settings: Settings | None = None) -> None:
     """Run the worker until SIGINT or SIGTERM, then shut it down gracefully."""
     settings = settings or get_settings()
+    tracing.setup(settings, "worker")
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

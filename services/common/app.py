@@ -16,12 +16,13 @@ import asyncpg
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from opentelemetry import trace
 from prometheus_client import CONTENT_TYPE_LATEST, Histogram, generate_latest
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from temporalio.service import RPCError
 
-from services.common import readiness, temporal
+from services.common import readiness, temporal, tracing
 from services.common.auth import TokenVerifier
 from services.common.bus import BY_TYPE, EventConsumer, Handler, OutboxRelay
 from services.common.db import create_pool
@@ -76,6 +77,7 @@ def error_body(code: str, message: str) -> dict[str, dict[str, str]]:
 def create_app(spec: ServiceSpec, settings: Settings | None = None) -> FastAPI:
     """Build a service's FastAPI app with the platform's shared behaviour."""
     settings = settings or get_settings()
+    tracing.setup(settings, spec.name)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -162,6 +164,8 @@ def create_app(spec: ServiceSpec, settings: Settings | None = None) -> FastAPI:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     app.include_router(spec.router)
+    # outermost: the request's span is current in every middleware, handler and log line
+    tracing.instrument_app(app)
     return app
 
 
@@ -230,6 +234,8 @@ class RequestIdMiddleware:
         state["client_request_id"] = client_id
         state["audit_request_id"] = f"{request_id} {client_id}" if client_id else request_id
         token = REQUEST_ID.set(request_id)
+        # the trace found by the id a person quotes from an answer or a log line
+        trace.get_current_span().set_attribute("lifecare.request_id", request_id)
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":

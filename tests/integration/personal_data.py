@@ -58,6 +58,21 @@ def find(lines: Iterable[str], people: Iterable[Person]) -> list[str]:
     return hits
 
 
+def span_lines(span: Any) -> list[str]:
+    """What a tracing backend would show of a span (an SDK `ReadableSpan`), as lines to
+    search: its name, every attribute, its events and links with theirs, its status."""
+    lines = [f"span {span.name}", f"status {span.status.status_code} {span.status.description}"]
+    lines += [f"{span.name} {key}={value}" for key, value in (span.attributes or {}).items()]
+    for event in span.events:
+        lines.append(f"{span.name} event {event.name}")
+        lines += [f"{span.name} {key}={value}" for key, value in (event.attributes or {}).items()]
+    for link in span.links:
+        lines += [
+            f"{span.name} link {key}={value}" for key, value in (link.attributes or {}).items()
+        ]
+    return lines
+
+
 class Capture:
     """Every log record made while it listens, whatever becomes of it afterwards (a handler
     removed, a logger that stops propagating): it hooks the record factory, not a handler."""

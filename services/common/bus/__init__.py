@@ -24,7 +24,12 @@ from services.common.bus.consumer import (
 from services.common.bus.envelope import Data, Event
 from services.common.bus.framing import publish_confirmed
 from services.common.bus.metrics import CONSUMED, DEAD_LETTERED, HELD, PUBLISHED, RETRIED
-from services.common.bus.outbox import NOTIFY_CHANNEL, add_to_outbox, bus_tables_sql
+from services.common.bus.outbox import (
+    NOTIFY_CHANNEL,
+    add_to_outbox,
+    bus_tables_sql,
+    trace_context_sql,
+)
 from services.common.bus.relay import BY_TYPE, OutboxRelay
 from services.common.bus.running import keep_running
 from services.common.bus.topology import (
@@ -63,4 +68,5 @@ __all__ = [
     "declare_topology",
     "keep_running",
     "publish_confirmed",
+    "trace_context_sql",
 ]
