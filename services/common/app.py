@@ -22,9 +22,10 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from temporalio.service import RPCError
 
-from services.common import readiness, temporal, tracing
+from services.common import metrics_domain, readiness, temporal, tracing
 from services.common.auth import TokenVerifier
 from services.common.bus import BY_TYPE, EventConsumer, Handler, OutboxRelay
+from services.common.bus.metrics import measure_dead_letters
 from services.common.db import create_pool
 from services.common.edge import BodyGuard, SecurityHeaders, validation_failed
 from services.common.errors import LifecareError
@@ -158,9 +159,17 @@ def create_app(spec: ServiceSpec, settings: Settings | None = None) -> FastAPI:
         return await readiness.ready(request.app)
 
     @app.get("/metrics", include_in_schema=False)
-    async def metrics() -> Response:
+    async def metrics(request: Request) -> Response:
         """Prometheus counters of the process (events published, consumed, retried and
-        dead-lettered); no auth and no personal data, like /health."""
+        dead-lettered, requests' latency), and gauges read now: its dead-letter queues'
+        depth and its domain's (metrics_domain); no auth and no personal data, like
+        /health. What cannot be read now keeps its last value; the scrape still answers."""
+        await metrics_domain.measure(spec.name, request.app.state.pool, settings)
+        queues = [c.queue_name for c in request.app.state.consumers]
+        try:
+            await asyncio.wait_for(measure_dead_letters(str(settings.amqp_url), queues), 5)
+        except Exception as exc:  # the broker down or a queue not declared yet
+            log.warning("dead-letter depth not read: %s", type(exc).__name__)
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     app.include_router(spec.router)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+import aio_pika
 from prometheus_client import Counter, Gauge
 
 PUBLISHED = Counter(
@@ -26,3 +29,22 @@ RELAY_LAG = Gauge(
     "Age of the oldest event in a schema's outbox that is not published yet (0: none)",
     ["schema"],
 )
+DEAD_LETTER_DEPTH = Gauge(
+    "lifecare_dead_letter_messages",
+    "Events waiting in a consumer's dead-letter queue `<queue>.dead`, read from RabbitMQ",
+    ["queue"],
+)
+
+
+async def measure_dead_letters(amqp_url: str, queues: Iterable[str]) -> None:
+    """How many events wait in each consumer queue's `<queue>.dead` (a passive declare:
+    nothing is created), as DEAD_LETTER_DEPTH."""
+    queues = list(queues)
+    if not queues:
+        return
+    connection = await aio_pika.connect(amqp_url, timeout=3)
+    async with connection:
+        channel = await connection.channel()
+        for queue in queues:
+            declared = await channel.declare_queue(f"{queue}.dead", passive=True)
+            DEAD_LETTER_DEPTH.labels(queue).set(declared.declaration_result.message_count or 0)
