@@ -152,13 +152,19 @@ def setup(settings: Settings, service: str) -> None:
     _instrumented = True
     propagate.set_global_textmap(PROPAGATOR)
     instrument_libraries()
+    chosen = exporter(settings)
+    if chosen is not None:
+        trace.set_tracer_provider(provider(service, chosen))
+        log.info("traces exported over OTLP to %s", settings.otlp_endpoint)
+
+
+def exporter(settings: Settings) -> SpanExporter | None:
+    """OTLP over HTTP to `<otlp_endpoint>/v1/traces`, or None when no endpoint is set."""
     if settings.otlp_endpoint is None:
-        return
+        return None
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
-    endpoint = f"{settings.otlp_endpoint}/v1/traces"
-    trace.set_tracer_provider(provider(service, OTLPSpanExporter(endpoint=endpoint)))
-    log.info("traces exported over OTLP to %s", endpoint)
+    return OTLPSpanExporter(endpoint=f"{settings.otlp_endpoint}/v1/traces")
 
 
 def instrument_libraries() -> None:
