@@ -107,7 +107,15 @@ def create_app(spec: ServiceSpec, settings: Settings | None = None) -> FastAPI:
                     await task
             await app.state.pool.close()
 
-    app = FastAPI(title=spec.title, version="1", lifespan=lifespan)
+    app = FastAPI(
+        title=spec.title,
+        version="1",
+        lifespan=lifespan,
+        # FastAPI's own telemetry off: the request's one server span is the OpenTelemetry
+        # instrumentation's (tracing.instrument_app), and its "logs" would record
+        # exceptions' messages, which may quote a personnummer
+        telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
+    )
     access_log = logging.getLogger("uvicorn.access")
     if not any(isinstance(f, PathOnlyAccessLog) for f in access_log.filters):
         access_log.addFilter(PathOnlyAccessLog())

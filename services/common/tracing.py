@@ -32,6 +32,7 @@ from opentelemetry.sdk.trace.export import (
 )
 from opentelemetry.trace import Status
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+from starlette.types import ASGIApp, Receive, Scope, Send
 from temporalio import worker as temporal_worker
 from temporalio.contrib.opentelemetry import TracingInterceptor, TracingWorkflowInboundInterceptor
 
@@ -63,7 +64,7 @@ LEADING_NAME = re.compile(r"^[A-Za-z_][\w.]*")
 # the probes' and Prometheus's requests, every few seconds each: no trace
 UNTRACED_PATHS = "/health$,/ready$,/metrics$"
 
-_instrumented = False
+_set_up = False
 
 
 class WithoutPersonalData(SpanExporter):
@@ -143,19 +144,24 @@ def provider(service: str, exporter: SpanExporter, *, batched: bool = True) -> T
 
 
 def setup(settings: Settings, service: str) -> None:
-    """Once per process: W3C propagation, httpx and asyncpg instrumented, and where
-    `otlp_endpoint` is set a tracer provider exporting there; without it nothing is
-    exported and nothing dials out."""
-    global _instrumented
-    if _instrumented:
+    """Once per process: W3C propagation, and where `otlp_endpoint` is set a tracer
+    provider exporting there, with httpx and asyncpg instrumented; without it nothing is
+    recorded, exported or dialled, and the libraries run as they were (no cost per query)."""
+    global _set_up
+    if _set_up:
         return
-    _instrumented = True
+    _set_up = True
     propagate.set_global_textmap(PROPAGATOR)
-    instrument_libraries()
     chosen = exporter(settings)
     if chosen is not None:
         trace.set_tracer_provider(provider(service, chosen))
+        instrument_libraries()
         log.info("traces exported over OTLP to %s", settings.otlp_endpoint)
+
+
+def recording() -> bool:
+    """Whether this process records spans (a tracer provider of the SDK is set)."""
+    return isinstance(trace.get_tracer_provider(), TracerProvider)
 
 
 def exporter(settings: Settings) -> SpanExporter | None:
@@ -180,12 +186,33 @@ def instrument_libraries() -> None:
 
 def instrument_app(app: FastAPI) -> None:
     """The app's server span per request, named `<method> <route template>`; the ASGI
-    send and receive events are left out (a span per body chunk says nothing)."""
+    send and receive events are left out (a span per body chunk says nothing). A request
+    goes through the instrumented stack only while the process records spans: the
+    instrumentation costs 60-170 µs a request even with nothing to record."""
     from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
+    build_plain = app.build_middleware_stack
     FastAPIInstrumentor.instrument_app(
         app, exclude_spans=["receive", "send"], excluded_urls=UNTRACED_PATHS
     )
+    build_traced = app.build_middleware_stack
+
+    def build_middleware_stack() -> ASGIApp:
+        return WhileRecording(plain=build_plain(), traced=build_traced())
+
+    app.build_middleware_stack = build_middleware_stack  # type: ignore[method-assign]
+
+
+class WhileRecording:
+    """Sends a request through the traced middleware stack while spans are recorded (see
+    `recording`), else through the same stack without the instrumentation."""
+
+    def __init__(self, *, plain: ASGIApp, traced: ASGIApp) -> None:
+        self.plain = plain
+        self.traced = traced
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await (self.traced if recording() else self.plain)(scope, receive, send)
 
 
 class UpdatesInTheirCallersTrace(TracingWorkflowInboundInterceptor):

@@ -28,6 +28,7 @@ def spans() -> Iterator[InMemorySpanExporter]:
     exporter = InMemorySpanExporter()
     assert not isinstance(trace.get_tracer_provider(), TracerProvider), "a provider was set"
     trace.set_tracer_provider(tracing.provider("tests", exporter, batched=False))
+    tracing.instrument_libraries()  # as tracing.setup does where an endpoint is set
     yield exporter
     exporter.shutdown()  # later modules' spans are not kept
 
