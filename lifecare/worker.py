@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 import asyncpg
+from prometheus_client import generate_latest
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.client import Client, Schedule, ScheduleAlreadyRunningError
@@ -22,6 +23,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
 from lifecare.health import serve_health
 from services.common import registry, temporal, tracing
+from services.common.bus.metrics import measure_dead_letters
 from services.common.db import create_pool
 from services.common.settings import Settings, get_settings
 
@@ -61,11 +63,16 @@ async def connect(settings: Settings) -> Client:
 def metrics_runtime(settings: Settings) -> Runtime | None:
     """A Temporal runtime serving the SDK's metrics (workflow task failures, schedule to
     start latency, slots in use, ...) at `GET /metrics` on every interface's
-    `worker_metrics_port`; None (the default runtime, no metrics) when it is 0."""
+    `worker_metrics_port`; None (the default runtime, no metrics) when it is 0, and when
+    the port is taken (a warning: as with the health port, the worker works on unwatched)."""
     if not settings.worker_metrics_port:
         return None
     address = f"0.0.0.0:{settings.worker_metrics_port}"
-    return Runtime(telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=address)))
+    try:
+        return Runtime(telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=address)))
+    except ValueError as exc:  # the SDK's "Failed starting Prometheus exporter: ..."
+        log.warning("worker metrics port %s not opened: %s", settings.worker_metrics_port, exc)
+        return None
 
 
 async def ensure_search_attributes(client: Client, namespace: str) -> None:
@@ -129,18 +136,30 @@ async def run(settings: Settings | None = None) -> None:
     await ensure_schedules(client, settings.task_queue)
     pool = await create_pool(settings.database_dsn, max_size=settings.db_pool_max)
     bridge_type = registry.load(registry.WORKER.bridge)
-    bridge = asyncio.create_task(bridge_type(client, settings).run(), name="bridge")
+    bridge_consumer = bridge_type(client, settings)
+    bridge = asyncio.create_task(bridge_consumer.run(), name="bridge")
 
     async def reaches_its_database() -> bool:
         async with pool.acquire(timeout=2) as conn:
             return bool(await conn.fetchval("SELECT true"))
+
+    async def metrics() -> bytes:
+        try:
+            await asyncio.wait_for(
+                measure_dead_letters(str(settings.amqp_url), [bridge_consumer.queue_name]), 5
+            )
+        except Exception as exc:  # the broker down or the queue not declared yet
+            log.warning("dead-letter depth not read: %s", type(exc).__name__)
+        return generate_latest()
 
     health = None
     try:
         async with build_worker(client, settings, pool):
             log.info("worker polling task queue %s", settings.task_queue)
             if settings.worker_health_port:
-                health = await serve_health(settings.worker_health_port, reaches_its_database)
+                health = await serve_health(
+                    settings.worker_health_port, reaches_its_database, metrics
+                )
             await stop.wait()
             log.info("worker stopping")
     finally:

@@ -4,6 +4,7 @@ reads."""
 
 from __future__ import annotations
 
+import socket
 import uuid
 
 import httpx
@@ -47,3 +48,12 @@ async def test_the_worker_serves_the_sdks_metrics_on_its_metrics_port(temporal, 
 
 def test_no_metrics_port_means_no_metrics_runtime(settings):
     assert metrics_runtime(settings.model_copy(update={"worker_metrics_port": 0})) is None
+
+
+def test_a_taken_metrics_port_is_warned_about_not_fatal(settings, caplog):
+    with socket.socket() as taken:
+        taken.bind(("0.0.0.0", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert metrics_runtime(settings.model_copy(update={"worker_metrics_port": port})) is None
+    assert f"worker metrics port {port} not opened" in caplog.text
