@@ -17,6 +17,7 @@ from services.common import tracing
 from tests.integration import personal_data
 from tests.integration.conftest import wait_for
 from tests.integration.helpers import new_customer, new_order, new_unit
+from workflows.models import lifecycle_id
 
 SERVER = trace.SpanKind.SERVER
 
@@ -166,7 +167,9 @@ async def test_an_event_written_outside_a_trace_still_relays_and_begins_its_own(
         )
 
 
-async def test_no_span_names_holds_or_carries_personal_data(spans, http, as_, absence_app, pool):
+async def test_no_span_names_holds_or_carries_personal_data(
+    spans, http, as_, absence_app, pool, temporal
+):
     unit = await new_unit(http, as_("admin"))
     caseworker = as_("caseworker")
     customer = await new_customer(http, caseworker, first_name="Ingegerd")
@@ -216,3 +219,12 @@ async def test_no_span_names_holds_or_carries_personal_data(spans, http, as_, ab
             order["id"],
         )
     assert set(stored) == {"traceparent"}, json.dumps(stored)
+    # nor into the workflow: the update's header carries the trace context alone
+    history = await temporal.client.get_workflow_handle(lifecycle_id(order["id"])).fetch_history()
+    headers = [
+        event.workflow_execution_update_accepted_event_attributes.accepted_request.input.header
+        for event in history.events
+        if event.HasField("workflow_execution_update_accepted_event_attributes")
+    ]
+    carried = [json.loads(h.fields["_tracer-data"].data) for h in headers]
+    assert carried and all(set(c) == {"traceparent"} for c in carried), carried
