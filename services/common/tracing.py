@@ -1,9 +1,11 @@
 """Traces: one per request, through the workflow update, its activity and the outbox row to
 the consumers (OpenTelemetry, exported over OTLP only when `otlp_endpoint` is set).
 
-- `setup` gives the process its tracer provider (once) and instruments httpx and asyncpg;
+- `setup` (once a process) exports over OTLP where an endpoint is set, and only then
+  instruments httpx and asyncpg;
 - `instrument_app` instruments a FastAPI app (its server spans, named by route template);
-- `interceptor` is Temporal's `TracingInterceptor`, for clients and workers;
+- `interceptor` is Temporal's `TracingInterceptor`, for clients and workers, with an
+  update's handler in its caller's trace;
 - `current_context` / `context_from` carry a span's context in an outbox row and in a
   message's headers (W3C `traceparent`, `tracestate`), for the relay and the consumers.
 

@@ -1,15 +1,22 @@
-"""Traces leave without personal data, and only to a collector the settings name."""
+"""Traces leave without personal data, only to a collector the settings name, and the
+workflows' tracing changes no recorded history."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import pytest
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import StatusCode
 from pydantic import ValidationError
+from temporalio.client import WorkflowHistory
+from temporalio.worker import Replayer
 
 from services.common import tracing
 from services.common.settings import Settings
+from services.common.temporal import data_converter
+from workflows.order_lifecycle import OrderLifecycle
 
 PNR = "189001019802"  # Skatteverket's test personnummer
 
@@ -64,3 +71,25 @@ def test_a_url_loses_its_query_and_fragment_only() -> None:
     assert tracing.without_query("https://h:8001/a/b?q=1#x") == "https://h:8001/a/b"
     assert tracing.without_query("/customers?q=1") == "/customers"
     assert tracing.without_query("/customers") == "/customers"
+
+
+HISTORIES = sorted(
+    (Path(__file__).parents[2] / "workflows" / "histories").glob("order_lifecycle_*.json")
+)
+
+
+@pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
+async def test_recorded_histories_replay_with_the_tracing_interceptor(path: Path) -> None:
+    """The interceptor (its updates in their callers' trace) makes spans, never commands."""
+    history = WorkflowHistory.from_json(path.stem, path.read_text())
+    replayer = Replayer(
+        workflows=[OrderLifecycle],
+        data_converter=data_converter(Settings(env="test")),
+        interceptors=[tracing.interceptor()],
+    )
+    result = await replayer.replay_workflow(history, raise_on_replay_failure=True)
+    assert result.replay_failure is None
+
+
+def test_there_are_histories_to_replay() -> None:
+    assert len(HISTORIES) >= 9
