@@ -41,8 +41,8 @@ async def underlay_of(channel: AbstractChannel) -> aiormq.Channel:
 
 async def publish_confirmed(channel: aiormq.Channel, rows: Sequence[asyncpg.Record]) -> None:
     """Publish outbox rows (id, type, occurred_at, routing_key, body, and trace_context if
-    any: it becomes the message's headers) as persistent messages
-    to the events exchange in one write, and wait until the broker has confirmed every one.
+    any: it becomes the message's headers) as persistent messages to the events exchange
+    in one write, and wait until the broker has confirmed every one.
 
     The frames of the whole batch are marshalled together, under the channel's lock and on
     its own count of delivery tags, and each message gets a confirmation in the channel's

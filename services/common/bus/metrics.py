@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import aio_pika
+import aiormq
 from prometheus_client import Counter, Gauge
 
 PUBLISHED = Counter(
@@ -37,14 +38,19 @@ DEAD_LETTER_DEPTH = Gauge(
 
 
 async def measure_dead_letters(amqp_url: str, queues: Iterable[str]) -> None:
-    """How many events wait in each consumer queue's `<queue>.dead` (a passive declare:
-    nothing is created), as DEAD_LETTER_DEPTH."""
+    """How many events wait in each consumer queue's `<queue>.dead`, as DEAD_LETTER_DEPTH:
+    a passive declare on one short connection per scrape, so nothing is created; a queue
+    not declared yet is left out (the broker closes the channel that asked)."""
     queues = list(queues)
     if not queues:
         return
     connection = await aio_pika.connect(amqp_url, timeout=3)
     async with connection:
-        channel = await connection.channel()
         for queue in queues:
-            declared = await channel.declare_queue(f"{queue}.dead", passive=True)
+            channel = await connection.channel()
+            try:
+                declared = await channel.declare_queue(f"{queue}.dead", passive=True)
+            except aiormq.exceptions.ChannelNotFoundEntity:
+                continue
             DEAD_LETTER_DEPTH.labels(queue).set(declared.declaration_result.message_count or 0)
+            await channel.close()
