@@ -5,15 +5,18 @@ hears it; and no span names, holds or carries (baggage) a customer's personal da
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Iterator
 from datetime import date
 
+import aio_pika
 import pytest
 from opentelemetry import trace
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from services.common import tracing
+from services.common.bus import EXCHANGE, Event, SideEffectConsumer
 from tests.integration import personal_data
 from tests.integration.conftest import wait_for
 from tests.integration.helpers import new_customer, new_order, new_unit
@@ -72,7 +75,7 @@ async def test_a_confirm_is_one_trace_from_the_request_to_the_consumer_of_its_ev
     request = _server_span(spans, "/orders/{order_id}/confirm", answer.headers["x-request-id"])
     trace_id = request.context.trace_id
 
-    def _consumed() -> list[ReadableSpan]:
+    async def _consumed() -> list[ReadableSpan]:
         return [
             s
             for s in _of_trace(spans, trace_id)
@@ -80,17 +83,19 @@ async def test_a_confirm_is_one_trace_from_the_request_to_the_consumer_of_its_ev
             and (s.attributes or {}).get("messaging.destination.name", "").find(".absence.") > 0
         ]
 
-    consumed = (await wait_for(lambda: _async(_consumed)))[0]
+    consumed = (await wait_for(_consumed))[0]
     chain = _of_trace(spans, trace_id)
     update = _named(chain, "StartWorkflowUpdate:confirm")
     handled = _named(chain, "HandleUpdate:confirm")
     activity = _named(chain, "RunActivity:confirm_order")
     by_id = {s.context.span_id: s for s in chain}
 
-    # the update is called from the request, handled in the workflow, whose activity ran
+    # the update is called from the request and handled in the workflow, which started the
+    # activity: all in the request's trace, under the update's call
+    started = _named(chain, "StartActivity:confirm_order")
     assert request in _ancestors(update, by_id)
-    assert request in _ancestors(handled, by_id)
-    assert handled in _ancestors(activity, by_id) or update in _ancestors(activity, by_id)
+    assert update in _ancestors(handled, by_id)
+    assert _ancestors(activity, by_id)[:2] == [started, update]
     # the consumer continues the span that wrote the event: the activity's
     assert consumed.parent is not None and consumed.parent.span_id == activity.context.span_id
     assert consumed.kind == trace.SpanKind.CONSUMER
@@ -109,10 +114,6 @@ async def test_a_confirm_is_one_trace_from_the_request_to_the_consumer_of_its_ev
     assert stored["traceparent"].split("-")[1] == format(trace_id, "032x")
 
 
-async def _async(function):  # wait_for awaits its predicate
-    return function()
-
-
 def _ancestors(span: ReadableSpan, by_id: dict[int, ReadableSpan]) -> list[ReadableSpan]:
     found = []
     while span.parent is not None and span.parent.span_id in by_id:
@@ -121,46 +122,44 @@ def _ancestors(span: ReadableSpan, by_id: dict[int, ReadableSpan]) -> list[Reada
     return found
 
 
-async def test_an_event_written_outside_a_trace_still_relays_and_begins_its_own(
-    spans, http, as_, absence_app, pool
+async def test_an_event_without_a_trace_context_relays_and_its_consumer_begins_a_trace(
+    spans, orders_app, pool, settings
 ):
-    """Rows from before the column (or written outside any span) have no context: they are
-    published as ever, and their consumer's span begins a trace."""
-    unit = await new_unit(http, as_("admin"))
-    customer = await new_customer(http, as_("caseworker"))
-    order = await new_order(http, as_("caseworker"), customer, unit, date.today())
-    async with pool.acquire() as conn:
-        await conn.execute(
-            "UPDATE orders.outbox SET trace_context = NULL WHERE data->>'order_id' = $1",
-            order["id"],
+    """A row from before the column (or written outside any span) has no context: it is
+    published as ever, without trace headers, and its consumer's span begins a trace."""
+    connection = await aio_pika.connect_robust(str(settings.amqp_url))
+    async with connection:
+        channel = await connection.channel()
+        exchange = await channel.declare_exchange(
+            EXCHANGE, aio_pika.ExchangeType.TOPIC, durable=True
         )
-    answer = await http.post(
-        f"/orders/{order['id']}/confirm",
-        json={"start_date": str(date.today())},
-        headers=as_("provider", unit=unit),
-    )
-    assert answer.status_code == 200, answer.text
-    async with pool.acquire() as conn:
-        event_id = await conn.fetchval(
-            "SELECT id FROM orders.outbox WHERE type = 'order.confirmed' "
-            "AND data->>'order_id' = $1",
-            order["id"],
-        )
-        # as a row from before the column: no context
-        await conn.execute(
-            "UPDATE orders.outbox SET trace_context = NULL WHERE id = $1 AND published_at IS NULL",
-            event_id,
-        )
+        queue = await channel.declare_queue(exclusive=True)
+        await queue.bind(exchange, routing_key="tracing.untraced.#")
+        event_id = uuid.uuid4()
+        async with pool.acquire() as conn:  # as a row written before trace_context existed
+            await conn.execute(
+                "INSERT INTO orders.outbox (id, type, data) VALUES ($1, 'tracing.untraced', $2)",
+                event_id,
+                {"n": 1},
+            )
+        message = await wait_for(lambda: queue.get(fail=False, no_ack=False))
+        assert message.message_id == str(event_id)
+        assert not {"traceparent", "tracestate"} & set(message.headers or {})
 
-    def _consumed() -> list[ReadableSpan]:
-        return [
-            s
-            for s in spans.get_finished_spans()
-            if (s.attributes or {}).get("messaging.message.id") == str(event_id)
-        ]
+        seen: list[trace.SpanContext] = []
 
-    consumed = (await wait_for(lambda: _async(_consumed)))[0]
-    assert consumed.name == "order.confirmed process"
+        async def effect(event: Event) -> None:
+            seen.append(trace.get_current_span().get_span_context())
+
+        consumer = SideEffectConsumer(
+            amqp_url=str(settings.amqp_url),
+            queue="tracing.untraced",
+            handlers={"tracing.untraced": effect},
+        )
+        await consumer.handle(message)
+    (context,) = seen
+    (span,) = [s for s in spans.get_finished_spans() if s.context.span_id == context.span_id]
+    assert span.name == "tracing.untraced process" and span.parent is None
     async with pool.acquire() as conn:
         assert await conn.fetchval(
             "SELECT published_at IS NOT NULL FROM orders.outbox WHERE id = $1", event_id
@@ -195,14 +194,14 @@ async def test_no_span_names_holds_or_carries_personal_data(
     assert confirmed.status_code == 200, confirmed.text
     request = _server_span(spans, "/orders/{order_id}/confirm", confirmed.headers["x-request-id"])
 
-    def _consumed() -> list[ReadableSpan]:
+    async def _consumed() -> list[ReadableSpan]:
         return [
             s
             for s in _of_trace(spans, request.context.trace_id)
             if s.name == "order.confirmed process"
         ]
 
-    await wait_for(lambda: _async(_consumed))
+    await wait_for(_consumed)
 
     recorded = spans.get_finished_spans()
     searches = [s for s in recorded if s.kind == SERVER and s.name.endswith("/customers")]
