@@ -6,8 +6,8 @@ the consumers (OpenTelemetry, exported over OTLP only when `otlp_endpoint` is se
 - `instrument_app` instruments a FastAPI app (its server spans, named by route template);
 - `interceptor` is Temporal's `TracingInterceptor`, for clients and workers, with an
   update's handler in its caller's trace;
-- `current_context` / `context_from` carry a span's context in an outbox row and in a
-  message's headers (W3C `traceparent`, `tracestate`), for the relay and the consumers.
+- the bus carries a span's context in the outbox row and the message's headers
+  (services/common/bus/trace_context.py).
 
 No personal data leaves in a span: URLs lose their query (a search may be a personnummer)
 and exceptions their message before any exporter sees them (`WithoutPersonalData`), asyncpg
@@ -22,7 +22,6 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from fastapi import FastAPI
-from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import Event, ReadableSpan, TracerProvider
@@ -33,7 +32,6 @@ from opentelemetry.sdk.trace.export import (
     SpanExportResult,
 )
 from opentelemetry.trace import Status
-from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 from starlette.types import ASGIApp, Receive, Scope, Send
 from temporalio import worker as temporal_worker
 from temporalio.contrib.opentelemetry import TracingInterceptor, TracingWorkflowInboundInterceptor
@@ -42,13 +40,11 @@ from temporalio.contrib.opentelemetry import TracingInterceptor, TracingWorkflow
 # pinned below 2 in pyproject, and tests/integration/test_tracing.py sees the chain break)
 from temporalio.contrib.opentelemetry._context import attached_context
 
+from services.common.bus.trace_context import PROPAGATOR
 from services.common.settings import Settings
 
 log = logging.getLogger(__name__)
 
-# W3C trace context only: baggage is what a caller may put anything in, so none is taken
-# from a request nor passed on
-PROPAGATOR = TraceContextTextMapPropagator()
 # the attributes that hold a URL or its parts, in the old and the new HTTP conventions
 URL_ATTRIBUTES = frozenset(("http.url", "http.target", "url.full", "url.path"))
 # a URL's query, and what an exception says (its type is kept: `exception.type`)
@@ -253,20 +249,3 @@ def interceptor() -> TracingInterceptor:
     """Temporal's tracing: a span per client call, workflow task and activity, with the
     caller's context passed in the calls' headers."""
     return Tracing()
-
-
-def current_context() -> dict[str, str] | None:
-    """The current span's context as W3C headers, or None outside a recorded span."""
-    carrier: dict[str, str] = {}
-    PROPAGATOR.inject(carrier)
-    return carrier or None
-
-
-def context_from(headers: Mapping[str, Any] | None) -> otel_context.Context:
-    """The context a message's headers carry (none: a new trace begins)."""
-    carrier = {
-        key: value.decode() if isinstance(value, bytes) else value
-        for key, value in (headers or {}).items()
-        if key in ("traceparent", "tracestate") and isinstance(value, str | bytes)
-    }
-    return PROPAGATOR.extract(carrier, context=otel_context.Context())

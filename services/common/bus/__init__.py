@@ -8,6 +8,7 @@ dead-lettering.
 - `relay`: `OutboxRelay`, publishing committed events in order;
 - `framing`: the relay's batched publish on aiormq's channel internals (pinned version);
 - `consumer`: `InboxConsumer` (alias `EventConsumer`) and `SideEffectConsumer`;
+- `trace_context`: the W3C context an event carries from its writer to its consumers;
 - `running`, `metrics`: reconnecting after an outage, the Prometheus counters.
 """
 

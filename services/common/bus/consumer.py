@@ -20,7 +20,7 @@ from services.common.bus.envelope import Event
 from services.common.bus.metrics import CONSUMED, DEAD_LETTERED, HELD, RETRIED
 from services.common.bus.running import keep_running
 from services.common.bus.topology import DELIVERY_LIMIT, declare_queue
-from services.common.tracing import context_from
+from services.common.bus.trace_context import context_from
 
 log = logging.getLogger("services.common.bus")  # the bus's one logger, in every module
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import asyncpg
 
-from services.common.tracing import current_context
+from services.common.bus.trace_context import current_context
 
 NOTIFY_CHANNEL = "lifecare_outbox"
 
