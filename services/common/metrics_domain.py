@@ -75,10 +75,12 @@ async def measure_orders(conn: asyncpg.Connection, settings: Settings) -> None:
         UNCONFIRMED.labels(age).set(row[age])
     UNCONFIRMED.labels(OLDEST).set(row[OLDEST])
     PAST_IVO.set(row["past_ivo"])
+    # by the partial index outbox_reminders (the orders migration 0002): the predicate
+    # must stay the index's
     REMINDERS.set(
         await conn.fetchval(
-            """SELECT count(*) FROM orders.outbox WHERE type = 'notification.requested'
-                 AND data->>'kind' = 'order.reminder'"""
+            """SELECT count(*) FROM orders.outbox
+                WHERE type = 'notification.requested' AND data->>'kind' = 'order.reminder'"""
         )
     )
 
