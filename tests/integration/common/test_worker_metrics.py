@@ -8,7 +8,9 @@ import socket
 import uuid
 
 import httpx
+from temporalio import workflow
 from temporalio.client import Client
+from temporalio.worker import Worker
 
 from lifecare.worker import build_worker, metrics_runtime
 from services.common.temporal import data_converter
@@ -44,6 +46,48 @@ async def test_the_worker_serves_the_sdks_metrics_on_its_metrics_port(temporal, 
         text = await wait_for(served)
     assert f'task_queue="{worker_settings.task_queue}"' in text
     assert "temporal_num_pollers" in text
+
+
+@workflow.defn(name="AlwaysFailingTask", sandboxed=False)
+class AlwaysFailingTask:
+    """A workflow whose every task fails (a bug, as a non-deterministic change would be)."""
+
+    @workflow.run
+    async def run(self) -> None:
+        raise RuntimeError("a bug in the workflow code")
+
+
+async def test_a_failing_workflow_task_is_counted_under_the_name_the_alert_reads(
+    temporal, settings
+):
+    sock = free_socket()
+    port = sock.getsockname()[1]
+    sock.close()
+    runtime = metrics_runtime(settings.model_copy(update={"worker_metrics_port": port}))
+    assert runtime is not None
+    client = await Client.connect(
+        settings.temporal_address, namespace=settings.temporal_namespace, runtime=runtime
+    )
+    queue = f"failing-{uuid.uuid4().hex[:8]}"
+    async with (
+        Worker(client, task_queue=queue, workflows=[AlwaysFailingTask]),
+        httpx.AsyncClient() as http,
+    ):
+        handle = await client.start_workflow(
+            AlwaysFailingTask.run, id=f"failing-{uuid.uuid4().hex[:8]}", task_queue=queue
+        )
+
+        async def counted() -> bool:
+            text = (await http.get(f"http://127.0.0.1:{port}/metrics")).text
+            return any(
+                line.startswith("temporal_workflow_task_execution_failed{")
+                and 'workflow_type="AlwaysFailingTask"' in line
+                and float(line.rsplit(" ", 1)[1]) >= 1
+                for line in text.splitlines()
+            )
+
+        await wait_for(counted, timeout=30)
+        await handle.terminate()
 
 
 def test_no_metrics_port_means_no_metrics_runtime(settings):
