@@ -29,7 +29,9 @@ def _value(samples: dict, name: str, **labels: str) -> float:
     return samples.get((name, tuple(sorted(labels.items()))), 0.0)
 
 
-async def test_orders_metrics_count_unconfirmed_orders_reminders_and_decisions_past_ivo(http, as_):
+async def test_orders_metrics_count_unconfirmed_orders_reminders_and_decisions_past_ivo(
+    http, as_, pool
+):
     before = await _read(http)
     unit = await new_unit(http, as_("admin"))
     customer = await new_customer(http, as_("caseworker"))
@@ -37,10 +39,18 @@ async def test_orders_metrics_count_unconfirmed_orders_reminders_and_decisions_p
     await new_order(http, as_("caseworker"), customer, unit, date.today() - timedelta(days=3))
     other = await new_customer(http, as_("caseworker"))
     await new_order(http, as_("caseworker"), other, unit, date.today())
+    third = await new_customer(http, as_("caseworker"))
+    aged = await new_order(http, as_("caseworker"), third, unit, date.today())
+    async with pool.acquire() as conn:  # as if it had been sent ten days ago
+        await conn.execute(
+            "UPDATE orders.orders SET created_at = now() - interval '10 days' WHERE id = $1",
+            aged["id"],
+        )
 
     after = await _read(http)
     fresh = "lifecare_unconfirmed_orders"
     assert _value(after, fresh, age="under_3d") - _value(before, fresh, age="under_3d") >= 2
+    assert _value(after, fresh, age="7d_30d") - _value(before, fresh, age="7d_30d") >= 1
     past = "lifecare_decisions_past_ivo_limit"
     assert _value(after, past) - _value(before, past) >= 1
 
