@@ -16,14 +16,16 @@ import asyncpg
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from opentelemetry import trace
 from prometheus_client import CONTENT_TYPE_LATEST, Histogram, generate_latest
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from temporalio.service import RPCError
 
-from services.common import readiness, temporal
+from services.common import metrics_domain, readiness, temporal, tracing
 from services.common.auth import TokenVerifier
 from services.common.bus import BY_TYPE, EventConsumer, Handler, OutboxRelay
+from services.common.bus.metrics import measure_dead_letters
 from services.common.db import create_pool
 from services.common.edge import BodyGuard, SecurityHeaders, validation_failed
 from services.common.errors import LifecareError
@@ -76,6 +78,7 @@ def error_body(code: str, message: str) -> dict[str, dict[str, str]]:
 def create_app(spec: ServiceSpec, settings: Settings | None = None) -> FastAPI:
     """Build a service's FastAPI app with the platform's shared behaviour."""
     settings = settings or get_settings()
+    tracing.setup(settings, spec.name)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -104,7 +107,15 @@ def create_app(spec: ServiceSpec, settings: Settings | None = None) -> FastAPI:
                     await task
             await app.state.pool.close()
 
-    app = FastAPI(title=spec.title, version="1", lifespan=lifespan)
+    app = FastAPI(
+        title=spec.title,
+        version="1",
+        lifespan=lifespan,
+        # FastAPI's own telemetry off: the request's one server span is the OpenTelemetry
+        # instrumentation's (tracing.instrument_app), and its "logs" would record
+        # exceptions' messages, which may quote a personnummer
+        telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
+    )
     access_log = logging.getLogger("uvicorn.access")
     if not any(isinstance(f, PathOnlyAccessLog) for f in access_log.filters):
         access_log.addFilter(PathOnlyAccessLog())
@@ -156,12 +167,22 @@ def create_app(spec: ServiceSpec, settings: Settings | None = None) -> FastAPI:
         return await readiness.ready(request.app)
 
     @app.get("/metrics", include_in_schema=False)
-    async def metrics() -> Response:
+    async def metrics(request: Request) -> Response:
         """Prometheus counters of the process (events published, consumed, retried and
-        dead-lettered); no auth and no personal data, like /health."""
+        dead-lettered, requests' latency), and gauges read now: its dead-letter queues'
+        depth and its domain's (metrics_domain); no auth and no personal data, like
+        /health. What cannot be read now keeps its last value; the scrape still answers."""
+        await metrics_domain.measure(spec.name, request.app.state.pool, settings)
+        queues = [c.queue_name for c in request.app.state.consumers]
+        try:
+            await asyncio.wait_for(measure_dead_letters(str(settings.amqp_url), queues), 5)
+        except Exception as exc:  # the broker down or a queue not declared yet
+            log.warning("dead-letter depth not read: %s", type(exc).__name__)
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     app.include_router(spec.router)
+    # outermost: the request's span is current in every middleware, handler and log line
+    tracing.instrument_app(app)
     return app
 
 
@@ -230,6 +251,8 @@ class RequestIdMiddleware:
         state["client_request_id"] = client_id
         state["audit_request_id"] = f"{request_id} {client_id}" if client_id else request_id
         token = REQUEST_ID.set(request_id)
+        # the trace found by the id a person quotes from an answer or a log line
+        trace.get_current_span().set_attribute("lifecare.request_id", request_id)
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":

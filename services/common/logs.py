@@ -1,6 +1,7 @@
 """The platform's log lines: one JSON object per line (time, level, logger, service, request
-id, message), or plain text for a developer's terminal. No personal data goes into a
-message; the request id ties a line to the audit row of the same request."""
+id, trace and span id, message), or plain text for a developer's terminal. No personal data
+goes into a message; the request id ties a line to the audit row of the same request, the
+trace id to the request's trace (services/common/tracing.py)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ import logging
 import logging.config
 from datetime import UTC, datetime
 from typing import Any
+
+from opentelemetry import trace
 
 # the server's id of the request being served (RequestIdMiddleware sets it)
 REQUEST_ID: contextvars.ContextVar[str | None] = contextvars.ContextVar(
@@ -35,9 +38,21 @@ class JsonLines(logging.Formatter):
         request_id = REQUEST_ID.get()
         if request_id:
             line["request_id"] = request_id
+        ids = trace_ids()
+        if ids:
+            line["trace_id"], line["span_id"] = ids
         if record.exc_info:
             line["error"] = self.formatException(record.exc_info)
         return json.dumps(line, ensure_ascii=False)
+
+
+def trace_ids() -> tuple[str, str] | None:
+    """The current trace and span id in hex (as a tracing backend shows them), or None
+    outside a recorded span."""
+    span_context = trace.get_current_span().get_span_context()
+    if not span_context.is_valid:
+        return None
+    return format(span_context.trace_id, "032x"), format(span_context.span_id, "016x")
 
 
 class WithRequestId(logging.Formatter):

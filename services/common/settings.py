@@ -202,6 +202,12 @@ class Settings(BaseSettings):
 
     # log lines as JSON (one object per line) or as text; by default JSON in production
     log_format: Literal["json", "text"] | None = None
+    # traces over OTLP/HTTP to this collector (`<endpoint>/v1/traces`, e.g.
+    # http://otel-collector:4318); unset, nothing is exported and nothing dials out
+    otlp_endpoint: ServiceUrl | None = None
+    # the worker serves the Temporal SDK's metrics and its own for Prometheus here (GET
+    # /metrics); 0 leaves it closed
+    worker_metrics_port: int = Field(default=8011, ge=0, le=65535)
 
     db_pool_min: int = 1
     db_pool_max: int = 10

@@ -11,8 +11,10 @@ from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DataConverter, DefaultFailureConverterWithEncodedAttributes
 from temporalio.exceptions import ApplicationError
+from temporalio.runtime import Runtime
 from temporalio.service import RPCError, RPCStatusCode, TLSConfig
 
+from services.common import tracing
 from services.common.errors import Conflict, LifecareError, Unavailable, error_for
 from services.common.payload_codec import EncryptionCodec, read_key
 from services.common.settings import Settings
@@ -72,10 +74,14 @@ def check_secured(settings: Settings) -> None:
         )
 
 
-async def connect(settings: Settings, *, lazy: bool = False) -> Client:
+async def connect(
+    settings: Settings, *, lazy: bool = False, runtime: Runtime | None = None
+) -> Client:
     """A Temporal client as every process of the platform uses it: the API services, the
     worker, the command line, the benchmarks and the tests. In production without mTLS or
-    an API key it refuses (check_secured), before any connection is tried."""
+    an API key it refuses (check_secured), before any connection is tried. Its calls, and
+    a worker's on it, are traced (the caller's span goes on in the workflow and its
+    activities); `runtime` is the worker's, which exports the SDK's metrics."""
     check_secured(settings)
     api_key = settings.temporal_api_key
     return await Client.connect(
@@ -85,6 +91,8 @@ async def connect(settings: Settings, *, lazy: bool = False) -> Client:
         tls=tls_config(settings),
         api_key=None if api_key is None else api_key.get_secret_value(),
         lazy=lazy,
+        interceptors=[tracing.interceptor()],
+        runtime=runtime,
     )
 
 

@@ -66,3 +66,30 @@ def test_promtool_accepts_the_rules() -> None:
         check=False,
     )
     assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_each_alert_fires_on_trouble_and_stays_quiet_otherwise() -> None:
+    """promtool's unit tests of the rules (deploy/monitoring/alerts.test.yaml)."""
+    promtool = shutil.which("promtool")
+    if promtool is None:
+        pytest.fail("promtool is missing: `make install` installs Debian's prometheus")
+    tested = subprocess.run(
+        [promtool, "test", "rules", "alerts.test.yaml"],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=MONITORING,
+    )
+    assert tested.returncode == 0, tested.stdout + tested.stderr
+
+
+def test_every_alert_of_the_issue_is_there() -> None:
+    rules = yaml.safe_load((MONITORING / "alerts.yaml").read_text())
+    names = {rule["alert"] for group in rules["groups"] for rule in group["rules"]}
+    assert {
+        "LifecareOutboxLagging",
+        "LifecareEventsDeadLettered",
+        "LifecareDeadLetterQueueNotEmpty",
+        "LifecareBillingRunNotCompleted",
+        "LifecareWorkflowTasksFailing",
+    } <= names

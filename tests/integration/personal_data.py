@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from services.common.logs import JsonLines
+
 # the platform's own loggers and uvicorn's, captured from INFO up (as `lifecare serve` runs
 # them); every other logger at the level it has
 PRODUCT_LOGGERS = ("services", "workflows", "lifecare", "temporalio", "uvicorn")
@@ -70,13 +72,41 @@ def find(lines: Iterable[str], people: Iterable[Person]) -> list[str]:
     return hits
 
 
+def span_lines(span: Any) -> list[str]:
+    """What a tracing backend would show of a span (an SDK `ReadableSpan`), as lines to
+    search: its name, every attribute, its events and links with theirs, its status."""
+    lines = [f"span {span.name}", f"status {span.status.status_code} {span.status.description}"]
+    lines += [f"{span.name} {key}={value}" for key, value in (span.attributes or {}).items()]
+    for event in span.events:
+        lines.append(f"{span.name} event {event.name}")
+        lines += [f"{span.name} {key}={value}" for key, value in (event.attributes or {}).items()]
+    for link in span.links:
+        lines += [
+            f"{span.name} link {key}={value}" for key, value in (link.attributes or {}).items()
+        ]
+    return lines
+
+
 class Capture:
     """Every log record made while it listens, whatever becomes of it afterwards (a handler
-    removed, a logger that stops propagating): it hooks the record factory, not a handler."""
+    removed, a logger that stops propagating): it hooks the record factory, not a handler.
+    Each record is also kept as the JSON line a service writes (logs.JsonLines), formatted
+    when it is made, so that its request and trace ids are the ones then current."""
 
     def __init__(self) -> None:
         self.records: list[logging.LogRecord] = []
+        self.json_lines: list[str] = []
         self._formatter = logging.Formatter("%(levelname)s %(name)s %(message)s")
+        self._json = JsonLines("tests")
+
+    def add(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+        if record.name.split(".")[0] in TEST_CLIENT_LOGGERS:
+            return
+        try:
+            self.json_lines.append(self._json.format(record))
+        except Exception:  # arguments that cannot format: `lines` renders them one by one
+            pass
 
     def lines(self) -> list[str]:
         lines = []
@@ -84,7 +114,7 @@ class Capture:
             if record.name.split(".")[0] in TEST_CLIENT_LOGGERS:
                 continue
             lines.append(self._line(record))
-        return lines
+        return lines + list(self.json_lines)
 
     def _line(self, record: logging.LogRecord) -> str:
         try:
@@ -124,7 +154,7 @@ def capture_logs() -> Iterator[Captured]:
 
     def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
         record = make_record(*args, **kwargs)
-        capture.records.append(record)
+        capture.add(record)
         return record
 
     logging.setLogRecordFactory(factory)

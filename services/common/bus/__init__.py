@@ -8,6 +8,7 @@ dead-lettering.
 - `relay`: `OutboxRelay`, publishing committed events in order;
 - `framing`: the relay's batched publish on aiormq's channel internals (pinned version);
 - `consumer`: `InboxConsumer` (alias `EventConsumer`) and `SideEffectConsumer`;
+- `trace_context`: the W3C context an event carries from its writer to its consumers;
 - `running`, `metrics`: reconnecting after an outage, the Prometheus counters.
 """
 
@@ -24,7 +25,12 @@ from services.common.bus.consumer import (
 from services.common.bus.envelope import Data, Event
 from services.common.bus.framing import publish_confirmed
 from services.common.bus.metrics import CONSUMED, DEAD_LETTERED, HELD, PUBLISHED, RETRIED
-from services.common.bus.outbox import NOTIFY_CHANNEL, add_to_outbox, bus_tables_sql
+from services.common.bus.outbox import (
+    NOTIFY_CHANNEL,
+    add_to_outbox,
+    bus_tables_sql,
+    trace_context_sql,
+)
 from services.common.bus.relay import BY_TYPE, OutboxRelay
 from services.common.bus.running import keep_running
 from services.common.bus.topology import (
@@ -63,4 +69,5 @@ __all__ = [
     "declare_topology",
     "keep_running",
     "publish_confirmed",
+    "trace_context_sql",
 ]

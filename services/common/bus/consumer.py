@@ -13,13 +13,18 @@ from datetime import timedelta
 import aio_pika
 import asyncpg
 from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractQueue
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from services.common.bus.envelope import Event
 from services.common.bus.metrics import CONSUMED, DEAD_LETTERED, HELD, RETRIED
 from services.common.bus.running import keep_running
 from services.common.bus.topology import DELIVERY_LIMIT, declare_queue
+from services.common.bus.trace_context import context_from
 
 log = logging.getLogger("services.common.bus")  # the bus's one logger, in every module
+
+tracer = trace.get_tracer(__name__)
 
 HOLD_AT_MOST = 10.0  # seconds between two tries of an event held through an outage
 
@@ -97,9 +102,30 @@ class Consumer(abc.ABC):
             log.error("consumer %s: unreadable message dead-lettered", self.queue_name)
             await self._dead_letter(message)
             return
+        # the trace of the request that wrote the event goes on here (the relay put its
+        # context in the headers); an event without one begins a trace of its own
+        with tracer.start_as_current_span(
+            f"{event.type} process",
+            context=context_from(message.headers),
+            kind=SpanKind.CONSUMER,
+            attributes={
+                "messaging.system": "rabbitmq",
+                "messaging.operation.type": "process",
+                "messaging.destination.name": self.queue_name,
+                "messaging.message.id": str(event.id),
+                "lifecare.event.type": event.type,
+            },
+            record_exception=False,  # its message may hold what the event said
+        ) as span:
+            await self._handle_traced(message, event, span)
+
+    async def _handle_traced(
+        self, message: AbstractIncomingMessage, event: Event, span: trace.Span
+    ) -> None:
         try:
             await self._apply_through_outages(event)
-        except Exception:
+        except Exception as exc:
+            span.set_status(Status(StatusCode.ERROR, type(exc).__name__))
             log.exception(
                 "consumer %s: event %s (%s) failed", self.queue_name, event.id, event.type
             )

@@ -40,8 +40,9 @@ async def underlay_of(channel: AbstractChannel) -> aiormq.Channel:
 
 
 async def publish_confirmed(channel: aiormq.Channel, rows: Sequence[asyncpg.Record]) -> None:
-    """Publish outbox rows (id, type, occurred_at, routing_key, body) as persistent messages
-    to the events exchange in one write, and wait until the broker has confirmed every one.
+    """Publish outbox rows (id, type, occurred_at, routing_key, body, and trace_context if
+    any: it becomes the message's headers) as persistent messages to the events exchange
+    in one write, and wait until the broker has confirmed every one.
 
     The frames of the whole batch are marshalled together, under the channel's lock and on
     its own count of delivery tags, and each message gets a confirmation in the channel's
@@ -65,6 +66,8 @@ async def publish_confirmed(channel: aiormq.Channel, rows: Sequence[asyncpg.Reco
                 message_id=str(row["id"]),
                 message_type=row["type"],
                 timestamp=row["occurred_at"],
+                # the W3C trace context of the span that wrote the event, for its consumers
+                headers=row.get("trace_context") or None,
             ),
         )
         frames = [method_frames[key], pamqp.frame.marshal(header, channel.number)]

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+import aio_pika
+import aiormq
 from prometheus_client import Counter, Gauge
 
 PUBLISHED = Counter(
@@ -26,3 +30,27 @@ RELAY_LAG = Gauge(
     "Age of the oldest event in a schema's outbox that is not published yet (0: none)",
     ["schema"],
 )
+DEAD_LETTER_DEPTH = Gauge(
+    "lifecare_dead_letter_messages",
+    "Events waiting in a consumer's dead-letter queue `<queue>.dead`, read from RabbitMQ",
+    ["queue"],
+)
+
+
+async def measure_dead_letters(amqp_url: str, queues: Iterable[str]) -> None:
+    """How many events wait in each consumer queue's `<queue>.dead`, as DEAD_LETTER_DEPTH:
+    a passive declare on one short connection per scrape, so nothing is created; a queue
+    not declared yet is left out (the broker closes the channel that asked)."""
+    queues = list(queues)
+    if not queues:
+        return
+    connection = await aio_pika.connect(amqp_url, timeout=3)
+    async with connection:
+        for queue in queues:
+            channel = await connection.channel()
+            try:
+                declared = await channel.declare_queue(f"{queue}.dead", passive=True)
+            except aiormq.exceptions.ChannelNotFoundEntity:
+                continue
+            DEAD_LETTER_DEPTH.labels(queue).set(declared.declaration_result.message_count or 0)
+            await channel.close()

@@ -1,5 +1,5 @@
-"""Log lines as JSON: the service, the request id of the request they were written in, and
-no query string (a search may be a personnummer)."""
+"""Log lines as JSON: the service, the request id and the trace and span id of the request
+they were written in, and no query string (a search may be a personnummer)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ import json
 import logging
 
 import httpx
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
 from starlette.responses import PlainTextResponse
 
 from services.common.app import PathOnlyAccessLog, RequestIdMiddleware
@@ -71,3 +73,32 @@ def test_production_logs_json_and_development_text_unless_told() -> None:
     assert not Settings(env="production", log_format="text", **secrets).json_logs
     formatters = config("web", json_lines=True)["formatters"]["platform"]
     assert formatters["()"] is JsonLines and formatters["service"] == "web"
+
+
+async def test_a_line_written_in_a_traced_request_carries_its_trace_and_span_id() -> None:
+    log = logging.getLogger("tests.logs.trace")
+    out = capture(log)
+    tracer = TracerProvider().get_tracer("tests")
+    seen: dict[str, str] = {}
+
+    async def app(scope, receive, send) -> None:  # type: ignore[no-untyped-def]
+        span = trace.get_current_span().get_span_context()
+        seen["trace_id"], seen["span_id"] = f"{span.trace_id:032x}", f"{span.span_id:016x}"
+        log.info("confirming an order")
+        await PlainTextResponse("ok")(scope, receive, send)
+
+    async def traced(scope, receive, send) -> None:  # type: ignore[no-untyped-def]
+        # as the FastAPI instrumentation does: the request's span outside every middleware
+        with tracer.start_as_current_span("POST /orders/{order_id}/confirm"):
+            await RequestIdMiddleware(app)(scope, receive, send)
+
+    transport = httpx.ASGITransport(app=traced)
+    async with httpx.AsyncClient(transport=transport, base_url="http://orders") as client:
+        answer = await client.post("/orders/1/confirm")
+    log.info("outside any trace")
+    during, outside = (json.loads(line) for line in out.getvalue().splitlines())
+    assert during["trace_id"] == seen["trace_id"] and len(during["trace_id"]) == 32
+    assert during["span_id"] == seen["span_id"] and len(during["span_id"]) == 16
+    assert during["request_id"] == answer.headers["x-request-id"]
+    assert during["service"] == "orders"
+    assert "trace_id" not in outside and "span_id" not in outside

@@ -46,3 +46,24 @@ async def test_a_taken_port_is_warned_about_not_fatal() -> None:
         taken.bind(("0.0.0.0", 0))
         taken.listen()
         assert await serve_health(taken.getsockname()[1], check) is None
+
+
+async def test_metrics_are_served_beside_health_for_prometheus() -> None:
+    async def check() -> bool:
+        return False  # the database unreachable: metrics are still served
+
+    async def metrics() -> bytes:
+        return b"# TYPE lifecare_events_consumed_total counter\n"
+
+    port = free_port()
+    server = await serve_health(port, check, metrics)
+    assert server is not None
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
+            answer = await http.get("/metrics")
+            assert answer.status_code == 200
+            assert answer.headers["content-type"].startswith("text/plain")
+            assert "lifecare_events_consumed_total" in answer.text
+            assert (await http.get("/health")).status_code == 503
+    finally:
+        server.close()

@@ -63,6 +63,7 @@ def as_aiormq_frames_it(channel: Channel, r: dict) -> bytes:
                 message_id=str(r["id"]),
                 message_type=r["type"],
                 timestamp=r["occurred_at"],
+                headers=r.get("trace_context"),
             ),
         ),
         *(
@@ -125,3 +126,14 @@ async def test_an_empty_body_is_a_header_with_no_body_frame():
     r = row("a", "")
     written = await _acked_as_written(channel, [r])
     assert written.payload == as_aiormq_frames_it(channel, r)
+
+
+async def test_a_rows_trace_context_is_its_messages_headers_and_none_gives_none():
+    channel = Channel()
+    parent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+    traced = {**row("a", "{}"), "trace_context": {"traceparent": parent}}
+    untraced = {**row("b", "{}"), "trace_context": None}  # a row from before the column
+    written = await _acked_as_written(channel, [traced, untraced])
+    assert written.payload == b"".join(as_aiormq_frames_it(channel, r) for r in (traced, untraced))
+    assert parent.encode() in written.payload
+    assert written.payload.count(b"traceparent") == 1
