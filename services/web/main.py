@@ -17,6 +17,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from services.common import tracing
 from services.common.app import PathOnlyAccessLog, RequestIdMiddleware
 from services.common.edge import BodyGuard, SecurityHeaders
 from services.common.settings import Settings, get_settings
@@ -106,7 +107,15 @@ def build(
 
     from services.web.session import SessionStore
 
-    app = FastAPI(title="Lifecare", lifespan=lifespan, docs_url=None, redoc_url=None)
+    tracing.setup(settings, "web")
+    app = FastAPI(
+        title="Lifecare",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        # one server span per request, the instrumentation's (as the services' apps)
+        telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
+    )
     app.state.settings = settings
     app.state.sessions = SessionStore(settings.web_session_idle.total_seconds())
     app.state.templates = templates()
@@ -181,6 +190,7 @@ def build(
         log.exception("page failed: %s %s", request.method, request.url.path)
         return render(request, "errors/failed.html", 500, session=live_session(request))
 
+    tracing.instrument_app(app)  # the person's click starts the trace
     return app
 
 
