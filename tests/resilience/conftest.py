@@ -15,6 +15,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator
+from datetime import date
 from pathlib import Path
 
 import aio_pika
@@ -25,7 +26,7 @@ from fastapi import FastAPI
 from temporalio.testing import WorkflowEnvironment
 
 from services.common import registry
-from services.common.bus import declare_queues
+from services.common.bus import declare_queue, declare_queues
 from services.common.migrations import upgrade_all
 from services.common.settings import Settings
 from tests.integration.conftest import (  # noqa: F401  (fixtures reused here)
@@ -34,6 +35,7 @@ from tests.integration.conftest import (  # noqa: F401  (fixtures reused here)
     no_personal_data_in_logs,
     temporal,
 )
+from tests.integration.helpers import new_customer, new_order
 from tests.resilience.stack import PG_BIN, PrivatePostgres
 
 
@@ -118,3 +120,45 @@ async def deliveries(url: str, queue_name: str, expected: set[str]) -> Counter[s
             seen[json.loads(message.body)["id"]] += 1
             await message.ack()
     return seen
+
+
+class Writes:
+    """A customer and its order through the orders API every `every` seconds, from start()
+    until stop(): `writes["ok"]` counts the writes taken, every other key is a failure."""
+
+    def __init__(self, http: httpx.AsyncClient, as_: Tokens, unit: str, every: float) -> None:
+        self.http, self.as_, self.unit, self.every = http, as_, unit, every
+        self.writes: Counter[str] = Counter()
+        self.customers: list[dict] = []
+        self._stop = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._write())
+
+    async def stop(self) -> None:
+        self._stop.set()
+        assert self._task is not None
+        await self._task
+
+    def failures(self) -> dict[str, int]:
+        return {k: v for k, v in self.writes.items() if k != "ok"}
+
+    async def _write(self) -> None:
+        while not self._stop.is_set():
+            try:
+                caseworker = self.as_("caseworker")
+                customer = await new_customer(self.http, caseworker, first_name="Ruth")
+                self.customers.append(customer)
+                await new_order(self.http, caseworker, customer, self.unit, date.today())
+                self.writes["ok"] += 2
+            except AssertionError as failed:
+                self.writes[f"failed: {failed}"[:200]] += 1
+            await asyncio.sleep(self.every)
+
+
+async def everything_queue(url: str, name: str) -> None:
+    """A queue bound to every event, to count deliveries by id (see `deliveries`)."""
+    connection = await aio_pika.connect_robust(url)
+    async with connection:
+        await declare_queue(await connection.channel(), name, ["#"])

@@ -8,18 +8,20 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections import Counter
-from datetime import date
 
-import aio_pika
 import pytest
 
 from services.billing.main import build as build_billing
-from services.common.bus import declare_queue
 from services.orders.main import build as build_orders
 from tests.integration.conftest import wait_for
-from tests.integration.helpers import new_customer, new_order, new_unit
-from tests.resilience.conftest import client_of, declare_consumer_queues, deliveries
+from tests.integration.helpers import new_unit
+from tests.resilience.conftest import (
+    Writes,
+    client_of,
+    declare_consumer_queues,
+    deliveries,
+    everything_queue,
+)
 from tests.resilience.stack import PrivateRabbitMQ, rabbitmq_available
 
 ALARM = 20.0  # seconds the broker blocks its publishers
@@ -41,42 +43,27 @@ async def test_the_relay_holds_its_events_while_the_broker_blocks_publishers(set
         ):
             await declare_consumer_queues(billing_app, broker.url)
             everything = f"{private.queue_prefix}test.alarm.everything"
-            connection = await aio_pika.connect_robust(broker.url)
-            async with connection:
-                await declare_queue(await connection.channel(), everything, ["#"])
+            await everything_queue(broker.url, everything)
             unit = await new_unit(http, as_("admin"))
             # this test's own events: the session's database holds other tests' too
             since = await orders_app.state.pool.fetchval("SELECT now()")
             pool = orders_app.state.pool
-            writes: Counter[str] = Counter()
-            customers: list[dict] = []
-            stop = asyncio.Event()
-
-            async def write() -> None:
-                while not stop.is_set():
-                    try:
-                        customer = await new_customer(http, as_("caseworker"), first_name="Ruth")
-                        customers.append(customer)
-                        await new_order(http, as_("caseworker"), customer, unit, date.today())
-                        writes["ok"] += 2
-                    except AssertionError as failed:
-                        writes[f"failed: {failed}"[:200]] += 1
-                    await asyncio.sleep(EVERY)
+            stream = Writes(http, as_, unit, EVERY)
 
             async def unsent() -> int:
                 return await pool.fetchval(
                     "SELECT count(*) FROM orders.outbox WHERE published_at IS NULL"
                 )
 
-            writer = asyncio.create_task(write())
+            stream.start()
             await asyncio.sleep(BEFORE)
             await broker.memory_alarm(on=True)
             # events written from two seconds into the alarm on (a publish under way when it
             # rose may still have got through)
             blocked_from = await pool.fetchval("SELECT now() + interval '2 seconds'")
-            written_before = writes["ok"]
+            written_before = stream.writes["ok"]
             await asyncio.sleep(ALARM)
-            written_during = writes["ok"] - written_before
+            written_during = stream.writes["ok"] - written_before
             # what was written under the alarm is held, not published and not dropped
             held = await pool.fetchval(
                 """SELECT count(*) FROM orders.outbox
@@ -92,11 +79,10 @@ async def test_the_relay_holds_its_events_while_the_broker_blocks_publishers(set
             cleared_at = time.monotonic()
             await wait_for(lambda: _none(unsent), timeout=60)
             drained = time.monotonic() - cleared_at
-            stop.set()
-            await writer
+            await stream.stop()
             await wait_for(lambda: _none(unsent), timeout=60)
 
-            ids = [c["id"] for c in customers]
+            ids = [c["id"] for c in stream.customers]
 
             async def billing_knows_all() -> bool:
                 count = await pool.fetchval(
@@ -120,14 +106,14 @@ async def test_the_relay_holds_its_events_while_the_broker_blocks_publishers(set
     finally:
         broker.remove()
 
-    failures = {k: v for k, v in writes.items() if k != "ok"}
+    failures = stream.failures()
     assert failures == {}, failures
     assert written_during > 0 and held > 0
     assert published_during == 0, "the relay published while the broker blocked it"
     assert outbox - set(delivered) == set(), "events never delivered"
     assert learnt == len(ids)  # each customer learnt once
     print(
-        f"\nrabbitmq memory alarm: {ALARM:.0f} s blocked, {writes['ok']} API writes "
+        f"\nrabbitmq memory alarm: {ALARM:.0f} s blocked, {stream.writes['ok']} API writes "
         f"({written_during} while blocked), 0 failed; {backlog} events held in the outbox, "
         f"0 published while blocked, sent {drained:.1f} s after the alarm cleared; "
         f"{len(outbox)} events delivered {sum(delivered.values())} times "

@@ -12,18 +12,20 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections import Counter
-from datetime import date
 
-import aio_pika
 import pytest
 
 from services.billing.main import build as build_billing
-from services.common.bus import declare_queue
 from services.orders.main import build as build_orders
 from tests.integration.conftest import wait_for
-from tests.integration.helpers import new_customer, new_order, new_unit
-from tests.resilience.conftest import client_of, declare_consumer_queues, deliveries
+from tests.integration.helpers import new_unit
+from tests.resilience.conftest import (
+    Writes,
+    client_of,
+    declare_consumer_queues,
+    deliveries,
+    everything_queue,
+)
 from tests.resilience.stack import PrivateRabbitMQ, rabbitmq_available
 
 BEFORE = 4.0  # seconds of writes before the kill
@@ -48,9 +50,7 @@ async def test_a_node_of_three_killed_under_load_loses_no_event(settings, as_):
         ):
             await declare_consumer_queues(billing_app, first.url)
             everything = f"{private.queue_prefix}test.cluster.everything"
-            connection = await aio_pika.connect_robust(first.url)
-            async with connection:
-                await declare_queue(await connection.channel(), everything, ["#"])
+            await everything_queue(first.url, everything)
             ours = {
                 name: leader
                 for name, leader in (await asyncio.to_thread(first.leaders)).items()
@@ -62,29 +62,15 @@ async def test_a_node_of_three_killed_under_load_loses_no_event(settings, as_):
             # this test's own events: the session's database holds other tests' too
             since = await orders_app.state.pool.fetchval("SELECT now()")
             pool = orders_app.state.pool
-            writes: Counter[str] = Counter()
-            customers: list[dict] = []
-            stop = asyncio.Event()
+            stream = Writes(http, as_, unit, EVERY)
 
-            async def write() -> None:
-                while not stop.is_set():
-                    try:
-                        customer = await new_customer(http, as_("caseworker"), first_name="Ruth")
-                        customers.append(customer)
-                        await new_order(http, as_("caseworker"), customer, unit, date.today())
-                        writes["ok"] += 2
-                    except AssertionError as failed:
-                        writes[f"failed: {failed}"[:200]] += 1
-                    await asyncio.sleep(EVERY)
-
-            writer = asyncio.create_task(write())
+            stream.start()
             await asyncio.sleep(BEFORE)
             victim.kill()
-            killed_at, before_kill = time.monotonic(), writes["ok"]
+            killed_at, before_kill = time.monotonic(), stream.writes["ok"]
             await asyncio.sleep(AFTER)
-            stop.set()
-            await writer
-            written_after = writes["ok"] - before_kill
+            await stream.stop()
+            written_after = stream.writes["ok"] - before_kill
             moved = {
                 name: leader
                 for name, leader in (await asyncio.to_thread(first.leaders)).items()
@@ -97,7 +83,7 @@ async def test_a_node_of_three_killed_under_load_loses_no_event(settings, as_):
                 )
 
             await wait_for(all_published, timeout=60)
-            ids = [c["id"] for c in customers]
+            ids = [c["id"] for c in stream.customers]
 
             async def billing_knows_all() -> bool:
                 count = await pool.fetchval(
@@ -123,7 +109,7 @@ async def test_a_node_of_three_killed_under_load_loses_no_event(settings, as_):
         for node in nodes:
             node.remove()
 
-    failures = {k: v for k, v in writes.items() if k != "ok"}
+    failures = stream.failures()
     assert failures == {}, failures
     assert victim.node not in moved.values(), moved  # each queue it led has a new leader
     assert written_after > 0

@@ -10,17 +10,20 @@ import asyncio
 import logging
 import time
 from collections import Counter
-from datetime import date
 
-import aio_pika
 import pytest
 
 from services.billing.main import build as build_billing
-from services.common.bus import declare_queue
 from services.orders.main import build as build_orders
 from tests.integration.conftest import wait_for
-from tests.integration.helpers import new_customer, new_order, new_unit
-from tests.resilience.conftest import client_of, declare_consumer_queues, deliveries
+from tests.integration.helpers import new_unit
+from tests.resilience.conftest import (
+    Writes,
+    client_of,
+    declare_consumer_queues,
+    deliveries,
+    everything_queue,
+)
 from tests.resilience.stack import PrivateRabbitMQ, rabbitmq_available
 
 OUTAGE = 30.0  # seconds without a broker
@@ -45,36 +48,20 @@ async def test_writes_go_on_while_rabbitmq_is_down_and_every_event_arrives_once_
         ):
             await declare_consumer_queues(billing_app, broker.url)
             everything = f"{private.queue_prefix}test.everything"
-            connection = await aio_pika.connect_robust(broker.url)
-            async with connection:
-                await declare_queue(await connection.channel(), everything, ["#"])
+            await everything_queue(broker.url, everything)
             unit = await new_unit(http, as_("admin"))
             # this test's own events: the session's database holds other tests' too
             since = await orders_app.state.pool.fetchval("SELECT now()")
-            writes: Counter[str] = Counter()
-            customers: list[dict] = []
-            stop = asyncio.Event()
+            stream = Writes(http, as_, unit, EVERY)
 
-            async def write() -> None:
-                """A customer and its order, every EVERY seconds, until told to stop."""
-                while not stop.is_set():
-                    try:
-                        customer = await new_customer(http, as_("caseworker"), first_name="Ruth")
-                        customers.append(customer)
-                        await new_order(http, as_("caseworker"), customer, unit, date.today())
-                        writes["ok"] += 2
-                    except AssertionError as failed:
-                        writes[f"failed: {failed}"[:200]] += 1
-                    await asyncio.sleep(EVERY)
-
-            writer = asyncio.create_task(write())
+            stream.start()
             await asyncio.sleep(BEFORE)
             stopped_at = time.monotonic()
             await broker.stop()
             stop_took = time.monotonic() - stopped_at
-            during_before = writes["ok"]
+            during_before = stream.writes["ok"]
             await asyncio.sleep(OUTAGE - stop_took)
-            written_while_down = writes["ok"] - during_before
+            written_while_down = stream.writes["ok"] - during_before
             restart_took = await broker.start()
             pool = orders_app.state.pool
             backlog = await pool.fetchval(
@@ -93,11 +80,10 @@ async def test_writes_go_on_while_rabbitmq_is_down_and_every_event_arrives_once_
             await wait_for(backlog_sent, timeout=60)
             drained = time.monotonic() - up_at
             await asyncio.sleep(max(0.0, AFTER - drained))
-            stop.set()
-            await writer
+            await stream.stop()
             back_at = time.monotonic()
 
-            ids = [c["id"] for c in customers]
+            ids = [c["id"] for c in stream.customers]
 
             async def all_published() -> bool:
                 left = await pool.fetchval(
@@ -135,7 +121,7 @@ async def test_writes_go_on_while_rabbitmq_is_down_and_every_event_arrives_once_
     finally:
         broker.remove()
 
-    failures = {k: v for k, v in writes.items() if k != "ok"}
+    failures = stream.failures()
     assert failures == {}, failures
     assert written_while_down > 0
     missing = set(outbox) - set(delivered)
@@ -149,7 +135,7 @@ async def test_writes_go_on_while_rabbitmq_is_down_and_every_event_arrives_once_
     )
     print(
         f"\nrabbitmq outage: node up in {first_start:.1f} s, stopped in {stop_took:.1f} s, "
-        f"down {OUTAGE:.0f} s, up again in {restart_took:.1f} s; {writes['ok']} API writes "
+        f"down {OUTAGE:.0f} s, up again in {restart_took:.1f} s; {stream.writes['ok']} API writes "
         f"({written_while_down} while down), 0 failed; a backlog of {backlog} events sent "
         f"{drained:.1f} s after the broker was back; reconnect tries {dict(pauses)}; "
         f"{len(outbox)} events in all, published {published_after:.1f} s after the writes "
