@@ -21,13 +21,20 @@ $(WEB_TOOLS): tests/web/package.json tests/web/package-lock.json
 	npm ci --prefix tests/web --no-audit --no-fund --silent
 	touch $@
 
+# the operators' APIs for the deploy tests (tests/deploy/custom-resources.mjs checks the
+# CloudNativePG and Prometheus Operator resources in deploy/ against them)
+DEPLOY_TOOLS := tests/deploy/node_modules/.installed
+$(DEPLOY_TOOLS): tests/deploy/package.json tests/deploy/package-lock.json
+	npm ci --prefix tests/deploy --no-audit --no-fund --silent
+	touch $@
+
 # the development OpenID provider (`make up` and the browser tests sign in through it)
 DEV_IDP := deploy/dev-idp/node_modules/.installed
 $(DEV_IDP): deploy/dev-idp/package.json deploy/dev-idp/package-lock.json
 	npm ci --prefix deploy/dev-idp --no-audit --no-fund --silent
 	touch $@
 
-install: $(VENV)/.installed $(WEB_TOOLS) $(DEV_IDP)
+install: $(VENV)/.installed $(WEB_TOOLS) $(DEPLOY_TOOLS) $(DEV_IDP)
 
 up: $(VENV)/.installed $(DEV_IDP)
 	$(BIN)/lifecare up
@@ -38,7 +45,7 @@ lint: $(VENV)/.installed
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-test: lint $(WEB_TOOLS) $(DEV_IDP)
+test: lint $(WEB_TOOLS) $(DEPLOY_TOOLS) $(DEV_IDP)
 	$(BIN)/pytest
 
 # the web UI's message catalogue, gathered from its templates and code (a test checks that

@@ -1,10 +1,12 @@
 """What an operator installing on a cluster relies on in deploy/k8s: every overlay renders,
-every object is valid for a current Kubernetes release, and every process runs with probes,
-resources and a locked-down security context."""
+every object is valid for a current Kubernetes release and the operators' resources for
+their operators' APIs, every process runs with probes, resources and a locked-down
+security context, and Prometheus scrapes every process that has metrics."""
 
 from __future__ import annotations
 
 import copy
+import json
 import shutil
 import subprocess
 from pathlib import Path
@@ -15,11 +17,16 @@ import pytest
 import yaml
 
 from services.common import registry
+from services.common.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 OVERLAYS = ["dev", "production"]
 KUBERNETES = "1.35.0"  # a current release; the schemas ship with kubernetes-validate
 PROCESSES = {*registry.names(), "worker", "codec-server"}
+# the engines' resources, beside the platform's (docs/DEPLOY.md, "Installing")
+ENGINES = [ROOT / "deploy" / engine / "cluster.yaml" for engine in ("postgres", "rabbitmq")]
+# the operators' APIs as packages (tests/deploy/package.json; make install brings them)
+CUSTOM_RESOURCES = ROOT / "tests" / "deploy" / "custom-resources.mjs"
 
 
 def render(overlay: str) -> list[dict[str, Any]]:
@@ -38,6 +45,32 @@ def render(overlay: str) -> list[dict[str, Any]]:
 @pytest.fixture(scope="module", params=OVERLAYS)
 def objects(request: pytest.FixtureRequest) -> list[dict[str, Any]]:
     return render(request.param)
+
+
+def is_custom(obj: dict[str, Any]) -> bool:
+    """An operator's resource, not Kubernetes' own: its API group is a domain not k8s.io's."""
+    group = obj["apiVersion"].rpartition("/")[0]
+    return "." in group and not group.endswith(".k8s.io")
+
+
+def engines() -> list[dict[str, Any]]:
+    return [doc for path in ENGINES for doc in yaml.safe_load_all(path.read_text()) if doc]
+
+
+def custom_resource_problems(resources: list[dict[str, Any]]) -> list[str]:
+    """What the operators' APIs find wrong in these resources, as "Kind/name: path: what"."""
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not installed")
+    checked = subprocess.run(
+        [node, str(CUSTOM_RESOURCES)],
+        input=json.dumps(resources),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    found: list[str] = json.loads(checked.stdout)
+    return found
 
 
 def of_kind(objects: list[dict[str, Any]], kind: str) -> dict[str, dict[str, Any]]:
@@ -75,7 +108,37 @@ def problems_of(workload: dict[str, Any]) -> list[str]:
 
 def test_every_object_is_valid_for_a_current_kubernetes(objects) -> None:
     for obj in objects:
-        kubernetes_validate.validate(obj, KUBERNETES, strict=True)
+        if not is_custom(obj):
+            kubernetes_validate.validate(obj, KUBERNETES, strict=True)
+
+
+def test_the_operators_resources_are_valid_for_their_operators_apis() -> None:
+    """CloudNativePG's Cluster and ScheduledBackup, the Prometheus Operator's ServiceMonitor:
+    checked against each operator's API (kubernetes-models' packages, pinned). No package on
+    PyPI, npm or Debian carries the RabbitMQ Cluster Operator's API, so its RabbitmqCluster
+    is only read by test_the_engines_configuration_is_there_and_says_what_cannot_change."""
+    rendered = [obj for overlay in OVERLAYS for obj in render(overlay) if is_custom(obj)]
+    assert {obj["kind"] for obj in rendered} == {"ServiceMonitor"}
+    assert custom_resource_problems([*engines(), *rendered]) == [
+        "RabbitmqCluster/lifecare-rabbitmq: no schema here for rabbitmq.com/v1beta1"
+    ]
+
+
+def test_the_check_finds_a_misspelled_field_and_a_wrong_type() -> None:
+    cluster = copy.deepcopy(next(doc for doc in engines() if doc["kind"] == "Cluster"))
+    cluster["spec"]["instances"] = "3"
+    cluster["spec"]["walstorage"] = cluster["spec"].pop("walStorage")
+    cluster["spec"]["backup"]["retentionPolicy"] = 30
+    monitor = copy.deepcopy(of_kind(render("production"), "ServiceMonitor")["lifecare"])
+    monitor["spec"]["endpoints"][2]["port"] = 8011
+    monitor["spec"]["endpoints"][0]["intervall"] = monitor["spec"]["endpoints"][0].pop("interval")
+    assert custom_resource_problems([cluster, monitor]) == [
+        "Cluster/lifecare-db: /spec/backup/retentionPolicy: must be string",
+        "Cluster/lifecare-db: /spec/instances: must be integer",
+        "Cluster/lifecare-db: /spec/walstorage: no such field",
+        "ServiceMonitor/lifecare: /spec/endpoints/2/port: must be string",
+        "ServiceMonitor/lifecare: /spec/endpoints/0/intervall: no such field",
+    ]
 
 
 def test_every_process_of_the_platform_is_deployed(objects) -> None:
@@ -152,6 +215,51 @@ def test_production_reaches_temporal_with_mtls_from_a_secret() -> None:
         assert secrets.get("temporal-client-tls") == "temporal-client-tls", name
         mounts = {m["mountPath"] for m in pod["containers"][0]["volumeMounts"]}
         assert mount in mounts, name
+
+
+def scraped(objects: list[dict[str, Any]]) -> dict[str, set[int]]:
+    """The container ports Prometheus scrapes, by process: a ServiceMonitor names the port of
+    a Service it selects, and a NetworkPolicy lets the namespace `monitoring` reach it."""
+    deployments = of_kind(objects, "Deployment")
+    open_ports = {
+        (name, port["port"])
+        for policy in of_kind(objects, "NetworkPolicy").values()
+        for rule in policy["spec"].get("ingress", [])
+        if {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}}
+        in rule["from"]
+        for expression in policy["spec"]["podSelector"]["matchExpressions"]
+        for name in expression["values"]
+        for port in rule["ports"]
+    }
+    found: dict[str, set[int]] = {}
+    for monitor in of_kind(objects, "ServiceMonitor").values():
+        (expression,) = monitor["spec"]["selector"]["matchExpressions"]
+        named = {endpoint["port"] for endpoint in monitor["spec"]["endpoints"]}
+        for service in of_kind(objects, "Service").values():
+            name = service["metadata"]["labels"].get(expression["key"])
+            if expression["operator"] != "In" or name not in expression["values"]:
+                continue
+            container = deployments[name]["spec"]["template"]["spec"]["containers"][0]
+            ports = {p["name"]: p["containerPort"] for p in container["ports"]}
+            for port in service["spec"]["ports"]:
+                number = ports[port["targetPort"]]
+                if port["name"] in named and (name, number) in open_ports:
+                    found.setdefault(name, set()).add(number)
+    return found
+
+
+def test_prometheus_scrapes_every_api_and_both_ports_of_the_worker() -> None:
+    """The APIs' /metrics on their own ports; the worker's event bridge on its health port and
+    the Temporal SDK's metrics on the port the worker opens for them by default."""
+    worker_metrics = Settings.model_fields["worker_metrics_port"].default
+    assert scraped(render("production")) == {
+        "orders": {8001},
+        "absence": {8002},
+        "billing": {8003},
+        "messaging": {8004},
+        "identity": {8005},
+        "worker": {8010, worker_metrics},
+    }
 
 
 def test_the_engines_configuration_is_there_and_says_what_cannot_change() -> None:
