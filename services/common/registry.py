@@ -20,7 +20,10 @@ class Service:
     name: str
     port: int
     app: str  # a factory `build(settings=None) -> FastAPI`; its lifespan starts its consumers
-    schema: str | None = None  # its PostgreSQL schema, migrated from services/<name>/migrations
+    # its PostgreSQL schema, migrated from services/<name>/migrations; what a schema holds is
+    # its own: the APIs' have an outbox (relayed by the app factory) and inbox, the web UI's
+    # only its sessions
+    schema: str | None = None
     # `activities(pool, settings) -> list` of the Temporal activities it implements
     activities: str | None = None
     consumers: tuple[str, ...] = ()  # the purposes of its event consumers (queue names)
@@ -38,8 +41,9 @@ class Worker:
 
 
 SERVICES: tuple[Service, ...] = (
-    # the web UI: no schema of its own, it calls the others over HTTP with the person's token
-    Service(name="web", port=8000, app="services.web.main:build"),
+    # the web UI: it calls the others over HTTP with the person's token; its schema holds
+    # only the sessions its replicas share (no outbox: it writes no events)
+    Service(name="web", port=8000, app="services.web.main:build", schema="web"),
     Service(
         name="orders",
         port=8001,
@@ -112,7 +116,7 @@ def names() -> list[str]:
 
 
 def with_schema() -> list[Service]:
-    """The services that keep data in a schema of their own (all but the web UI)."""
+    """The services that keep data in a schema of their own."""
     return [s for s in SERVICES if s.schema]
 
 

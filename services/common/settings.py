@@ -176,6 +176,10 @@ class Settings(BaseSettings):
     # calls to the services are made over one pool of this many connections
     web_session_idle: Duration = timedelta(hours=1)
     web_max_connections: int = Field(default=100, ge=1)
+    # where the web UI keeps its sessions: in its schema of the database, shared by all its
+    # replicas; or in the process's memory, for the unit tests that run it without a
+    # database (one process only: a second replica would not know its sessions)
+    web_sessions: Literal["database", "memory"] = "database"
 
     # consumer queues are named `<queue_prefix><service>.<purpose>`; tests use their own prefix
     queue_prefix: str = ""

@@ -19,7 +19,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.common import tracing
 from services.common.app import PathOnlyAccessLog, RequestIdMiddleware
+from services.common.db import create_pool
 from services.common.edge import BodyGuard, SecurityHeaders
+from services.common.payload_codec import read_key
 from services.common.settings import Settings, get_settings
 from services.web import (
     access,
@@ -47,6 +49,9 @@ from services.web.pages import (
     too_large_page,
 )
 from services.web.people import DEMO_PEOPLE, People
+from services.web.repository import PostgresSessions
+from services.web.session import Backend, MemorySessions, Sealer, SessionStore
+from services.web.session_middleware import SessionMiddleware
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +68,7 @@ SERVICE_NAMES = {
     "billing": "avgifter och fakturor",
     "messaging": "meddelanden",
     "identity": "inloggning och behörigheter",
+    "sessions": "inloggning",
 }
 
 
@@ -94,6 +100,7 @@ def build(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.sessions = await session_store(settings)
         app.state.api = Api(settings, transport)
         app.state.identity = tokens.Identity(settings, app.state.api)
         if settings.oidc_issuer is not None:
@@ -104,8 +111,7 @@ def build(
             await app.state.api.close()
             if app.state.oidc is not None:
                 await app.state.oidc.close()
-
-    from services.web.session import SessionStore
+            await app.state.sessions.close()
 
     tracing.setup(settings, "web")
     app = FastAPI(
@@ -117,7 +123,6 @@ def build(
         telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
     )
     app.state.settings = settings
-    app.state.sessions = SessionStore(settings.web_session_idle.total_seconds())
     app.state.templates = templates()
     # signing in: through the OpenID Connect provider when one is configured (production
     # always), the platform's tokens from the identity service; without one, development
@@ -132,6 +137,8 @@ def build(
         max_upload_body=settings.web_max_upload_bytes,
         too_large=too_large_page,
     )
+    # outside BodyGuard: its page for a body too large shows the session's header
+    app.add_middleware(SessionMiddleware, unavailable=sessions_unavailable)
     app.add_middleware(PageHeaders)
     app.add_middleware(RequestIdMiddleware)
     app.add_middleware(SecurityHeaders)
@@ -192,6 +199,30 @@ def build(
 
     tracing.instrument_app(app)  # the person's click starts the trace
     return app
+
+
+async def session_store(settings: Settings) -> SessionStore:
+    """The sessions as the settings say: in the web UI's schema (every replica shares them)
+    or in this process's memory (unit tests)."""
+    sealer = Sealer(
+        read_key(settings.payload_key.get_secret_value()),
+        [read_key(k.get_secret_value()) for k in settings.payload_old_keys],
+    )
+    idle = settings.web_session_idle
+    backend: Backend
+    if settings.web_sessions == "memory":
+        backend = MemorySessions()
+    else:
+        pool = await create_pool(
+            settings.database_dsn, min_size=settings.db_pool_min, max_size=settings.db_pool_max
+        )
+        backend = PostgresSessions(pool, idle)
+    return SessionStore(backend, sealer, idle.total_seconds())
+
+
+async def sessions_unavailable(scope: Scope) -> Response:
+    """The page for a request whose session cannot be read: the database is out of reach."""
+    return render(Request(scope), "errors/unavailable.html", 503, session=None, service="sessions")
 
 
 class PageHeaders:

@@ -22,7 +22,8 @@ from services.common.auth import Role
 from services.web import tokens
 from services.web.client import Api, ApiError, ServiceDown
 from services.web.i18n import gettext_noop as N_
-from services.web.session import COOKIE, Session, SessionStore
+from services.web.session import Session, SessionStore
+from services.web.session_middleware import end_session, live_session
 
 TOKEN_RENEW_BEFORE = 120  # seconds
 
@@ -180,26 +181,11 @@ class Page:
         """Run a form's effect once: a second post of the same form id (a double click)
         waits for the first and is sent where the first was."""
         form_id = str(form.get("form_id", ""))
-        forms = self.session.forms
-        earlier = forms.get(form_id)
-        if earlier is not None:
-            url = await asyncio.shield(earlier)
-            if url:
-                yield Once(self, form_id, earlier=url)
-                return
-        running: asyncio.Future[str] = asyncio.get_running_loop().create_future()
-        if form_id in forms:
-            forms[form_id] = running
-        once = Once(self, form_id)
-        try:
+        store: SessionStore = self.request.app.state.sessions
+        async with store.once(self.session, form_id) as claim:
+            once = Once(self, form_id, earlier=claim.earlier)
             yield once
-        finally:
-            if not running.done():
-                running.set_result(once.url)
-            if not once.url:
-                forms.pop(form_id, None)
-                if form_id:
-                    forms[form_id] = None  # refused: the same form may be sent again
+            claim.url = once.url  # taken effect: a second post goes there too
 
 
 @dataclass
@@ -240,11 +226,6 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
     )
 
 
-def live_session(request: Request) -> Session | None:
-    store: SessionStore = request.app.state.sessions
-    return store.get(request.cookies.get(COOKIE))
-
-
 def back_to(request: Request) -> str:
     """Where to come back to after signing in: this page, or for a post the page it came
     from."""
@@ -277,7 +258,7 @@ async def signed_in(request: Request) -> Page:
         try:
             await tokens.renew(request.app.state, session)
         except tokens.NoMembership:
-            request.app.state.sessions.end(session)
+            end_session(request, session)
             raise SignInNeeded("/", ended=True) from None
     return Page(request, session)
 

@@ -26,6 +26,7 @@ from services.web.pages import (
 )
 from services.web.people import Membership, Person
 from services.web.session import COOKIE, Session, SessionStore
+from services.web.session_middleware import end_session, new_session
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -49,7 +50,7 @@ def _with_cookie(request: Request, response: Response, session: Session) -> Resp
 
 
 def _anonymous(request: Request) -> Session:
-    return live_session(request) or _store(request).new()
+    return live_session(request) or new_session(request)
 
 
 @router.get("/logga-in")
@@ -118,11 +119,11 @@ async def sign_in(request: Request) -> Response:
 async def _signed_in(request: Request, old: Session, person: Person, back: str) -> Response:
     """The person is known: a new session (an id known before signing in is worth
     nothing), then their saved choice of role and unit, or the choice."""
-    _store(request).end(old)
-    session = _store(request).new()
+    end_session(request, old)
+    session = new_session(request)
     session.person = person
     session.id_token = old.id_token
-    saved = _store(request).saved_choices.get(person.sub)
+    saved = await _store(request).saved_choice(person.sub)
     if saved is not None and saved in person.memberships:
         return _with_cookie(request, await _choose(request, session, saved, back), session)
     return _with_cookie(request, RedirectResponse(_choice_url(back), status_code=303), session)
@@ -212,8 +213,8 @@ async def provider_callback(
         log.warning("sign-in: the identity service refused the provider's sub: %s", exc.code)
         return _problem(request, session, N_("Inloggningen kunde inte bekräftas. Börja om."), 401)
     except tokens.NoMembership:
-        _store(request).end(session)
-        outside = _store(request).new()
+        end_session(request, session)
+        outside = new_session(request)
         outside.no_access = who.name or who.sub
         page = render(request, "signin/no_access.html", 403, session=outside)
         return _with_cookie(request, page, outside)
@@ -233,7 +234,7 @@ async def _choose(
     try:
         await _renew(request, session)
     except tokens.NoMembership:
-        _store(request).end(session)
+        end_session(request, session)
         return RedirectResponse("/logga-in?avslutad=1", status_code=303)
     return RedirectResponse(back, status_code=303)
 
@@ -274,7 +275,8 @@ async def _choice(
 ) -> Response:
     person = session.person
     assert person is not None
-    chosen = session.membership or _store(request).saved_choices.get(person.sub)
+    saved = await _store(request).saved_choice(person.sub)
+    chosen = session.membership or saved
     roles = person.roles()
     role = form["role"] or (chosen.role.value if chosen else roles[0].value)
     units = await _unit_names(request, session)
@@ -292,7 +294,7 @@ async def _choice(
         memberships=person.memberships,
         role_names=ROLE_NAMES,
         next=back,
-        saved=chosen is not None and _store(request).saved_choices.get(person.sub) == chosen,
+        saved=chosen is not None and saved == chosen,
     )
 
 
@@ -319,10 +321,7 @@ async def choose(request: Request) -> Response:
         return await _choice(request, session, choice, back, 422)
     assert role is not None
     membership = Membership(role, unit if person.units(role) else None)
-    if values.get("save"):
-        _store(request).saved_choices[person.sub] = membership
-    else:
-        _store(request).saved_choices.pop(person.sub, None)
+    await _store(request).keep_choice(person.sub, membership if values.get("save") else None)
     return await _choose(request, session, membership, back)
 
 
@@ -332,7 +331,7 @@ async def sign_out(request: Request) -> Response:
     if session is None:
         return RedirectResponse("/logga-in?utloggad=1", status_code=303)
     await checked_form(request, session)
-    _store(request).end(session)
+    end_session(request, session)
     response = RedirectResponse("/logga-in?utloggad=1", status_code=303)
     response.delete_cookie(COOKIE, path="/")
     return response

@@ -118,7 +118,7 @@ async def test_an_expired_session_signs_in_again_and_comes_back_to_the_same_page
 
 
 async def test_an_ended_membership_signs_the_person_out_at_the_next_renewal(
-    page, staff, web_app, as_, idp
+    page, staff, web_app, as_, idp, served
 ):
     unit = await staff.unit()
     user = "prov" + staff.tag
@@ -136,8 +136,12 @@ async def test_an_ended_membership_signs_the_person_out_at_the_next_renewal(
         )
     assert ended.status_code == 200, ended.text
     # the token still works for its few minutes; let it be due for renewal now
-    for session in web_app.state.sessions.of_person(user):
-        session.token_expires = 0
+    cookie = next(
+        c["value"] for c in await page.context.cookies(served) if c["name"] == "lifecare_session"
+    )
+    session = await web_app.state.sessions.load(cookie)
+    session.token_expires = 0
+    await web_app.state.sessions.save(session)
 
     await page.goto("/bestallningar")
     await expect(page.get_by_text("din behörighet har ändrats eller upphört")).to_be_visible()
@@ -168,7 +172,7 @@ async def test_a_sign_in_the_provider_refused_says_so(page, served, idp, web_app
     cookie = next(
         c["value"] for c in await page.context.cookies(served) if c["name"] == "lifecare_session"
     )
-    state = web_app.state.sessions.get(cookie).pending.state
+    state = (await web_app.state.sessions.load(cookie)).pending.state
     # the provider sends the person back with an error (as when they cancel there)
     answer = await page.goto(f"{served}/logga-in/klar?error=access_denied&state={state}")
     assert answer is not None and answer.status == 400

@@ -206,7 +206,7 @@ async def test_production_offers_no_demo_people_and_refuses_them(calls: list[str
             session = client.cookies["lifecare_session"]
             store = app.state.sessions
             refused = await client.post(
-                "/logga-in", data={"csrf": store.get(session).csrf, "user": "anna"}
+                "/logga-in", data={"csrf": (await store.load(session)).csrf, "user": "anna"}
             )
             assert refused.status_code == 422
             assert (await client.get("/")).status_code == 303  # still not signed in

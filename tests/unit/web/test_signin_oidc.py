@@ -247,7 +247,7 @@ async def signed_in_at_provider(identity: Any) -> httpx.Response:
             assert started.status_code == 303
             assert started.headers["location"].startswith(f"{ISSUER}/auth?")
             state = httpx.URL(started.headers["location"]).params["state"]
-            session = app.state.sessions.get(browser.cookies["lifecare_session"])
+            session = await app.state.sessions.load(browser.cookies["lifecare_session"])
             transport.sent["nonce"] = session.pending.nonce  # type: ignore[attr-defined]
             return await browser.get(f"/logga-in/klar?code=the-code&state={state}")
 
