@@ -115,7 +115,11 @@ async def load(
             else:
                 target = url + query.path
             started = time.perf_counter()
-            response = await http.get(target, params=params, headers=headers)
+            try:
+                response = await http.get(target, params=params, headers=headers)
+            except httpx.TransportError:
+                errors += 1
+                continue
             latencies.append((time.perf_counter() - started) * 1000)
             if response.status_code != 200:
                 errors += 1
@@ -149,21 +153,24 @@ async def measure_one(
     )
     service_url = stack.url(query.service)
     result: dict[str, Any] = {"query": query.name, "service": query.service}
+    common = {"query": query, "index": index, "found": found, "bearer": bearer}
     async with httpx.AsyncClient(timeout=60, limits=limits) as http:
-        common = {"query": query, "index": index, "found": found, "bearer": bearer}
-        # warm-up, not counted: connections, pools, prepared statements, caches
+        # warm-up, not counted: pools, prepared statements, caches
         await load(http, url=service_url, floor=False, requests=args.warmup, **common)
         await load(http, url=floor_url, floor=True, requests=args.warmup, **common)
-        times: dict[str, list[float]] = {"service": [], "floor": []}
-        errors = {"service": 0, "floor": 0}
-        spent: dict[str, float] = {}
-        share = args.requests // args.rounds
-        for _ in range(args.rounds):
-            for kind, url in (("floor", floor_url), ("service", service_url)):
+    times: dict[str, list[float]] = {"service": [], "floor": []}
+    errors = {"service": 0, "floor": 0}
+    spent: dict[str, float] = {}
+    share = args.requests // args.rounds
+    for _ in range(args.rounds):
+        for kind, url in (("floor", floor_url), ("service", service_url)):
+            # each turn on connections of its own, opened by one request per client (not
+            # counted): a connection left idle over a server's keep-alive (5 s) is closed
+            async with httpx.AsyncClient(timeout=60, limits=limits) as http:
+                floor = kind == "floor"
+                await load(http, url=url, floor=floor, requests=args.concurrency, **common)
                 before = cpu.snapshot(pids, stack.database)
-                latencies, failed = await load(
-                    http, url=url, floor=kind == "floor", requests=share, **common
-                )
+                latencies, failed = await load(http, url=url, floor=floor, requests=share, **common)
                 after = cpu.spent(before, cpu.snapshot(pids, stack.database))
                 for name, seconds in after.items():
                     key = f"{kind}: {name}"
@@ -221,8 +228,7 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
                 stack, floor_url, conn, index, QUERIES[index], found, args, pids
             )
             results.append(one)
-            if not args.json:
-                report_one(one)
+            report_one(one, out=sys.stderr if args.json else sys.stdout)
     finally:
         await conn.close()
         stack.stop()
@@ -267,27 +273,22 @@ async def _drop(database: str) -> None:
         await conn.close()
 
 
-def report_one(one: dict[str, Any]) -> None:
+def report_one(one: dict[str, Any], out: Any = sys.stdout) -> None:
     service, floor = one["service"], one["floor"]
     held = "holds" if one["p99_ratio"] <= GOAL_RATIO else "does not hold"
-    print(f"\n== {one['query']} ({one['service']}) ==")
-    print(
+    lines = [
+        f"\n== {one['query']} ({one['service']}) ==",
         f"  service p50 {service['p50_ms']} ms, p99 {service['p99_ms']} ms "
-        f"({service['requests']} requests, {service['errors']} errors)"
-    )
-    print(
+        f"({service['requests']} requests, {service['errors']} errors)",
         f"  floor   p50 {floor['p50_ms']} ms, p99 {floor['p99_ms']} ms "
-        f"({floor['requests']} requests, {floor['errors']} errors)"
-    )
-    print(
+        f"({floor['requests']} requests, {floor['errors']} errors)",
         f"  p99 ratio {one['p99_ratio']} (goal <= {GOAL_RATIO}: {held}); "
-        f"p50 ratio {one['p50_ratio']}"
-    )
-    print("  CPU s: " + ", ".join(f"{k} {v}" for k, v in one["cpu_s"].items()))
-    print(f"  plan for {one['plan_for']}:")
-    for line in one["plan"]:
-        print(f"    {line}")
-    sys.stdout.flush()
+        f"p50 ratio {one['p50_ratio']}",
+        "  CPU s: " + ", ".join(f"{k} {v}" for k, v in one["cpu_s"].items()),
+        f"  plan for {one['plan_for']}:",
+        *(f"    {line}" for line in one["plan"]),
+    ]
+    print("\n".join(lines), file=out, flush=True)
 
 
 def report(result: dict[str, Any]) -> None:
