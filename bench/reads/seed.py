@@ -156,12 +156,12 @@ SEED = [
         FROM generate_series(1, {MESSAGES * 4 + 1000}) m""",
     # the first 11 000 to Bosam SÄF (1 000 of them deleted there), the rest to the units
     f"""INSERT INTO messaging.deliveries (message_id, mailbox, mailbox_name, position,
-                                          read_at, deleted_at)
+                                          sent_at, read_at, deleted_at)
         SELECT md5('message-' || m)::uuid,
                CASE WHEN m <= {MESSAGES + 1000} THEN 'group:bosam'
                     ELSE 'unit:bench-unit-' || lpad((1 + m % {UNITS - 1})::text, 3, '0') END,
                CASE WHEN m <= {MESSAGES + 1000} THEN 'Bosam SÄF' ELSE 'Äldreboende' END,
-               1,
+               1, now() - (m * interval '13 minutes'),
                CASE WHEN m % 20 <> 7 THEN now() - (m * interval '13 minutes') END,
                CASE WHEN m % 11 = 5 THEN now() END
         FROM generate_series(1, {MESSAGES * 4 + 1000}) m""",
