@@ -114,7 +114,22 @@ async def upsert_unit(conn: asyncpg.Connection, *, id: str, name: str) -> None:
 async def record_person(
     conn: asyncpg.Connection, *, sub: str, name: str, role: str, unit: str | None
 ) -> None:
-    """Remember a person who used the inbox, so others can find their mailbox by name."""
+    """Remember a person who used the inbox, so others can find their mailbox by name.
+
+    Known as they are and seen within the day (nearly every request: the badge asks on
+    every page), it only reads: the upsert below locks the row even when it changes
+    nothing, which made every read of the inbox a write that waited for the disk."""
+    known = await conn.fetchval(
+        """SELECT true FROM messaging.people p
+           WHERE p.sub = $1 AND (p.name, p.role, p.unit) IS NOT DISTINCT FROM ($2, $3, $4)
+             AND p.seen_at >= now() - interval '1 day'""",
+        sub,
+        name,
+        role,
+        unit,
+    )
+    if known:
+        return
     await conn.execute(
         """INSERT INTO messaging.people AS p (sub, name, role, unit) VALUES ($1, $2, $3, $4)
            ON CONFLICT (sub) DO UPDATE
