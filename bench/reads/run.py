@@ -152,7 +152,7 @@ async def measure_one(
         max_connections=args.concurrency, max_keepalive_connections=args.concurrency
     )
     service_url = stack.url(query.service)
-    result: dict[str, Any] = {"query": query.name, "service": query.service}
+    result: dict[str, Any] = {"query": query.name, "server": query.service}
     common = {"query": query, "index": index, "found": found, "bearer": bearer}
     async with httpx.AsyncClient(timeout=60, limits=limits) as http:
         # warm-up, not counted: pools, prepared statements, caches
@@ -277,7 +277,7 @@ def report_one(one: dict[str, Any], out: Any = sys.stdout) -> None:
     service, floor = one["service"], one["floor"]
     held = "holds" if one["p99_ratio"] <= GOAL_RATIO else "does not hold"
     lines = [
-        f"\n== {one['query']} ({one['service']}) ==",
+        f"\n== {one['query']} ({one['server']}) ==",
         f"  service p50 {service['p50_ms']} ms, p99 {service['p99_ms']} ms "
         f"({service['requests']} requests, {service['errors']} errors)",
         f"  floor   p50 {floor['p50_ms']} ms, p99 {floor['p99_ms']} ms "

@@ -382,12 +382,12 @@ async def list_inbox(
                     SELECT d.message_id, d.read_at
                     FROM messaging.deliveries d JOIN messaging.messages m ON m.id = d.message_id
                     WHERE d.mailbox = b.mailbox AND {_IN_INBOX}
-                    ORDER BY d.sent_at DESC, d.message_id
+                    ORDER BY d.sent_at DESC, d.message_id DESC
                     LIMIT $3) d
                 GROUP BY d.message_id)
             SELECT {_SUMMARY_COLUMNS}, mine.unread
             FROM mine JOIN messaging.messages m ON m.id = mine.message_id
-            ORDER BY m.sent_at DESC, m.id
+            ORDER BY m.sent_at DESC, m.id DESC
             LIMIT $3""",
         mailboxes,
         sub,

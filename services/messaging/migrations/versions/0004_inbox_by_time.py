@@ -22,6 +22,6 @@ def upgrade() -> None:
       FROM messaging.messages m WHERE m.id = d.message_id;
     ALTER TABLE messaging.deliveries ALTER COLUMN sent_at SET NOT NULL;
     CREATE INDEX deliveries_inbox_by_time
-        ON messaging.deliveries (mailbox, sent_at DESC, message_id)
+        ON messaging.deliveries (mailbox, sent_at DESC, message_id DESC)
         WHERE deleted_at IS NULL;
     """)
