@@ -175,7 +175,10 @@ async def measure_one(
                 after = cpu.spent(before, cpu.snapshot(pids, stack.database))
                 for name, seconds in after.items():
                     key = f"{kind}: {name}"
-                    spent[key] = round(spent.get(key, 0.0) + seconds, 2)
+                    # below 0: a backend closed during the turn (asyncpg closes a pool's
+                    # idle connections after 5 minutes) and took its seconds with it
+                    total = spent.get(key, 0.0)
+                    spent[key] = float("nan") if seconds < 0 else round(total + seconds, 2)
                 times[kind] += latencies
                 errors[kind] += failed
     for kind in ("service", "floor"):
