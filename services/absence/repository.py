@@ -283,7 +283,9 @@ async def list_absences(
               AND ($1::text IS NULL OR a.unit_id = $1)
               AND ($2::uuid IS NULL OR a.customer_id = $2)
               AND ($3::date IS NULL
-                   OR (a.from_date <= $3 AND ({_LAST_DAY} IS NULL OR {_LAST_DAY} >= $3)))
+                   OR (a.from_date <= $3 AND ({_LAST_DAY} IS NULL OR {_LAST_DAY} >= $3)
+                       -- implied by the line above; lets absences_unit_last_day find them
+                       AND (a.to_date IS NULL OR a.to_date >= $3)))
               AND ($4::date IS NULL OR {_LAST_DAY} IS NULL OR {_LAST_DAY} >= $4)
               AND ($5::date IS NULL OR a.from_date <= $5)
               AND ($6::date IS NULL OR s.end_date IS NULL OR s.end_date >= $6)

@@ -114,7 +114,22 @@ async def upsert_unit(conn: asyncpg.Connection, *, id: str, name: str) -> None:
 async def record_person(
     conn: asyncpg.Connection, *, sub: str, name: str, role: str, unit: str | None
 ) -> None:
-    """Remember a person who used the inbox, so others can find their mailbox by name."""
+    """Remember a person who used the inbox, so others can find their mailbox by name.
+
+    Known as they are and seen within the day (nearly every request: the badge asks on
+    every page), it only reads: the upsert below locks the row even when it changes
+    nothing, which made every read of the inbox a write that waited for the disk."""
+    known = await conn.fetchval(
+        """SELECT true FROM messaging.people p
+           WHERE p.sub = $1 AND (p.name, p.role, p.unit) IS NOT DISTINCT FROM ($2, $3, $4)
+             AND p.seen_at >= now() - interval '1 day'""",
+        sub,
+        name,
+        role,
+        unit,
+    )
+    if known:
+        return
     await conn.execute(
         """INSERT INTO messaging.people AS p (sub, name, role, unit) VALUES ($1, $2, $3, $4)
            ON CONFLICT (sub) DO UPDATE
@@ -288,9 +303,11 @@ async def insert_message(
         customer_id,
     )
     await conn.execute(
-        """INSERT INTO messaging.deliveries (message_id, mailbox, mailbox_name, position)
-           SELECT $1, r.mailbox, r.name, r.position
-           FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS r (mailbox, name, position)""",
+        """INSERT INTO messaging.deliveries (message_id, mailbox, mailbox_name, position,
+                                            sent_at)
+           SELECT $1, r.mailbox, r.name, r.position, m.sent_at
+           FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS r (mailbox, name, position)
+           JOIN messaging.messages m ON m.id = $1""",
         id,
         [mailbox for mailbox, _name in recipients],
         [name for _mailbox, name in recipients],
@@ -352,13 +369,25 @@ async def get_message(conn: asyncpg.Connection, *, id: uuid.UUID) -> MessageRow 
 async def list_inbox(
     conn: asyncpg.Connection, *, mailboxes: list[str], sub: str, limit: int
 ) -> list[MessageSummaryRow]:
-    """The caller's inbox, newest first, each message once, unread if unread in any mailbox."""
+    """The caller's inbox, newest first, each message once, unread if unread in any mailbox.
+
+    Each mailbox gives its newest `limit` messages from its index (deliveries_inbox_by_time);
+    the newest `limit` of the inbox are among them, and a message in two of the mailboxes is
+    among the newest of both, so `unread` sees all its deliveries."""
     records = await conn.fetch(
-        f"""SELECT {_SUMMARY_COLUMNS}, bool_or(d.read_at IS NULL) AS unread
-            FROM messaging.deliveries d JOIN messaging.messages m ON m.id = d.message_id
-            WHERE {_IN_INBOX}
-            GROUP BY m.id
-            ORDER BY m.sent_at DESC, m.id
+        f"""WITH mine AS (
+                SELECT d.message_id, bool_or(d.read_at IS NULL) AS unread
+                FROM unnest($1::text[]) AS b (mailbox)
+                CROSS JOIN LATERAL (
+                    SELECT d.message_id, d.read_at
+                    FROM messaging.deliveries d JOIN messaging.messages m ON m.id = d.message_id
+                    WHERE d.mailbox = b.mailbox AND {_IN_INBOX}
+                    ORDER BY d.sent_at DESC, d.message_id DESC
+                    LIMIT $3) d
+                GROUP BY d.message_id)
+            SELECT {_SUMMARY_COLUMNS}, mine.unread
+            FROM mine JOIN messaging.messages m ON m.id = mine.message_id
+            ORDER BY m.sent_at DESC, m.id DESC
             LIMIT $3""",
         mailboxes,
         sub,

@@ -122,6 +122,11 @@ _ORDER_FROM = """
     JOIN orders.units u ON u.id = o.unit_id
     LEFT JOIN orders.executions e ON e.order_id = o.id
 """
+# the orders a list's WHERE chooses from: every order has its customer (a foreign key), so
+# the left join changes nothing but can be left out when no search names a customer column
+_MATCHING_FROM = """
+    FROM orders.orders o LEFT JOIN orders.customers c ON c.id = o.customer_id
+"""
 _EXECUTION_COLUMNS = """
     e.id, e.order_id, e.customer_id, c.customer_number, e.unit_id, e.service, e.start_date,
     e.end_date, e.end_reason, e.status
@@ -301,11 +306,17 @@ async def list_orders(
                    OR c.customer_number = $3
                    OR (c.first_name || ' ' || c.last_name) ILIKE '%' || $3 || '%'
                    OR (c.last_name || ' ' || c.first_name) ILIKE '%' || $3 || '%')"""
+    # The matching orders are found and counted on the orders' own index (the customer is
+    # joined only for a search: a left join to a unique key nobody reads is left out), and
+    # only the page's orders are joined to their customer, unit and execution: a unit's
+    # 4 000 confirmed orders are counted, 25 are read.
     records = await conn.fetch(
-        f"""SELECT {_ORDER_COLUMNS}, count(*) OVER () AS matching {_ORDER_FROM}
-            {where}
-            ORDER BY o.decision_date, o.created_at, o.id
-            LIMIT $6 OFFSET $7""",
+        f"""WITH matching AS MATERIALIZED (
+                SELECT o.id, o.decision_date, o.created_at {_MATCHING_FROM} {where})
+            SELECT {_ORDER_COLUMNS}, (SELECT count(*) FROM matching) AS matching {_ORDER_FROM}
+            WHERE o.id IN (SELECT id FROM matching
+                           ORDER BY decision_date, created_at, id LIMIT $6 OFFSET $7)
+            ORDER BY o.decision_date, o.created_at, o.id""",
         statuses,
         unit,
         text,
@@ -319,7 +330,7 @@ async def list_orders(
     elif offset:  # a page past the last: count them apart
         total = int(
             await conn.fetchval(
-                f"SELECT count(*) {_ORDER_FROM} {where}",
+                f"SELECT count(*) {_MATCHING_FROM} {where}",
                 statuses,
                 unit,
                 text,
