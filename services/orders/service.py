@@ -16,6 +16,7 @@ from temporalio.client import Client
 from services.common import audit
 from services.common.auth import STAFF_ROLES, Principal, Role
 from services.common.contracts import orders as contracts
+from services.common.dates import today_in_stockholm
 from services.common.db import transaction
 from services.common.errors import Conflict, Invalid, NotFound
 from services.common.settings import Settings
@@ -109,9 +110,7 @@ async def create_customer(
 
 def visible_since(settings: Settings) -> date:
     """A unit sees a customer whose stay with it ended on or after this day."""
-    return domain.customer_visible_since(
-        domain.today_in_stockholm(), settings.customer_visible_after_end
-    )
+    return domain.customer_visible_since(today_in_stockholm(), settings.customer_visible_after_end)
 
 
 async def search_customers(
@@ -213,7 +212,7 @@ async def create_order(
     domain.check_new_order(
         decision_date=decision_date,
         planned_start_date=planned_start_date,
-        today=domain.today_in_stockholm(),
+        today=today_in_stockholm(),
         bounds=date_bounds(settings),
     )
     decision = (parts or {}).get("decision")
@@ -378,7 +377,7 @@ async def confirm_order(
         status=order.status,
         decision_date=order.decision_date,
         start_date=start_date,
-        today=domain.today_in_stockholm(),
+        today=today_in_stockholm(),
         bounds=date_bounds(settings),
     )
     async with _state_when_completed(pool, order_id, "confirm"):
@@ -469,7 +468,7 @@ async def end_execution(
         end_date=end_date,
         reason=reason,
         sure=confirmed,
-        today=domain.today_in_stockholm(),
+        today=today_in_stockholm(),
         bounds=date_bounds(settings),
     )
     async with _state_when_completed(pool, execution.order_id, "end"):
@@ -492,7 +491,7 @@ async def unexecuted_decisions(
 ) -> list[OrderRow]:
     """Orders still unconfirmed three months after their decision date (IVO)."""
     caller.require(Role.caseworker, Role.admin)
-    cutoff = domain.unexecuted_cutoff(domain.today_in_stockholm())
+    cutoff = domain.unexecuted_cutoff(today_in_stockholm())
     async with transaction(pool) as conn:
         rows = await repository.unexecuted_decisions(conn, decided_on_or_before=cutoff)
         await _audit(

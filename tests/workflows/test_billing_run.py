@@ -15,7 +15,8 @@ from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from services.billing.domain import period_to_bill, today_in_stockholm
+from services.billing.domain import period_to_bill
+from services.common.dates import today_in_stockholm
 from workflows.billing_models import (
     BatchCommand,
     BatchResult,
