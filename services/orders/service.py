@@ -14,13 +14,14 @@ import asyncpg
 from temporalio.client import Client
 
 from services.common import audit
+from services.common.audit import AuditEntry
 from services.common.auth import STAFF_ROLES, Principal, Role
 from services.common.contracts import orders as contracts
 from services.common.dates import today_in_stockholm
 from services.common.db import transaction
-from services.common.errors import Conflict, Invalid, NotFound
+from services.common.errors import Conflict, Invalid, NotFound, Unavailable
 from services.common.settings import Settings
-from services.orders import domain, events, repository
+from services.orders import domain, events, peers, repository
 from services.orders import parts as order_parts
 from services.orders.repository import CustomerRow, ExecutionRow, OrderRow, UnitRow
 from workflows import lifecycle_client as lifecycle
@@ -66,6 +67,12 @@ async def create_unit(pool: asyncpg.Pool, caller: Principal, *, id: str, name: s
         unit = await repository.insert_unit(conn, id=id, name=name)
         await events.emit(conn, contracts.UnitCreated(id=unit.id, name=unit.name))
     return unit
+
+
+async def list_units(pool: asyncpg.Pool) -> list[UnitRow]:
+    """Every provider unit (any signed-in caller)."""
+    async with pool.acquire() as conn:
+        return await repository.list_units(conn)
 
 
 # --- customers -----------------------------------------------------------------------------
@@ -498,3 +505,34 @@ async def unexecuted_decisions(
             conn, caller, request_id, "report.unexecuted", "reports", [r.customer_id for r in rows]
         )
     return rows
+
+
+# --- the audit log ---------------------------------------------------------------------------
+
+
+async def audit_trail(
+    pool: asyncpg.Pool,
+    settings: Settings,
+    caller: Principal,
+    *,
+    customer_id: uuid.UUID,
+    authorization: str,
+    request_id: str,
+) -> list[AuditEntry]:
+    """Who read or changed what of one customer, and when, in every service (admin); 503
+    naming the services that did not answer, never a log with a silent gap."""
+    caller.require(Role.admin)
+    theirs, missing = await peers.audit_trails(
+        settings, customer_id=customer_id, authorization=authorization, request_id=request_id
+    )
+    if missing:
+        reasons = "; ".join(f"{name} {problem}" for name, problem in missing.items())
+        raise Unavailable(
+            f"the audit log is incomplete, so none is shown: {reasons}; try again",
+            code="audit_incomplete",
+        )
+    ours = await audit.read_trail(
+        pool, schema="orders", principal=caller, customer_id=customer_id, request_id=request_id
+    )
+    entries = [AuditEntry.model_validate(row) for row in ours] + theirs
+    return sorted(entries, key=lambda entry: entry.at)
