@@ -13,7 +13,7 @@ from temporalio.exceptions import ApplicationError
 
 from services.common import audit
 from services.common.auth import Principal, Role
-from services.common.contracts import notifications, orders
+from services.common.contracts import orders
 from services.common.settings import Settings
 from services.orders import events, repository
 from services.orders.repository import OrderState
@@ -165,11 +165,8 @@ class OrderActivities:
     @activity.defn(name="request_notification")
     async def request_notification(self, command: NotificationCommand) -> None:
         """Publish `notification.requested` once per event id, however often retried."""
-        event = notifications.NotificationRequested.model_validate(
-            command.model_dump(exclude={"event_id"})
-        )
         async with self.pool.acquire() as conn, conn.transaction():
-            await events.emit(conn, event, event_id=command.event_id)
+            await events.emit(conn, command.event(), event_id=command.event_id)
 
     async def _audit(
         self,
