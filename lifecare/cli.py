@@ -38,7 +38,7 @@ DEV_SERVER_PRAGMAS = [
     *("--sqlite-pragma", "synchronous=normal"),
 ]
 STATE_DIR = Path(".lifecare")
-ORDERS_URL = f"http://127.0.0.1:{registry.service('orders').port}"
+ORDERS_URL = registry.local_url("orders")
 
 
 def _say(message: str) -> None:
@@ -198,7 +198,7 @@ def up(settings: Settings) -> int:
             _say("demo data: two units, five customers, one unconfirmed order")
         try:
             demo.seed_billing(
-                f"http://127.0.0.1:{registry.service('billing').port}",
+                registry.local_url("billing"),
                 ORDERS_URL,
                 admin=tokens["admin"],
                 fee_admin=tokens["fee_admin"],
@@ -210,7 +210,7 @@ def up(settings: Settings) -> int:
                 f"billing demo data not loaded ({exc.response.status_code} from "
                 f"{exc.request.url.path}); the stack runs without it"
             )
-        identity_url = f"http://127.0.0.1:{registry.service('identity').port}"
+        identity_url = registry.local_url("identity")
         if demo.seed_identity(identity_url, admin=tokens["admin"]):
             _say("identity: the demo people's roles and units (ulla administers solbacken)")
         _print_welcome(tokens)
@@ -237,7 +237,7 @@ def _start_dev_idp() -> subprocess.Popen[bytes]:
         people.setdefault(sub, {"sub": sub, "name": name, "title": titles[role]})
     people_file = STATE_DIR / "dev-idp-people.json"
     people_file.write_text(json.dumps(list(people.values()), ensure_ascii=False, indent=1))
-    web = f"http://127.0.0.1:{registry.service('web').port}"
+    web = registry.local_url("web")
     issuer = f"http://127.0.0.1:{DEV_IDP_PORT}"
     child = subprocess.Popen(
         [

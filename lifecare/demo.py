@@ -9,7 +9,8 @@ from datetime import date, timedelta
 
 import httpx
 
-from services.orders.domain import luhn_check_digit, today_in_stockholm
+from services.common.dates import today_in_stockholm
+from services.orders.domain import luhn_check_digit
 
 UNITS = [
     ("solbacken", "Solbackens äldreboende"),

@@ -8,6 +8,8 @@ from datetime import date, datetime
 from pydantic import BaseModel, Field, StrictBool
 from temporalio.common import SearchAttributeKey
 
+from services.common.contracts.absence import AbsenceEscalated
+from services.common.contracts.notifications import NotificationRequested
 from workflows.order_rules import DateBounds
 
 CUSTOMER_NUMBER = SearchAttributeKey.for_keyword("CustomerNumber")
@@ -139,18 +141,18 @@ class ChangeResult(BaseModel):
     end_date: date | None = None
 
 
-class NotificationCommand(BaseModel):
-    """A `notification.requested` event to write, with an id fixed by the workflow."""
+class NotificationCommand(NotificationRequested):
+    """A `notification.requested` event to write, with an id fixed by the workflow: the
+    event's contract (services/common/contracts) and that id, nothing else."""
 
     event_id: uuid.UUID
-    to: list[str]
-    subject: str
-    body: str
-    kind: str
-    order_id: uuid.UUID | None = None
-    customer_number: str | None = None
-    # the customer it concerns: the inbox audits every read of the notice
-    customer_id: uuid.UUID | None = None
+
+    def event(self) -> NotificationRequested:
+        """The event itself, without the id it is written under."""
+        return NotificationRequested.model_validate(self.model_dump(exclude={"event_id"}))
+
+    def payload(self) -> dict[str, object]:
+        return self.event().payload()
 
 
 class InvoiceIssued(BaseModel):
@@ -175,20 +177,18 @@ class AbsenceChange(BaseModel):
     escalate_after_days: int = 30
 
 
-class AbsenceEscalation(BaseModel):
-    """An `absence.escalated` event to write, with an id fixed by the workflow."""
+class AbsenceEscalation(AbsenceEscalated):
+    """An `absence.escalated` event to write, with an id fixed by the workflow: the event's
+    contract (services/common/contracts) and that id, nothing else."""
 
     event_id: uuid.UUID
-    absence_id: uuid.UUID
-    order_id: uuid.UUID
-    execution_id: uuid.UUID | None
-    customer_id: uuid.UUID
-    customer_number: str
-    unit_id: str
-    reason: str
-    from_date: date
-    last_day: date | None  # None while the absence is open
-    whole_days: int  # without meals; so far, while open
+
+    def event(self) -> AbsenceEscalated:
+        """The event itself, without the id it is written under."""
+        return AbsenceEscalated.model_validate(self.model_dump(exclude={"event_id"}))
+
+    def payload(self) -> dict[str, object]:
+        return self.event().payload()
 
 
 class HeldInvoicesQuery(BaseModel):

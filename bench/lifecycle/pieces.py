@@ -37,8 +37,8 @@ from temporalio.client import Client
 from bench.lifecycle.run import CONFIRMED, Phase, log, prepare, run_clients
 from services.common import temporal
 from services.common.auth import issue_token
+from services.common.dates import today_in_stockholm
 from services.common.settings import get_settings
-from services.orders.domain import today_in_stockholm
 from workflows.models import Actor, ChangeResult, ConfirmRequest, lifecycle_id
 
 

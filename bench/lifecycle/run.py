@@ -54,8 +54,8 @@ with workflow.unsafe.imports_passed_through():
     from lifecare.demo import random_test_personnummer
     from services.common import temporal
     from services.common.auth import issue_token
+    from services.common.dates import today_in_stockholm
     from services.common.settings import get_settings
-    from services.orders.domain import today_in_stockholm
 
 FLOOR_TASK_QUEUE = "bench-floor"
 GOAL_RATE_RATIO = 0.5  # lifecycle rate >= half the floor's

@@ -9,8 +9,7 @@ from typing import Any
 import asyncpg
 from temporalio import activity
 
-from services.common import contracts
-from services.common.contracts.absence import AbsenceEscalated
+from services.absence import service
 from services.common.settings import Settings
 from workflows.models import AbsenceEscalation
 
@@ -24,9 +23,7 @@ class AbsenceActivities:
     @activity.defn(name="escalate_absence")
     async def escalate_absence(self, command: AbsenceEscalation) -> None:
         """Publish `absence.escalated` (more than 30 days) once per event id."""
-        event = AbsenceEscalated.model_validate(command.model_dump(exclude={"event_id"}))
-        async with self.pool.acquire() as conn, conn.transaction():
-            await contracts.write(conn, schema="absence", event=event, event_id=command.event_id)
+        await service.record_escalation(self.pool, command)
 
 
 def activities(pool: asyncpg.Pool, settings: Settings) -> list[Callable[..., Any]]:

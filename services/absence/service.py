@@ -12,13 +12,14 @@ import asyncpg
 
 from services.absence import domain, events, repository
 from services.absence.repository import AbsenceRow
-from services.common import audit, stays
+from services.common import audit, contracts, stays
 from services.common.auth import Principal, Role
 from services.common.bus import Event, Handler
 from services.common.dates import today_in_stockholm
 from services.common.db import transaction
 from services.common.errors import NotFound
 from services.common.settings import Settings
+from workflows.models import AbsenceEscalation
 
 READERS = (Role.provider, Role.fee_admin)
 # the fee administrators' list of changes to handle: its largest page
@@ -268,6 +269,18 @@ async def remove(
         await events.emit(conn, events.AbsenceRemoved, dataclasses.replace(row, revision=revision))
         await _audit(
             conn, caller, request_id, "absence.remove", f"absence:{absence_id}", [row.customer_id]
+        )
+
+
+# --- the lifecycle's escalation (services/absence/activities.py calls this) -----------------
+
+
+async def record_escalation(pool: asyncpg.Pool, command: AbsenceEscalation) -> None:
+    """Write `absence.escalated`, which the lifecycle decided on, under the id it fixed
+    (once per id, however often retried)."""
+    async with transaction(pool) as conn:
+        await contracts.write(
+            conn, schema="absence", event=command.event(), event_id=command.event_id
         )
 
 

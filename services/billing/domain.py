@@ -14,8 +14,6 @@ from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from fractions import Fraction
 
-from services.common.dates import STOCKHOLM as STOCKHOLM
-from services.common.dates import today_in_stockholm as today_in_stockholm
 from services.common.errors import Invalid
 
 # the month a run bills is part of the run's interface (workflows/billing_models.py)

@@ -8,7 +8,7 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
@@ -22,7 +22,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from temporalio.service import RPCError
 
-from services.common import metrics_domain, readiness, temporal, tracing
+from services.common import metrics_domain, readiness, registry, temporal, tracing
 from services.common.auth import TokenVerifier
 from services.common.bus import BY_TYPE, EventConsumer, Handler, OutboxRelay
 from services.common.bus.metrics import measure_dead_letters
@@ -55,7 +55,9 @@ class ServiceSpec:
     name: str
     title: str
     router: APIRouter
-    consumers: Callable[[FastAPI], list[EventConsumer]] = field(default=lambda app: [])
+    # the handlers of each event consumer it starts, by purpose (its queue is
+    # `<service>.<purpose>`); the purposes are the ones its registry entry names
+    consumers: Mapping[str, Mapping[str, Handler]] = field(default_factory=dict)
     uses_temporal: bool = False
     # the routing key each of its events is published under, SQL over its outbox row
     routing_key: str = BY_TYPE
@@ -78,6 +80,7 @@ def error_body(code: str, message: str) -> dict[str, dict[str, str]]:
 def create_app(spec: ServiceSpec, settings: Settings | None = None) -> FastAPI:
     """Build a service's FastAPI app with the platform's shared behaviour."""
     settings = settings or get_settings()
+    check_consumers(spec)
     tracing.setup(settings, spec.name)
 
     @asynccontextmanager
@@ -94,7 +97,10 @@ def create_app(spec: ServiceSpec, settings: Settings | None = None) -> FastAPI:
             batch=settings.relay_batch,
             routing_key=spec.routing_key,
         )
-        app.state.consumers = spec.consumers(app)
+        app.state.consumers = [
+            _event_consumer(app, purpose=purpose, handlers=handlers)
+            for purpose, handlers in spec.consumers.items()
+        ]
         tasks = [asyncio.create_task(app.state.relay.run(), name=f"{spec.name}-relay")]
         tasks += [asyncio.create_task(c.run(), name=c.queue_name) for c in app.state.consumers]
         try:
@@ -290,11 +296,22 @@ async def _value_not_storable(_request: Request, exc: Exception) -> JSONResponse
     )
 
 
-def event_consumer(app: FastAPI, *, purpose: str, handlers: dict[str, Handler]) -> EventConsumer:
-    """A consumer of the service's queue `<prefix><service>.<purpose>` writing its own schema.
+def check_consumers(spec: ServiceSpec) -> None:
+    """Refuse a service whose consumers are not the ones its registry entry names (an app
+    that is in no entry, such as a test's, starts none)."""
+    named = registry.consumers_of(spec.name)
+    if sorted(spec.consumers) != sorted(named):
+        raise RuntimeError(
+            f"the {spec.name} service starts the consumers {sorted(spec.consumers)}, "
+            f"its entry in services/common/registry.py names {sorted(named)}"
+        )
 
-    Use it in a `ServiceSpec.consumers` factory; the app's lifespan runs it.
-    """
+
+def _event_consumer(
+    app: FastAPI, *, purpose: str, handlers: Mapping[str, Handler]
+) -> EventConsumer:
+    """A consumer of the service's queue `<prefix><service>.<purpose>` writing its own schema;
+    the app's lifespan runs it."""
     settings: Settings = app.state.settings
     return EventConsumer(
         app.state.pool,

@@ -26,7 +26,9 @@ class Service:
     schema: str | None = None
     # `activities(pool, settings) -> list` of the Temporal activities it implements
     activities: str | None = None
-    consumers: tuple[str, ...] = ()  # the purposes of its event consumers (queue names)
+    # the purposes of the event consumers its app starts, each on its queue
+    # `<service>.<purpose>`; the app factory refuses an app that starts others
+    consumers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -65,7 +67,7 @@ SERVICES: tuple[Service, ...] = (
         app="services.billing.main:build",
         schema="billing",
         activities="services.billing.activities:activities",
-        consumers=("events",),
+        consumers=("read-model",),
     ),
     Service(
         name="messaging",
@@ -110,6 +112,22 @@ def service(name: str) -> Service:
         raise KeyError(f"no service {name!r}; the platform has {', '.join(_BY_NAME)}") from None
 
 
+def consumers_of(name: str) -> tuple[str, ...]:
+    """The purposes of a service's event consumers; none for a name the registry lacks."""
+    entry = _BY_NAME.get(name)
+    return entry.consumers if entry else ()
+
+
+def local_url(name: str) -> str:
+    """Where a service answers on this machine, at its registry port."""
+    return f"http://127.0.0.1:{service(name).port}"
+
+
+def build_app(name: str, settings: Any = None) -> Any:
+    """A service's app, built by the factory its entry names (for the CLI and fixtures)."""
+    return load(service(name).app)(settings)
+
+
 def names() -> list[str]:
     """Every service's name, in the order they start."""
     return [s.name for s in SERVICES]
@@ -131,4 +149,16 @@ def load(path: str) -> Any:
     return getattr(importlib.import_module(module), attribute)
 
 
-__all__ = ["SERVICES", "WORKER", "Service", "Worker", "load", "names", "schemas", "service"]
+__all__ = [
+    "SERVICES",
+    "WORKER",
+    "Service",
+    "Worker",
+    "build_app",
+    "consumers_of",
+    "load",
+    "local_url",
+    "names",
+    "schemas",
+    "service",
+]

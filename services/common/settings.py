@@ -19,6 +19,7 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from services.common import registry
 from services.common.payload_codec import read_key
 
 DEVELOPMENT_JWT_SECRET = "lifecare-development-secret-do-not-use-in-production"
@@ -164,12 +165,12 @@ class Settings(BaseSettings):
 
     # the other services, as the orders service asks them for their part of a customer's
     # audit log (GET /audit) and the web UI calls them; one that has not answered within
-    # peer_timeout is reported
-    orders_url: ServiceUrl = "http://127.0.0.1:8001"
-    absence_url: ServiceUrl = "http://127.0.0.1:8002"
-    billing_url: ServiceUrl = "http://127.0.0.1:8003"
-    messaging_url: ServiceUrl = "http://127.0.0.1:8004"
-    identity_url: ServiceUrl = "http://127.0.0.1:8005"
+    # peer_timeout is reported (by default each at its registry port on this machine)
+    orders_url: ServiceUrl = registry.local_url("orders")
+    absence_url: ServiceUrl = registry.local_url("absence")
+    billing_url: ServiceUrl = registry.local_url("billing")
+    messaging_url: ServiceUrl = registry.local_url("messaging")
+    identity_url: ServiceUrl = registry.local_url("identity")
     peer_timeout: Duration = timedelta(seconds=5)
 
     # the web UI: a signed-in session ends after this long without a request, and its

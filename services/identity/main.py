@@ -9,7 +9,6 @@ from services.common.settings import Settings, get_settings
 from services.identity import keys
 from services.identity.api import router
 
-PORT = 8005
 SPEC = ServiceSpec(name="identity", title="Lifecare identity", router=router)
 
 

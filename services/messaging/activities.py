@@ -13,7 +13,7 @@ from temporalio.exceptions import ApplicationError
 
 from services.common.errors import LifecareError
 from services.common.settings import Settings
-from services.messaging import domain, repository
+from services.messaging import service
 from workflows.message_retention import RetentionRequest, RetentionResult
 
 
@@ -31,13 +31,9 @@ class MessagingActivities:
             self.retention if request.older_than is None else timedelta(seconds=request.older_than)
         )
         try:
-            domain.check_retention(retention)
+            messages, files = await service.delete_old_messages(self.pool, retention=retention)
         except LifecareError as exc:
             raise ApplicationError(exc.message, type=exc.code, non_retryable=True) from None
-        async with self.pool.acquire() as conn, conn.transaction():
-            messages, files = await repository.delete_older_than(
-                conn, retention=retention, unsent_upload_age=domain.unsent_upload_age(retention)
-            )
         activity.logger.info("message retention removed %d messages, %d files", messages, files)
         return RetentionResult(
             messages=messages, files=files, retention_seconds=retention.total_seconds()

@@ -11,12 +11,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from zoneinfo import ZoneInfo
 
 from services.common.auth import Principal, Role
+from services.common.dates import STOCKHOLM
 from services.common.errors import Conflict, Invalid, PayloadTooLarge, UnsupportedMediaType
 
-STOCKHOLM = ZoneInfo("Europe/Stockholm")
 SYSTEM_SENDER = "Lifecare"
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024  # 10 MB
 # an upload nobody attached to a message is kept at most this long (less if retention is less)

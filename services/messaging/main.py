@@ -4,23 +4,17 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from services.common.app import ServiceSpec, create_app, event_consumer
-from services.common.bus import EventConsumer
+from services.common.app import ServiceSpec, create_app
 from services.common.settings import Settings
 from services.messaging import events
 from services.messaging.api import router
-
-
-def consumers(app: FastAPI) -> list[EventConsumer]:
-    """Units for the mailbox directory and the platform's notices, from one ordered queue."""
-    return [event_consumer(app, purpose="events", handlers=events.HANDLERS)]
-
 
 SPEC = ServiceSpec(
     name="messaging",
     title="Lifecare messaging",
     router=router,
-    consumers=consumers,
+    # units for the mailbox directory and the platform's notices, from one ordered queue.
+    consumers={"events": events.HANDLERS},
 )
 
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 import asyncpg
 
@@ -313,4 +314,14 @@ async def delete(
             "message.delete",
             f"message:{message_id}",
             [envelope.customer_id],
+        )
+
+
+async def delete_old_messages(pool: asyncpg.Pool, *, retention: timedelta) -> tuple[int, int]:
+    """The retention (the schedule's activity): delete the messages older than `retention`
+    and the files only they carried, in one transaction; how many of each."""
+    domain.check_retention(retention)
+    async with transaction(pool) as conn:
+        return await repository.delete_older_than(
+            conn, retention=retention, unsent_upload_age=domain.unsent_upload_age(retention)
         )

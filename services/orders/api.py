@@ -8,12 +8,10 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import HTMLResponse
 
-from services.common import audit
 from services.common.audit import AuditEntry
 from services.common.auth import Role
 from services.common.deps import AppSettings, Caller, Pool, RequestId, Temporal
-from services.common.errors import Unavailable
-from services.orders import peers, printing, repository, service
+from services.orders import printing, service
 from services.orders.parts import PART_NAMES, parts_to_print
 from services.orders.repository import OrderRow
 from services.orders.schemas import (
@@ -83,8 +81,7 @@ async def create_unit(body: UnitIn, caller: Caller, pool: Pool) -> Unit:
 @router.get("/units", response_model=list[Unit], tags=["units"])
 async def list_units(caller: Caller, pool: Pool) -> list[Unit]:
     """Every provider unit."""
-    async with pool.acquire() as conn:
-        rows = await repository.list_units(conn)
+    rows = await service.list_units(pool)
     return [Unit.model_validate(row, from_attributes=True) for row in rows]
 
 
@@ -338,21 +335,11 @@ async def audit_trail(
     The other services are asked for their part with the caller's token; when one does not
     answer, the answer is a 503 that names it, never a log with a silent gap.
     """
-    caller.require(Role.admin)
-    theirs, missing = await peers.audit_trails(
+    return await service.audit_trail(
+        pool,
         settings,
+        caller,
         customer_id=customer_id,
         authorization=request.headers["authorization"],
         request_id=request_id,
     )
-    if missing:
-        reasons = "; ".join(f"{name} {problem}" for name, problem in missing.items())
-        raise Unavailable(
-            f"the audit log is incomplete, so none is shown: {reasons}; try again",
-            code="audit_incomplete",
-        )
-    ours = await audit.read_trail(
-        pool, schema="orders", principal=caller, customer_id=customer_id, request_id=request_id
-    )
-    entries = [AuditEntry.model_validate(row) for row in ours] + theirs
-    return sorted(entries, key=lambda entry: entry.at)

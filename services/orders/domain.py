@@ -6,11 +6,7 @@ import calendar
 import re
 from datetime import date, timedelta
 
-# re-exported: callers took the Stockholm calendar from here before services/common/dates.py
-from services.common.dates import STOCKHOLM as STOCKHOLM
-from services.common.dates import later as later
-from services.common.dates import start_of_day as start_of_day
-from services.common.dates import today_in_stockholm as today_in_stockholm
+from services.common.dates import today_in_stockholm
 from services.common.errors import Invalid
 from workflows.order_rules import DateBounds as DateBounds
 from workflows.order_rules import EndReason as EndReason

@@ -14,15 +14,24 @@ import asyncpg
 from temporalio.client import Client
 
 from services.common import audit
+from services.common.audit import AuditEntry
 from services.common.auth import STAFF_ROLES, Principal, Role
 from services.common.contracts import orders as contracts
+from services.common.dates import today_in_stockholm
 from services.common.db import transaction
-from services.common.errors import Conflict, Invalid, NotFound
+from services.common.errors import Conflict, Invalid, NotFound, Unavailable
 from services.common.settings import Settings
-from services.orders import domain, events, repository
+from services.orders import domain, events, peers, repository
 from services.orders import parts as order_parts
-from services.orders.repository import CustomerRow, ExecutionRow, OrderRow, UnitRow
+from services.orders.repository import CustomerRow, ExecutionRow, OrderRow, OrderState, UnitRow
 from workflows import lifecycle_client as lifecycle
+from workflows.models import (
+    ChangeResult,
+    ConfirmCommand,
+    EndCommand,
+    NotificationCommand,
+    WithdrawCommand,
+)
 
 _audit = audit.AuditLog("orders").customers
 
@@ -67,6 +76,12 @@ async def create_unit(pool: asyncpg.Pool, caller: Principal, *, id: str, name: s
     return unit
 
 
+async def list_units(pool: asyncpg.Pool) -> list[UnitRow]:
+    """Every provider unit (any signed-in caller)."""
+    async with pool.acquire() as conn:
+        return await repository.list_units(conn)
+
+
 # --- customers -----------------------------------------------------------------------------
 
 
@@ -109,9 +124,7 @@ async def create_customer(
 
 def visible_since(settings: Settings) -> date:
     """A unit sees a customer whose stay with it ended on or after this day."""
-    return domain.customer_visible_since(
-        domain.today_in_stockholm(), settings.customer_visible_after_end
-    )
+    return domain.customer_visible_since(today_in_stockholm(), settings.customer_visible_after_end)
 
 
 async def search_customers(
@@ -213,7 +226,7 @@ async def create_order(
     domain.check_new_order(
         decision_date=decision_date,
         planned_start_date=planned_start_date,
-        today=domain.today_in_stockholm(),
+        today=today_in_stockholm(),
         bounds=date_bounds(settings),
     )
     decision = (parts or {}).get("decision")
@@ -378,7 +391,7 @@ async def confirm_order(
         status=order.status,
         decision_date=order.decision_date,
         start_date=start_date,
-        today=domain.today_in_stockholm(),
+        today=today_in_stockholm(),
         bounds=date_bounds(settings),
     )
     async with _state_when_completed(pool, order_id, "confirm"):
@@ -469,7 +482,7 @@ async def end_execution(
         end_date=end_date,
         reason=reason,
         sure=confirmed,
-        today=domain.today_in_stockholm(),
+        today=today_in_stockholm(),
         bounds=date_bounds(settings),
     )
     async with _state_when_completed(pool, execution.order_id, "end"):
@@ -492,10 +505,217 @@ async def unexecuted_decisions(
 ) -> list[OrderRow]:
     """Orders still unconfirmed three months after their decision date (IVO)."""
     caller.require(Role.caseworker, Role.admin)
-    cutoff = domain.unexecuted_cutoff(domain.today_in_stockholm())
+    cutoff = domain.unexecuted_cutoff(today_in_stockholm())
     async with transaction(pool) as conn:
         rows = await repository.unexecuted_decisions(conn, decided_on_or_before=cutoff)
         await _audit(
             conn, caller, request_id, "report.unexecuted", "reports", [r.customer_id for r in rows]
         )
     return rows
+
+
+# --- the lifecycle's writes (services/orders/activities.py calls these) -----------------------
+
+
+async def record_confirmation(pool: asyncpg.Pool, command: ConfirmCommand) -> ChangeResult:
+    """Confirm the order and open its execution (`order.confirmed`), audited; with `start`,
+    also start the execution (`execution.started`) in the same transaction. A retry of a
+    committed confirmation answers what it wrote."""
+    async with transaction(pool) as conn:
+        state = await repository.order_state(conn, order_id=command.order_id)
+        if state is None:
+            raise NotFound(f"order {command.order_id} does not exist")
+        if state.status != "unconfirmed":
+            if state.start_date == command.start_date:  # a retry of a committed try
+                return _change(command.order_id, state)
+            raise Conflict(f"the order is {state.status}")
+        execution_id = uuid.uuid4()
+        order = await repository.confirm_order(
+            conn,
+            order_id=command.order_id,
+            execution_id=execution_id,
+            start_date=command.start_date,
+            confirmed_by=command.actor.sub,
+        )
+        assert order is not None
+        await events.emit(
+            conn,
+            contracts.OrderConfirmed(
+                order_id=command.order_id,
+                execution_id=execution_id,
+                customer_id=order.customer_id,
+                unit_id=order.unit_id,
+                service=order.service,
+                start_date=command.start_date,
+            ),
+        )
+        await _audit_change(
+            conn, command.actor, "order.confirm", command.order_id, order.customer_id
+        )
+        if command.start:
+            await _start(conn, command.order_id)
+    return ChangeResult(
+        order_id=command.order_id,
+        status="ongoing" if command.start else "confirmed",
+        execution_id=execution_id,
+        start_date=command.start_date,
+    )
+
+
+async def record_withdrawal(pool: asyncpg.Pool, command: WithdrawCommand) -> ChangeResult:
+    """Withdraw an unconfirmed order (`order.withdrawn`), audited; a retry is answered."""
+    async with transaction(pool) as conn:
+        order = await repository.withdraw_order(
+            conn, order_id=command.order_id, reason=command.reason
+        )
+        if order is None:
+            state = await repository.order_state(conn, order_id=command.order_id)
+            if state is not None and state.status == "withdrawn":
+                return ChangeResult(order_id=command.order_id, status="withdrawn")
+            raise Conflict("the order cannot be withdrawn")
+        await events.emit(
+            conn,
+            contracts.OrderWithdrawn(
+                order_id=command.order_id, customer_id=order.customer_id, unit_id=order.unit_id
+            ),
+        )
+        await _audit_change(
+            conn, command.actor, "order.withdraw", command.order_id, order.customer_id
+        )
+    return ChangeResult(order_id=command.order_id, status="withdrawn")
+
+
+async def record_end(pool: asyncpg.Pool, command: EndCommand) -> ChangeResult:
+    """End the execution with its date and reason (`execution.ended`), audited; a retry of
+    a committed end answers what it wrote."""
+    async with transaction(pool) as conn:
+        ended = await repository.end_execution(
+            conn,
+            order_id=command.order_id,
+            end_date=command.end_date,
+            reason=command.reason,
+            ended_by=command.actor.sub,
+        )
+        if ended is None:
+            state = await repository.order_state(conn, order_id=command.order_id)
+            if state is not None and state.end_date == command.end_date:
+                return _change(command.order_id, state)
+            raise Conflict("the execution cannot be ended")
+        await events.emit(
+            conn,
+            contracts.ExecutionEnded(
+                execution_id=ended.id,
+                order_id=command.order_id,
+                customer_id=ended.customer_id,
+                unit_id=ended.unit_id,
+                start_date=ended.start_date,
+                end_date=command.end_date,
+                reason=command.reason,
+            ),
+        )
+        await _audit_change(
+            conn, command.actor, "execution.end", command.order_id, ended.customer_id
+        )
+    return ChangeResult(
+        order_id=command.order_id,
+        status="ended",
+        execution_id=ended.id,
+        start_date=ended.start_date,
+        end_date=command.end_date,
+    )
+
+
+async def record_start(pool: asyncpg.Pool, order_id: uuid.UUID) -> bool:
+    """The start date has come: the execution is ongoing (`execution.started`). False while
+    the confirmation is not written yet (to be tried again); True once there is nothing
+    left to do (started now or before, or ended before its first day)."""
+    async with transaction(pool) as conn:
+        if await _start(conn, order_id):
+            return True
+        state = await repository.order_state(conn, order_id=order_id)
+        return state is None or state.status != "unconfirmed"
+
+
+async def record_notice(pool: asyncpg.Pool, command: NotificationCommand) -> None:
+    """Write `notification.requested` under the id the workflow fixed (once, however often
+    it is retried: the outbox keeps one row per id)."""
+    async with transaction(pool) as conn:
+        await events.emit(conn, command.event(), event_id=command.event_id)
+
+
+async def _audit_change(
+    conn: asyncpg.Connection,
+    actor: lifecycle.Actor,
+    action: str,
+    order_id: uuid.UUID,
+    customer_id: uuid.UUID,
+) -> None:
+    await audit.record(
+        conn,
+        schema="orders",
+        principal=Principal(sub=actor.sub, name="", role=Role(actor.role), unit=actor.unit),
+        action=action,
+        resource=f"order:{order_id}",
+        customer_ids=[customer_id],
+        request_id=actor.request_id,
+    )
+
+
+def _change(order_id: uuid.UUID, state: OrderState) -> ChangeResult:
+    return ChangeResult(
+        order_id=order_id,
+        status=state.status,
+        execution_id=state.execution_id,
+        start_date=state.start_date,
+        end_date=state.end_date,
+    )
+
+
+async def _start(conn: asyncpg.Connection, order_id: uuid.UUID) -> bool:
+    """Move a confirmed order's execution to ongoing with `execution.started`; False if the
+    order was not confirmed (in the caller's transaction)."""
+    started = await repository.start_execution(conn, order_id=order_id)
+    if started is None:
+        return False
+    await events.emit(
+        conn,
+        contracts.ExecutionStarted(
+            execution_id=started.id,
+            order_id=order_id,
+            customer_id=started.customer_id,
+            unit_id=started.unit_id,
+            start_date=started.start_date,
+        ),
+    )
+    return True
+
+
+# --- the audit log ---------------------------------------------------------------------------
+
+
+async def audit_trail(
+    pool: asyncpg.Pool,
+    settings: Settings,
+    caller: Principal,
+    *,
+    customer_id: uuid.UUID,
+    authorization: str,
+    request_id: str,
+) -> list[AuditEntry]:
+    """Who read or changed what of one customer, and when, in every service (admin); 503
+    naming the services that did not answer, never a log with a silent gap."""
+    caller.require(Role.admin)
+    theirs, missing = await peers.audit_trails(
+        settings, customer_id=customer_id, authorization=authorization, request_id=request_id
+    )
+    if missing:
+        reasons = "; ".join(f"{name} {problem}" for name, problem in missing.items())
+        raise Unavailable(
+            f"the audit log is incomplete, so none is shown: {reasons}; try again",
+            code="audit_incomplete",
+        )
+    ours = await audit.read_trail(
+        pool, schema="orders", principal=caller, customer_id=customer_id, request_id=request_id
+    )
+    entries = [AuditEntry.model_validate(row) for row in ours] + theirs
+    return sorted(entries, key=lambda entry: entry.at)

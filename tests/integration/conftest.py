@@ -20,8 +20,6 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from lifecare.worker import build_worker
-from services.absence.main import build as build_absence
-from services.billing.main import build as build_billing
 from services.common import bus, registry
 from services.common.auth import issue_token
 from services.common.bus import EXCHANGE, EventConsumer
@@ -29,9 +27,6 @@ from services.common.db import create_pool
 from services.common.migrations import upgrade_all
 from services.common.settings import Settings
 from services.common.temporal import data_converter
-from services.identity.main import build as build_identity
-from services.messaging.main import build as build_messaging
-from services.orders.main import build as build_orders
 from tests.integration import personal_data
 from tests.integration.serving import free_socket, serving, url_of
 from workflows.bridge import AbsenceBridge
@@ -138,7 +133,7 @@ async def worker(temporal: WorkflowEnvironment, settings: Settings, pool: asyncp
 
 @pytest.fixture(scope="session")
 async def orders_app(settings: Settings, worker):
-    app = build_orders(settings)
+    app = registry.build_app("orders", settings)
     async with app.router.lifespan_context(app):
         yield app
 
@@ -231,7 +226,7 @@ def absence_settings(settings: Settings) -> Settings:
 
 @pytest.fixture(scope="session")
 async def absence_app(absence_settings: Settings, orders_app, worker, bridge):
-    app = build_absence(absence_settings)
+    app = registry.build_app("absence", absence_settings)
     async with app.router.lifespan_context(app):
         await declare_queues(absence_settings, app.state.consumers)
         yield app
@@ -247,7 +242,7 @@ async def absence_http(absence_app) -> AsyncIterator[httpx.AsyncClient]:
 @pytest.fixture(scope="session")
 async def billing_app(settings: Settings, orders_app, worker):
     """The billing service, its consumer's queue declared before any test sends an event."""
-    app = build_billing(settings)
+    app = registry.build_app("billing", settings)
     async with app.router.lifespan_context(app):
         await declare_queues(settings, app.state.consumers)
         yield app
@@ -255,7 +250,7 @@ async def billing_app(settings: Settings, orders_app, worker):
 
 @pytest.fixture(scope="session")
 async def messaging_app(settings: Settings):
-    app = build_messaging(settings)
+    app = registry.build_app("messaging", settings)
     async with app.router.lifespan_context(app):
         await declare_queues(settings, app.state.consumers)
         yield app
@@ -264,7 +259,7 @@ async def messaging_app(settings: Settings):
 @pytest.fixture(scope="session")
 async def identity_app(settings: Settings):
     """The identity service: memberships, the platform's tokens and their JWKS."""
-    app = build_identity(settings)
+    app = registry.build_app("identity", settings)
     async with app.router.lifespan_context(app):
         yield app
 

@@ -7,7 +7,8 @@ from datetime import timedelta
 
 import pytest
 
-from services.orders.domain import luhn_check_digit, today_in_stockholm
+from services.common.dates import today_in_stockholm
+from services.orders.domain import luhn_check_digit
 from tests.integration.helpers import new_customer, new_order, new_unit
 from tests.integration.helpers import test_personnummer as personnummer
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 
 from services.absence.main import build as build_absence
-from services.orders.domain import today_in_stockholm
+from services.common.dates import today_in_stockholm
 from services.orders.main import build as build_orders
 from tests.integration.absence.helpers import register
 from tests.integration.conftest import wait_for

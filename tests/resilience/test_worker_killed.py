@@ -16,8 +16,9 @@ from datetime import date, timedelta
 
 import httpx
 
-from services.billing.domain import period_to_bill, today_in_stockholm
+from services.billing.domain import period_to_bill
 from services.billing.main import build as build_billing
+from services.common.dates import today_in_stockholm
 from services.orders.main import build as build_orders
 from tests.integration.billing.helpers import TARIFFS
 from tests.integration.conftest import wait_for

@@ -19,8 +19,8 @@ from fastapi import FastAPI
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 from pydantic import SecretStr
 
+from services.common import registry
 from services.common.settings import Settings
-from services.web.main import build as build_web
 from tests.integration import conftest as stack
 from tests.integration.serving import free_socket, serving, url_of
 from tests.web.data import Staff
@@ -129,7 +129,8 @@ def idp(service_sockets, idp_people: Path) -> Iterator[str]:
 def web_app(settings: Settings, service_sockets, idp: str) -> FastAPI:
     """The web UI, calling the services at the URLs the settings name, signing people in
     through the development provider."""
-    return build_web(
+    return registry.build_app(
+        "web",
         settings.model_copy(
             update={
                 "orders_url": url_of(service_sockets["orders"]),
@@ -137,7 +138,7 @@ def web_app(settings: Settings, service_sockets, idp: str) -> FastAPI:
                 "oidc_client_secret": SecretStr(IDP_CLIENT_SECRET),
                 "oidc_redirect_url": f"{url_of(service_sockets['web'])}/logga-in/klar",
             }
-        )
+        ),
     )
 
 

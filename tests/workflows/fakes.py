@@ -10,7 +10,20 @@ from pathlib import Path
 
 from temporalio import activity
 from temporalio.client import Client, WorkflowHandle
+from temporalio.exceptions import ApplicationError
 
+from workflows.billing_models import (
+    BatchCommand,
+    BatchResult,
+    BillingRunInput,
+    CloseRunCommand,
+    OpenRunCommand,
+    OpenRunResult,
+    Plan,
+    PlanCommand,
+)
+from workflows.billing_run import BillingRun
+from workflows.message_retention import RetentionRequest, RetentionResult
 from workflows.models import (
     AbsenceEscalation,
     ChangeResult,
@@ -128,3 +141,66 @@ async def start_lifecycle(
         id=lifecycle_id(order_id),
         task_queue=task_queue,
     )
+
+
+# --- billing run and message retention -------------------------------------------------
+
+STARTS = [uuid.UUID(int=n << 100) for n in (1, 2, 3, 4)]  # five batches
+
+
+@dataclass
+class FakeBillingActivities:
+    """Stands in for the billing schema: every batch issues 10 invoices of 100 kr."""
+
+    refusal: str | None = None
+    failing_batch: int | None = None
+    parallel: int = 2
+    opened: list[OpenRunCommand] = field(default_factory=list)
+    plans: list[PlanCommand] = field(default_factory=list)
+    batches: list[BatchCommand] = field(default_factory=list)
+    closed: list[CloseRunCommand] = field(default_factory=list)
+    handles: list[WorkflowHandle] = field(default_factory=list)
+    task_queue: str = ""
+
+    @activity.defn(name="billing_open_run")
+    async def open_run(self, command: OpenRunCommand) -> OpenRunResult:
+        self.opened.append(command)
+        return OpenRunResult(refusal=self.refusal)
+
+    @activity.defn(name="billing_plan")
+    async def plan(self, command: PlanCommand) -> Plan:
+        self.plans.append(command)
+        return Plan(customers=9_000, starts=STARTS, parallel=self.parallel)
+
+    @activity.defn(name="billing_bill_batch")
+    async def bill_batch(self, command: BatchCommand) -> BatchResult:
+        if self.failing_batch is not None and len(self.batches) == self.failing_batch:
+            raise ApplicationError("the month has no tariff", type="refused", non_retryable=True)
+        self.batches.append(command)
+        return BatchResult(issued=9, held=1, total=10 * 10_000)
+
+    @activity.defn(name="billing_close_run")
+    async def close_run(self, command: CloseRunCommand) -> None:
+        self.closed.append(command)
+
+    def all(self) -> list:
+        return [self.open_run, self.plan, self.bill_batch, self.close_run]
+
+    async def start(self, client, input: BillingRunInput, workflow_id: str) -> WorkflowHandle:
+        handle = await client.start_workflow(
+            BillingRun.run, input, id=workflow_id, task_queue=self.task_queue
+        )
+        self.handles.append(handle)
+        return handle
+
+
+@dataclass
+class FakeRetentionActivities:
+    """Stands in for messaging's schema: each run deletes 3 messages and 1 file."""
+
+    asked: list[RetentionRequest] = field(default_factory=list)
+
+    @activity.defn(name="delete_old_messages")
+    async def delete_old_messages(self, request: RetentionRequest) -> RetentionResult:
+        self.asked.append(request)
+        return RetentionResult(messages=3, files=1, retention_seconds=request.older_than or 0)

@@ -20,7 +20,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from lifecare.worker import ensure_search_attributes
-from services.orders.domain import today_in_stockholm
+from services.common.dates import today_in_stockholm
 from tests.workflows.fakes import TEST_SERVER, FakeOrderActivities, start_lifecycle
 from workflows.models import (
     AbsenceChange,

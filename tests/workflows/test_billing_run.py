@@ -5,78 +5,27 @@ from __future__ import annotations
 import contextlib
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 
 import pytest
-from temporalio import activity
-from temporalio.client import WorkflowFailureError, WorkflowHandle
+from temporalio.client import WorkflowFailureError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from services.billing.domain import period_to_bill, today_in_stockholm
+from services.billing.domain import period_to_bill
+from services.common.dates import today_in_stockholm
+from tests.workflows.fakes import STARTS, FakeBillingActivities
 from workflows.billing_models import (
-    BatchCommand,
     BatchResult,
     BillingRunInput,
     BillingRunResult,
     CloseRunCommand,
     OpenRunCommand,
-    OpenRunResult,
-    Plan,
     PlanCommand,
     billing_run_id,
 )
 from workflows.billing_run import BillingRun
-
-STARTS = [uuid.UUID(int=n << 100) for n in (1, 2, 3, 4)]  # five batches
-
-
-@dataclass
-class FakeBillingActivities:
-    """Stands in for the billing schema: every batch issues 10 invoices of 100 kr."""
-
-    refusal: str | None = None
-    failing_batch: int | None = None
-    parallel: int = 2
-    opened: list[OpenRunCommand] = field(default_factory=list)
-    plans: list[PlanCommand] = field(default_factory=list)
-    batches: list[BatchCommand] = field(default_factory=list)
-    closed: list[CloseRunCommand] = field(default_factory=list)
-    handles: list[WorkflowHandle] = field(default_factory=list)
-    task_queue: str = ""
-
-    @activity.defn(name="billing_open_run")
-    async def open_run(self, command: OpenRunCommand) -> OpenRunResult:
-        self.opened.append(command)
-        return OpenRunResult(refusal=self.refusal)
-
-    @activity.defn(name="billing_plan")
-    async def plan(self, command: PlanCommand) -> Plan:
-        self.plans.append(command)
-        return Plan(customers=9_000, starts=STARTS, parallel=self.parallel)
-
-    @activity.defn(name="billing_bill_batch")
-    async def bill_batch(self, command: BatchCommand) -> BatchResult:
-        if self.failing_batch is not None and len(self.batches) == self.failing_batch:
-            raise ApplicationError("the month has no tariff", type="refused", non_retryable=True)
-        self.batches.append(command)
-        return BatchResult(issued=9, held=1, total=10 * 10_000)
-
-    @activity.defn(name="billing_close_run")
-    async def close_run(self, command: CloseRunCommand) -> None:
-        self.closed.append(command)
-
-    def all(self) -> list:
-        return [self.open_run, self.plan, self.bill_batch, self.close_run]
-
-    async def start(self, client, input: BillingRunInput, workflow_id: str) -> WorkflowHandle:
-        handle = await client.start_workflow(
-            BillingRun.run, input, id=workflow_id, task_queue=self.task_queue
-        )
-        self.handles.append(handle)
-        return handle
 
 
 @pytest.fixture

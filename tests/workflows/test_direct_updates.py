@@ -13,7 +13,7 @@ from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
-from services.orders.domain import today_in_stockholm
+from services.common.dates import today_in_stockholm
 from tests.workflows.fakes import FakeOrderActivities, start_lifecycle
 from workflows.order_lifecycle import OrderLifecycle
 

@@ -4,23 +4,20 @@ from __future__ import annotations
 
 import uuid
 
-from temporalio import activity
 from temporalio.worker import Worker
 
+from tests.workflows.fakes import FakeRetentionActivities
 from workflows.message_retention import MessageRetention, RetentionRequest, RetentionResult
 
 
 async def test_the_run_deletes_with_the_retention_asked_for_and_returns_the_counts(env):
-    asked: list[RetentionRequest] = []
-
-    @activity.defn(name="delete_old_messages")
-    async def delete_old_messages(request: RetentionRequest) -> RetentionResult:
-        asked.append(request)
-        return RetentionResult(messages=3, files=1, retention_seconds=request.older_than or 0)
-
+    fakes = FakeRetentionActivities()
     queue = f"test-{uuid.uuid4()}"
     async with Worker(
-        env.client, task_queue=queue, workflows=[MessageRetention], activities=[delete_old_messages]
+        env.client,
+        task_queue=queue,
+        workflows=[MessageRetention],
+        activities=[fakes.delete_old_messages],
     ):
         result = await env.client.execute_workflow(
             MessageRetention.run,
@@ -29,4 +26,4 @@ async def test_the_run_deletes_with_the_retention_asked_for_and_returns_the_coun
             task_queue=queue,
         )
     assert result == RetentionResult(messages=3, files=1, retention_seconds=86400)
-    assert asked == [RetentionRequest(older_than=86400)]
+    assert fakes.asked == [RetentionRequest(older_than=86400)]

@@ -11,7 +11,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 
-from services.orders.domain import today_in_stockholm
+from services.common.dates import today_in_stockholm
 from tests.workflows.fakes import FakeOrderActivities, start_lifecycle
 from workflows.models import (
     Actor,

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from services.orders.domain import today_in_stockholm
+from services.common.dates import today_in_stockholm
 from tests.integration.helpers import new_customer, new_order, new_unit
 
 

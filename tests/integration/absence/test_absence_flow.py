@@ -7,7 +7,7 @@ import uuid
 from datetime import timedelta
 
 from services.common.bus import Event
-from services.orders.domain import today_in_stockholm
+from services.common.dates import today_in_stockholm
 from tests.integration.absence.helpers import publish, register
 from tests.integration.conftest import STAY_WAIT, wait_for
 from tests.integration.helpers import new_customer, new_order, new_unit

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 
-from services.orders.domain import today_in_stockholm
+from services.common.dates import today_in_stockholm
 from tests.integration.absence.helpers import register
 from tests.integration.conftest import wait_for
 from tests.integration.helpers import new_customer, new_order, new_unit

@@ -7,7 +7,8 @@ from datetime import date, timedelta
 import asyncpg
 import httpx
 
-from services.billing.domain import Period, period_to_bill, today_in_stockholm
+from services.billing.domain import Period, period_to_bill
+from services.common.dates import today_in_stockholm
 from tests.integration.absence.helpers import register
 from tests.integration.conftest import wait_for
 from tests.integration.helpers import new_customer, new_order, new_unit

@@ -5,7 +5,8 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
-from services.billing.domain import Period, today_in_stockholm
+from services.billing.domain import Period
+from services.common.dates import today_in_stockholm
 from tests.integration.billing.helpers import known_customer, last_month, new_stay, run_month
 from workflows.billing_models import BillingRunInput, billing_run_id
 

@@ -18,7 +18,8 @@ import asyncpg
 from temporalio.client import WorkflowExecutionStatus
 
 from services.billing import service
-from services.billing.domain import Period, month_fee, today_in_stockholm
+from services.billing.domain import Period, month_fee
+from services.common.dates import today_in_stockholm
 from tests.integration.billing.helpers import (
     FOOD,
     MAXTAXA,

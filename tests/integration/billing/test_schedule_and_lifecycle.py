@@ -8,7 +8,7 @@ from datetime import timedelta
 from temporalio.client import WorkflowExecutionStatus
 
 from lifecare.worker import ensure_schedule
-from services.billing.domain import STOCKHOLM
+from services.common.dates import STOCKHOLM
 from tests.integration.billing.helpers import (
     decide_fee,
     end_stay,

@@ -9,7 +9,7 @@ import aio_pika
 import pytest
 
 from services.common.bus import EXCHANGE, Event
-from services.orders.domain import today_in_stockholm
+from services.common.dates import today_in_stockholm
 from tests.integration.conftest import wait_for
 from tests.integration.helpers import new_customer, new_order
 from tests.integration.messaging.helpers import badge, inbox

@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 from temporalio.client import WorkflowUpdateFailedError
 
-from services.orders.domain import today_in_stockholm
+from services.common.dates import today_in_stockholm
 from tests.integration.helpers import new_customer, new_order, new_unit
 from workflows.models import lifecycle_id
 

@@ -11,8 +11,8 @@ from datetime import timedelta
 
 import pytest
 
+from services.common.dates import today_in_stockholm
 from services.common.temporal import payload_codec
-from services.orders.domain import today_in_stockholm
 from tests.integration import personal_data
 from tests.integration.helpers import new_customer, new_order, new_unit
 from tests.integration.test_personal_data import _payloads

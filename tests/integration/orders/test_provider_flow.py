@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-from services.orders.domain import today_in_stockholm
+from services.common.dates import today_in_stockholm
 from tests.integration.conftest import wait_for
 from tests.integration.helpers import new_customer, new_order, new_unit
 

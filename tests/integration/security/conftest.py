@@ -17,27 +17,14 @@ from fastapi import FastAPI
 from temporalio.testing import WorkflowEnvironment
 
 from lifecare.worker import build_worker
-from services.absence.main import build as build_absence
-from services.billing.main import build as build_billing
 from services.common import registry
 from services.common.auth import issue_token
 from services.common.db import create_pool
 from services.common.migrations import upgrade_all
 from services.common.settings import Settings
-from services.identity.main import build as build_identity
-from services.messaging.main import build as build_messaging
-from services.orders.main import build as build_orders
 from tests.integration.conftest import SERVER_DSN, Tokens, declare_queues
 from tests.integration.security.routes import World, build_world
 from tests.integration.serving import free_socket, serving, url_of
-
-BUILDERS = {
-    "orders": build_orders,
-    "absence": build_absence,
-    "billing": build_billing,
-    "messaging": build_messaging,
-    "identity": build_identity,
-}
 
 
 @pytest.fixture(scope="session")
@@ -109,8 +96,8 @@ async def fuzz_stack(settings: Settings, temporal: WorkflowEnvironment) -> Async
             stack.push_async_callback(pool.close)
             await stack.enter_async_context(build_worker(temporal.client, fuzz_settings, pool))
             urls = {}
-            for service, build in BUILDERS.items():
-                app: FastAPI = build(fuzz_settings)
+            for service in registry.schemas():  # every service but the web UI
+                app: FastAPI = registry.build_app(service, fuzz_settings)
                 await stack.enter_async_context(app.router.lifespan_context(app))
                 await declare_queues(fuzz_settings, app.state.consumers)
                 urls[service] = await stack.enter_async_context(serving(app, sockets[service]))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import typing
 from pathlib import Path
@@ -90,3 +91,28 @@ def test_every_declared_activity_has_one_implementation_of_the_same_shape() -> N
         name, params, result = _definition(stub)
         assert name in implemented, f"no service implements the activity {name}"
         assert implemented[name] == (name, params, result), f"{name} differs from its interface"
+
+
+@pytest.mark.parametrize("service", registry.with_schema(), ids=lambda s: s.name)
+def test_each_app_starts_the_consumers_its_entry_names(service: registry.Service) -> None:
+    """The registry describes each service's event consumers, and the app factory builds
+    an app only when what it starts is that."""
+    from services.common.settings import Settings
+
+    module = importlib.import_module(service.app.partition(":")[0])
+    assert sorted(module.SPEC.consumers) == sorted(service.consumers)
+    assert registry.build_app(service.name, Settings(env="test")).state.service == service.name
+
+
+def test_an_app_that_starts_other_consumers_than_its_entry_is_refused() -> None:
+    from fastapi import APIRouter
+
+    from services.common.app import ServiceSpec, create_app
+    from services.common.settings import Settings
+
+    spec = ServiceSpec(name="billing", title="t", router=APIRouter(), consumers={"events": {}})
+    with pytest.raises(RuntimeError, match=r"starts the consumers \['events'\].*'read-model'"):
+        create_app(spec, Settings(env="test"))
+    unknown = ServiceSpec(name="test", title="t", router=APIRouter(), consumers={"x": {}})
+    with pytest.raises(RuntimeError, match="names \\[\\]"):
+        create_app(unknown, Settings(env="test"))

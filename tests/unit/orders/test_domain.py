@@ -10,10 +10,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from services.common.dates import STOCKHOLM, later, start_of_day, today_in_stockholm
 from services.common.errors import Conflict, Invalid
 from services.orders.domain import (
     STATUS_FILTER,
-    STOCKHOLM,
     OrderStatus,
     ReminderPlan,
     add_months,
@@ -23,12 +23,9 @@ from services.orders.domain import (
     check_withdraw,
     format_personnummer,
     ivo_reportable_since,
-    later,
     looks_like_personnummer,
     luhn_check_digit,
     normalize_personnummer,
-    start_of_day,
-    today_in_stockholm,
     unexecuted_cutoff,
 )
 
