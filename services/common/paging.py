@@ -13,7 +13,6 @@ it reveals nothing (a sort key may be a name), and a cursor that was altered, ma
 given to another list or other filters is a 400 `cursor_invalid`, never a wrong page.
 """
 
-
 import base64
 import binascii
 import hashlib
