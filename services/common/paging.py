@@ -79,9 +79,9 @@ def encode(key: bytes, scope: str, values: Sequence[object]) -> str:
     return base64.urlsafe_b64encode(nonce + sealed).rstrip(b"=").decode()
 
 
-def decode(key: bytes, scope: str, cursor: str, shape: Sequence[str]) -> tuple[Any, ...]:
-    """The sort key in a cursor, as the types of `shape`; 400 for any cursor not given out
-    by this list with these filters."""
+def decode(key: bytes, scope: str, cursor: str) -> list[Any]:
+    """The sort key in a cursor, as JSON values; 400 for any cursor not given out by this
+    list with these filters."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
     except (binascii.Error, ValueError):
@@ -93,7 +93,14 @@ def decode(key: bytes, scope: str, cursor: str, shape: Sequence[str]) -> tuple[A
     except InvalidTag:
         raise _refused("it was changed, or given out for another list or other filters") from None
     values = json.loads(plain)
-    if not isinstance(values, list) or len(values) != len(shape):
+    if not isinstance(values, list):
+        raise _refused("it was given out for another order of this list")
+    return values
+
+
+def typed(values: Sequence[Any], shape: Sequence[str]) -> tuple[Any, ...]:
+    """A cursor's sort key as the types of `shape`; 400 when it does not fit them."""
+    if len(values) != len(shape):
         raise _refused("it was given out for another order of this list")
     try:
         return tuple(
@@ -128,6 +135,12 @@ class PageParams:
     offset: int
     request: Request
     key: bytes
+    values: list[Any] | None = None  # the cursor's sort key as it came, before `after_as`
+
+    def after_as(self, shape: Sequence[str]) -> tuple[Any, ...] | None:
+        """The sort key to start after, as the types of `shape`, for a list whose order
+        depends on its filters (None: the first page)."""
+        return None if self.values is None else typed(self.values, shape)
 
     def next_link(self, values: Sequence[object]) -> str:
         """The path and query of the page after the row whose sort key is `values`."""
@@ -150,10 +163,11 @@ class PageParams:
 
 
 def pages(
-    *, default: int, maximum: int, shape: Sequence[str], offset: bool = False
+    *, default: int, maximum: int, shape: Sequence[str] | None, offset: bool = False
 ) -> Callable[..., Any]:
     """A dependency giving a list's `PageParams`: `limit` (default `default`, at most
-    `maximum`), `cursor`, and for a list that had it, the deprecated `offset`."""
+    `maximum`), `cursor`, and for a list that had it, the deprecated `offset`. `shape`: the
+    types of the sort key, or None for a list that reads it with `after_as`."""
     limit_help = f"Rows per page, at most {maximum}."
     cursor_help = "Where the page starts: the cursor in the previous page's `Link` header."
 
@@ -188,7 +202,7 @@ def pages(
 
 
 def _params(
-    request: Request, limit: int, cursor: str | None, offset: int, shape: Sequence[str]
+    request: Request, limit: int, cursor: str | None, offset: int, shape: Sequence[str] | None
 ) -> PageParams:
     key = cursor_key(request.app.state.settings)
     if cursor is not None and offset:
@@ -196,5 +210,8 @@ def _params(
             "give either cursor or offset, not both (offset is deprecated)",
             code="cursor_and_offset",
         )
-    after = None if cursor is None else decode(key, scope_of(request), cursor, shape)
-    return PageParams(limit=limit, after=after, offset=offset, request=request, key=key)
+    values = None if cursor is None else decode(key, scope_of(request), cursor)
+    after = None if values is None or shape is None else typed(values, shape)
+    return PageParams(
+        limit=limit, after=after, offset=offset, request=request, key=key, values=values
+    )
