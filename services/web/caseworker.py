@@ -15,6 +15,7 @@ from fastapi.responses import Response
 
 from services.common.auth import Role
 from services.common.dates import today_in_stockholm
+from services.web import listing
 from services.web import order_parts as parts
 from services.web.client import ApiError, ServiceDown
 from services.web.i18n import gettext_noop as N_
@@ -58,6 +59,7 @@ WITHDRAW_CODES: dict[str, tuple[str | None, str]] = {
     "order_withdrawn": (None, N_("Beställningen är redan återkallad.")),
     "workflow_completed": (None, N_("Beställningen är avslutad och kan inte längre ändras.")),
 }
+REPORT_PER_PAGE = 100  # rows of the IVO report per page; its CSV holds every row
 UNAVAILABLE = N_(
     "Tjänsten för beställningar och brukare svarar inte just nu. Försök igen om en stund."
 )
@@ -302,18 +304,28 @@ def _waited(orders: list[dict[str, Any]], today: date) -> list[dict[str, Any]]:
 
 
 @router.get("/rapporter/ej-verkstallda")
-async def unexecuted(page: Web) -> Response:
+async def unexecuted(page: Web, efter: str | None = None) -> Response:
+    """The IVO report a page at a time, the longest wait first; the CSV holds every row."""
     page.require(Role.caseworker, Role.admin)
-    orders = await page.api.get("orders", "/reports/unexecuted-decisions", page.token)
+    found = await listing.one_page(
+        page, "orders", "/reports/unexecuted-decisions", efter=efter, limit=REPORT_PER_PAGE
+    )
     today = today_in_stockholm()
-    return await page.render("caseworker/unexecuted.html", rows=_waited(orders, today), today=today)
+    return await page.render(
+        "caseworker/unexecuted.html",
+        rows=_waited(found.rows, today),
+        today=today,
+        **listing.links("/rapporter/ej-verkstallda", found, efter),
+    )
 
 
 @router.get("/rapporter/ej-verkstallda.csv")
 async def unexecuted_csv(page: Web) -> Response:
     """The IVO report for Excel: semicolons, UTF-8 with a byte order mark."""
     page.require(Role.caseworker, Role.admin)
-    orders = await page.api.get("orders", "/reports/unexecuted-decisions", page.token)
+    orders = await listing.every_row(
+        page, "orders", "/reports/unexecuted-decisions", limit=listing.WHOLE
+    )
     today = today_in_stockholm()
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
