@@ -139,7 +139,9 @@ async def _order_page(
     `contacts` and `needs` rows."""
     calls: dict[str, Any] = {"units": page.api.get("orders", "/units", page.token)}
     if query:
-        calls["found"] = page.api.get("orders", "/customers", page.token, q=query)
+        calls["found"] = listing.one_page(
+            page, "orders", "/customers", q=query, limit=listing.PICKER_ROWS
+        )
     if chosen:
         calls["chosen"] = page.api.get("orders", "/customers", page.token, id=[chosen])
     try:
@@ -149,7 +151,8 @@ async def _order_page(
         answers = {"units": []}
         status_code = 503
     customers: list[dict[str, Any]] = list(answers.get("chosen", []))
-    for customer in answers.get("found", []):
+    found = answers.get("found")
+    for customer in found.rows if found else []:
         if customer["id"] not in {c["id"] for c in customers}:
             customers.append(customer)
     units = sorted(answers["units"], key=lambda u: u["name"])
@@ -160,6 +163,7 @@ async def _order_page(
         units=[(u["id"], u["name"]) for u in units],
         services=[(code, name) for code, name in SERVICES.items()],
         customers=customers,
+        more_found=bool(found and found.next_cursor),
         searched=bool(query),
         query=query,
         chosen=chosen,

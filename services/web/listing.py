@@ -12,6 +12,7 @@ import httpx
 
 from services.web.pages import Page
 
+PICKER_ROWS = 50  # the customers a search to choose from shows; it asks for more text beyond
 WHOLE = 500  # the page size a list read whole asks for: the services' largest common bound
 
 
