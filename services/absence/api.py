@@ -6,15 +6,27 @@ import uuid
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Depends, Query, Response
 
 from services.absence import domain, service
 from services.absence.repository import AbsenceRow
 from services.absence.schemas import Absence, AbsenceChange, AbsenceIn, HandledIn
 from services.common import audit
 from services.common.deps import AppSettings, Caller, Pool, RequestId
+from services.common.errors import Invalid
+from services.common.paging import PageParams, pages
 
 router = APIRouter(tags=["absence"])
+# a page of absences: 500 by default and at most; the sort key is the list's own, so it is
+# read per list (a cursor of the one is refused by the other: their filters differ)
+AbsencePage = Annotated[
+    PageParams,
+    Depends(
+        pages(default=service.MAX_UNHANDLED, maximum=service.MAX_UNHANDLED, shape=None, offset=True)
+    ),
+]
+LIST_ORDER = ("date", "datetime", "uuid")  # from_date, registered_at, id
+UNHANDLED_ORDER = ("datetime", "uuid")  # changed_at, id
 
 
 def _absence(row: AbsenceRow) -> Absence:
@@ -50,30 +62,40 @@ async def list_absences(
     settings: AppSettings,
     request_id: RequestId,
     response: Response,
+    page: AbsencePage,
     current: bool = False,
     customer_id: uuid.UUID | None = None,
     period_from: Annotated[date | None, Query(alias="from")] = None,
     period_to: Annotated[date | None, Query(alias="to")] = None,
     unhandled: bool = False,
-    limit: Annotated[int, Query(ge=1, le=service.MAX_UNHANDLED)] = service.MAX_UNHANDLED,
-    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> list[Absence]:
     """Absences: `current=true` those of today (the home screen's box), by customer, or those
     touching the period `from`–`to`. A provider sees its unit's, of stays current or ended
-    within the visibility window; a fee administrator all.
+    within the visibility window; a fee administrator all. By first day; `limit` to a page
+    (500, at most 500), the `Link` header's `rel="next"` the next.
 
     `unhandled=true` (fee administrators): the absences, removed ones too, whose last change
     no fee administrator has marked handled, oldest change first; `limit` and `offset` give
-    one page, the header `X-Total-Count` how many there are in all."""
+    one page, the header `X-Total-Count` how many there are in all; `offset` is deprecated:
+    follow the `Link` header."""
     if unhandled:
         domain.check_unhandled_filters(
             current=current, period_from=period_from, period_to=period_to
         )
         rows, total = await service.list_unhandled(
-            pool, caller, request_id, customer_id=customer_id, limit=limit, offset=offset
+            pool,
+            caller,
+            request_id,
+            customer_id=customer_id,
+            limit=page.limit,
+            offset=page.offset,
+            after=page.after_as(UNHANDLED_ORDER),
         )
         response.headers["X-Total-Count"] = str(total)
-        return [_absence(row) for row in rows]
+        shown = page.page(response, rows, lambda r: (r.changed_at, r.id))
+        return [_absence(row) for row in shown]
+    if page.offset:
+        raise Invalid("offset pages only the unhandled absences; follow the Link header")
     rows = await service.list_absences(
         pool,
         settings,
@@ -83,8 +105,11 @@ async def list_absences(
         customer_id=customer_id,
         period_from=period_from,
         period_to=period_to,
+        limit=page.limit,
+        after=page.after_as(LIST_ORDER),
     )
-    return [_absence(row) for row in rows]
+    shown = page.page(response, rows, lambda r: (r.from_date, r.registered_at, r.id))
+    return [_absence(row) for row in shown]
 
 
 @router.get("/absences/{absence_id}", response_model=Absence)

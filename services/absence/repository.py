@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import uuid
 from datetime import date, datetime
+from typing import Any
 
 import asyncpg
 
@@ -241,27 +242,34 @@ async def unhandled_absences(
     customer_id: uuid.UUID | None,
     limit: int,
     offset: int,
+    after: tuple[Any, ...] | None = None,
 ) -> tuple[list[AbsenceRow], int]:
     """Absences, removed ones too, whose last change no fee administrator has handled,
-    the oldest change first; and how many there are in all."""
+    the oldest change first; and how many there are in all. `after` a sort key
+    (changed_at, id): the page after it."""
+    changed_at, id = after or (None, None)
     records = await conn.fetch(
         f"""SELECT {_ABSENCE_COLUMNS}, count(*) OVER () AS total {_ABSENCE_FROM}
             WHERE {_UNHANDLED}
               AND ($1::uuid IS NULL OR a.customer_id = $1)
+              AND ($4::timestamptz IS NULL OR (a.changed_at, a.id) > ($4, $5::uuid))
             ORDER BY a.changed_at, a.id
             LIMIT $2 OFFSET $3""",
         customer_id,
         limit,
         offset,
+        changed_at,
+        id,
     )
-    if records or offset == 0:
+    if after is None and (records or offset == 0):
         return AbsenceRow.many(records), int(records[0]["total"]) if records else 0
+    # a later page: its window counts only what follows the cursor (or the offset)
     total = await conn.fetchval(
         f"""SELECT count(*) FROM absence.absences a
             WHERE {_UNHANDLED} AND ($1::uuid IS NULL OR a.customer_id = $1)""",
         customer_id,
     )
-    return [], int(total)
+    return AbsenceRow.many(records), int(total)
 
 
 async def list_absences(
@@ -273,10 +281,13 @@ async def list_absences(
     period_from: date | None,
     period_to: date | None,
     visible_since: date | None = None,
-    limit: int = 1000,
+    limit: int,
+    after: tuple[Any, ...] | None = None,
 ) -> list[AbsenceRow]:
     """Absences that are not removed, by unit, customer, absent on a day, or in a period;
-    with `visible_since`, none of a stay that ended before that day."""
+    with `visible_since`, none of a stay that ended before that day. `after` a sort key
+    (from_date, registered_at, id): the page after it."""
+    from_date, registered_at, id = after or (None, None, None)
     records = await conn.fetch(
         f"""SELECT {_ABSENCE_COLUMNS} {_ABSENCE_FROM}
             WHERE a.removed_at IS NULL
@@ -289,7 +300,9 @@ async def list_absences(
               AND ($4::date IS NULL OR {_LAST_DAY} IS NULL OR {_LAST_DAY} >= $4)
               AND ($5::date IS NULL OR a.from_date <= $5)
               AND ($6::date IS NULL OR s.end_date IS NULL OR s.end_date >= $6)
-            ORDER BY a.from_date, a.registered_at
+              AND ($8::date IS NULL OR (a.from_date, a.registered_at, a.id)
+                                       > ($8, $9::timestamptz, $10::uuid))
+            ORDER BY a.from_date, a.registered_at, a.id
             LIMIT $7""",
         unit,
         customer_id,
@@ -298,5 +311,8 @@ async def list_absences(
         period_to,
         visible_since,
         limit,
+        from_date,
+        registered_at,
+        id,
     )
     return AbsenceRow.many(records)

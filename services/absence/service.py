@@ -7,6 +7,7 @@ import asyncio
 import dataclasses
 import uuid
 from datetime import date
+from typing import Any
 
 import asyncpg
 
@@ -124,9 +125,13 @@ async def list_absences(
     customer_id: uuid.UUID | None,
     period_from: date | None,
     period_to: date | None,
+    limit: int,
+    after: tuple[Any, ...] | None = None,
 ) -> list[AbsenceRow]:
     """Today's absences, a customer's, or those touching a period; a provider its unit's,
-    of stays that are current or ended within `customer_visible_after_end`."""
+    of stays that are current or ended within `customer_visible_after_end`. `limit` after
+    the sort key `after`, and the first of the next page when there is one (not audited:
+    it is not shown)."""
     caller.require(*READERS)
     domain.check_period(first=period_from, last=period_to)
     visible_since = None
@@ -143,9 +148,16 @@ async def list_absences(
             period_from=period_from,
             period_to=period_to,
             visible_since=visible_since,
+            limit=limit + 1,
+            after=after,
         )
         await _audit(
-            conn, caller, request_id, "absence.list", "absences", [r.customer_id for r in rows]
+            conn,
+            caller,
+            request_id,
+            "absence.list",
+            "absences",
+            [r.customer_id for r in rows[:limit]],
         )
     return rows
 
@@ -158,13 +170,15 @@ async def list_unhandled(
     customer_id: uuid.UUID | None,
     limit: int,
     offset: int,
+    after: tuple[Any, ...] | None = None,
 ) -> tuple[list[AbsenceRow], int]:
     """The absences whose last change (registered, ended, changed, removed) no fee
-    administrator has handled, oldest change first, and how many in all (fee admin)."""
+    administrator has handled, oldest change first (and the first of the next page, not
+    audited), and how many in all (fee admin)."""
     caller.require(Role.fee_admin)
     async with transaction(pool) as conn:
         rows, total = await repository.unhandled_absences(
-            conn, customer_id=customer_id, limit=limit, offset=offset
+            conn, customer_id=customer_id, limit=limit + 1, offset=offset, after=after
         )
         await _audit(
             conn,
@@ -172,7 +186,7 @@ async def list_unhandled(
             request_id,
             "absence.list_unhandled",
             "absences",
-            [r.customer_id for r in rows],
+            [r.customer_id for r in rows[:limit]],
         )
     return rows, total
 

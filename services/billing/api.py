@@ -8,7 +8,7 @@ import io
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Query
+from fastapi import APIRouter, Body, Depends, Query
 from fastapi.responses import Response
 
 from services.billing import domain, service, texts
@@ -34,12 +34,30 @@ from services.billing.schemas import (
 from services.common import audit
 from services.common.auth import Role
 from services.common.deps import AppSettings, Caller, Pool, RequestId, Temporal
+from services.common.paging import PageParams, pages
 
 router = APIRouter()
 # providers, caseworkers and coordinators see no fees and no invoices
 READERS = (Role.fee_admin, Role.admin)
 StatusFilter = Annotated[str | None, Query(pattern="^(issued|held)$")]
-Offset = Annotated[int, Query(ge=0, le=10_000_000)]
+# the lists' pages: rows by default and at most, the types of their sort keys, and the
+# deprecated offset where a list had it
+DecisionPage = Annotated[
+    PageParams,
+    Depends(pages(default=500, maximum=5000, shape=("uuid", "date", "datetime", "uuid"))),
+]
+RunPage = Annotated[
+    PageParams,
+    Depends(pages(default=50, maximum=500, shape=("datetime", "uuid"), offset=True)),
+]
+UncorrectedPage = Annotated[
+    PageParams,
+    Depends(pages(default=500, maximum=5000, shape=("str", "uuid", "date", "str"), offset=True)),
+]
+InvoicePage = Annotated[
+    PageParams,
+    Depends(pages(default=500, maximum=5000, shape=("date", "str", "str", "uuid"), offset=True)),
+]
 
 
 def _period(text: str | None) -> Period | None:
@@ -97,11 +115,21 @@ async def create_fee_decision(
 
 @router.get("/fee-decisions", response_model=list[FeeDecision], tags=["fee decisions"])
 async def list_fee_decisions(
-    caller: Caller, pool: Pool, request_id: RequestId, customer_id: uuid.UUID | None = None
+    caller: Caller,
+    pool: Pool,
+    request_id: RequestId,
+    response: Response,
+    page: DecisionPage,
+    customer_id: uuid.UUID | None = None,
 ) -> list[FeeDecision]:
+    """Fee decisions by customer and first month; `limit` to a page (500, at most 5000),
+    the `Link` header's `rel="next"` the next."""
     caller.require(*READERS)
-    rows = await service.list_fee_decisions(pool, caller, request_id, customer_id=customer_id)
-    return [_decision(row) for row in rows]
+    rows = await service.list_fee_decisions(
+        pool, caller, request_id, customer_id=customer_id, limit=page.limit, after=page.after
+    )
+    shown = page.page(response, rows, lambda r: (r.customer_id, r.valid_from, r.created_at, r.id))
+    return [_decision(row) for row in shown]
 
 
 # --- billing runs ----------------------------------------------------------------------------
@@ -151,16 +179,18 @@ async def list_billing_runs(
     caller: Caller,
     pool: Pool,
     response: Response,
+    page: RunPage,
     period: str | None = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Offset = 0,
 ) -> list[BillingRun]:
     """Billing runs, newest first, of every month or of `period` (fee administrator, admin);
-    `limit` and `offset` give one page, the header `X-Total-Count` how many match in all."""
+    `limit` to a page (50, at most 500), the `Link` header's `rel="next"` the next, the
+    header `X-Total-Count` how many match in all. `offset` is deprecated."""
     caller.require(*READERS)
-    rows, total = await service.list_runs(pool, period=_period(period), limit=limit, offset=offset)
+    rows, total = await service.list_runs(
+        pool, period=_period(period), limit=page.limit, offset=page.offset, before=page.after
+    )
     response.headers["X-Total-Count"] = str(total)
-    return [_run(row) for row in rows]
+    return [_run(row) for row in page.page(response, rows, lambda r: (r.started_at, r.id))]
 
 
 @router.get("/billing-runs/{run_id}", response_model=BillingRun, tags=["billing runs"])
@@ -181,8 +211,7 @@ async def list_uncorrected(
     pool: Pool,
     request_id: RequestId,
     response: Response,
-    limit: Annotated[int, Query(ge=1, le=5000)] = 500,
-    offset: Offset = 0,
+    page: UncorrectedPage,
 ) -> list[UncorrectedMonth]:
     """The months whose fees changed but which the run did not correct, because they lie
     before its correction window (`correct_from`): what the rules give for each today, what
@@ -190,10 +219,11 @@ async def list_uncorrected(
     GET /invoices."""
     caller.require(*READERS)
     rows, total = await service.list_uncorrected(
-        pool, caller, request_id, run_id, limit=limit, offset=offset
+        pool, caller, request_id, run_id, limit=page.limit, offset=page.offset, after=page.after
     )
     response.headers["X-Total-Count"] = str(total)
-    return [_uncorrected(row) for row in rows]
+    shown = page.page(response, rows, lambda r: (r.customer_number, r.customer_id, r.period, r.fee))
+    return [_uncorrected(row) for row in shown]
 
 
 # --- invoices --------------------------------------------------------------------------------
@@ -290,14 +320,15 @@ async def list_invoices(
     pool: Pool,
     request_id: RequestId,
     response: Response,
+    page: InvoicePage,
     period: str | None = None,
     customer_id: uuid.UUID | None = None,
     status: StatusFilter = None,
-    limit: Annotated[int, Query(ge=1, le=5000)] = 500,
-    offset: Offset = 0,
 ) -> list[Invoice]:
-    """Invoices by month, customer and status, with their lines (fee administrator, admin);
-    `limit` and `offset` give one page, the header `X-Total-Count` how many match in all."""
+    """Invoices by month, customer and status, with their lines (fee administrator, admin),
+    the latest month first; `limit` to a page (500, at most 5000), the `Link` header's
+    `rel="next"` the next, the header `X-Total-Count` how many match in all. `offset` is
+    deprecated."""
     caller.require(*READERS)
     found, total = await service.list_invoices(
         pool,
@@ -306,11 +337,17 @@ async def list_invoices(
         period=_period(period),
         customer_id=customer_id,
         status=status,
-        limit=limit,
-        offset=offset,
+        limit=page.limit,
+        offset=page.offset,
+        after=page.after,
     )
     response.headers["X-Total-Count"] = str(total)
-    return [_invoice(invoice) for invoice in found]
+    shown = page.page(
+        response,
+        found,
+        lambda f: (f.invoice.period, f.invoice.customer_number, f.invoice.kind, f.invoice.id),
+    )
+    return [_invoice(invoice) for invoice in shown]
 
 
 @router.get("/invoices/{invoice_id}", response_model=Invoice, tags=["invoices"])

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import uuid
 from datetime import date, datetime
+from typing import Any
 
 import asyncpg
 
@@ -300,13 +301,27 @@ async def insert_fee_decision(
 
 
 async def list_fee_decisions(
-    conn: asyncpg.Connection, *, customer_id: uuid.UUID | None
+    conn: asyncpg.Connection,
+    *,
+    customer_id: uuid.UUID | None,
+    limit: int,
+    after: tuple[Any, ...] | None = None,
 ) -> list[FeeDecisionRow]:
+    """Fee decisions by customer and first month; `after` a sort key (customer, valid_from,
+    created_at, id), the page after it."""
+    customer, valid_from, created_at, id = after or (None, None, None, None)
     records = await conn.fetch(
         f"""SELECT {_DECISION_COLUMNS} FROM billing.fee_decisions
-            WHERE $1::uuid IS NULL OR customer_id = $1
-            ORDER BY customer_id, valid_from, created_at LIMIT 5000""",
+            WHERE ($1::uuid IS NULL OR customer_id = $1)
+              AND ($3::uuid IS NULL OR (customer_id, valid_from, created_at, id)
+                                       > ($3, $4::date, $5::timestamptz, $6::uuid))
+            ORDER BY customer_id, valid_from, created_at, id LIMIT $2""",
         customer_id,
+        limit,
+        customer,
+        valid_from,
+        created_at,
+        id,
     )
     return FeeDecisionRow.many(records)
 
@@ -381,16 +396,26 @@ async def get_run(conn: asyncpg.Connection, *, id: uuid.UUID) -> RunRow | None:
 
 
 async def list_runs(
-    conn: asyncpg.Connection, *, period: Period | None, limit: int, offset: int
+    conn: asyncpg.Connection,
+    *,
+    period: Period | None,
+    limit: int,
+    offset: int,
+    before: tuple[Any, ...] | None = None,
 ) -> list[RunRow]:
-    """Runs, newest first (of one month, if given)."""
+    """Runs, newest first (of one month, if given); `before` a run's (started_at, id), the
+    runs after it in that order."""
+    started_at, id = before or (None, None)
     records = await conn.fetch(
         f"""SELECT {_RUN_COLUMNS} FROM billing.billing_runs r
-            WHERE $1::date IS NULL OR r.period = $1
-            ORDER BY r.started_at DESC, r.id LIMIT $2 OFFSET $3""",
+            WHERE ($1::date IS NULL OR r.period = $1)
+              AND ($4::timestamptz IS NULL OR (r.started_at, r.id) < ($4, $5::uuid))
+            ORDER BY r.started_at DESC, r.id DESC LIMIT $2 OFFSET $3""",
         period.first_day if period else None,
         limit,
         offset,
+        started_at,
+        id,
     )
     return RunRow.many(records)
 
@@ -411,16 +436,32 @@ _UNCORRECTED_COLUMNS = (
 
 
 async def list_uncorrected(
-    conn: asyncpg.Connection, *, run_id: uuid.UUID, limit: int, offset: int
+    conn: asyncpg.Connection,
+    *,
+    run_id: uuid.UUID,
+    limit: int,
+    offset: int,
+    after: tuple[Any, ...] | None = None,
 ) -> list[UncorrectedRow]:
-    """The months a run left uncorrected, by customer number, month and fee."""
+    """The months a run left uncorrected, by customer number, month and fee; `after` a sort
+    key (customer_number, customer_id, period, fee), the page after it."""
+    number, customer, period, fee = after or (None, None, None, None)
     records = await conn.fetch(
         f"""SELECT {_UNCORRECTED_COLUMNS} FROM billing.uncorrected u WHERE u.run_id = $1
+              AND ($4::text IS NULL
+                   OR (u.customer_number, u.customer_id, u.period)
+                      > ($4, $5::uuid, $6::date)
+                   OR ((u.customer_number, u.customer_id, u.period) = ($4, $5, $6)
+                       AND u.fee < $7::text))
             ORDER BY u.customer_number, u.customer_id, u.period, u.fee DESC
             LIMIT $2 OFFSET $3""",
         run_id,
         limit,
         offset,
+        number,
+        customer,
+        period,
+        fee,
     )
     return UncorrectedRow.many(records)
 
@@ -452,19 +493,30 @@ async def list_invoices(
     status: str | None,
     limit: int,
     offset: int,
+    after: tuple[Any, ...] | None = None,
 ) -> list[InvoiceRow]:
+    """Invoices, the latest month first, then by customer number, kind and id; `after` such
+    a sort key, the page after it."""
+    month, number, kind, id = after or (None, None, None, None)
     records = await conn.fetch(
         f"""SELECT {_INVOICE_COLUMNS} FROM billing.invoices i
             WHERE ($1::date IS NULL OR i.period = $1)
               AND ($2::uuid IS NULL OR i.customer_id = $2)
               AND ($3::text IS NULL OR i.status = $3)
-            ORDER BY i.period DESC, i.customer_number, i.kind
+              AND ($6::date IS NULL OR i.period < $6
+                   OR (i.period = $6 AND (i.customer_number, i.kind, i.id)
+                                         > ($7::text, $8::text, $9::uuid)))
+            ORDER BY i.period DESC, i.customer_number, i.kind, i.id
             LIMIT $4 OFFSET $5""",
         period.first_day if period else None,
         customer_id,
         status,
         limit,
         offset,
+        month,
+        number,
+        kind,
+        id,
     )
     return InvoiceRow.many(records)
 

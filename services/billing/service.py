@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import asyncpg
 from temporalio.client import Client
@@ -158,17 +158,27 @@ async def add_fee_decision(
 
 
 async def list_fee_decisions(
-    pool: asyncpg.Pool, caller: Principal, request_id: str, *, customer_id: uuid.UUID | None
+    pool: asyncpg.Pool,
+    caller: Principal,
+    request_id: str,
+    *,
+    customer_id: uuid.UUID | None,
+    limit: int,
+    after: tuple[Any, ...] | None = None,
 ) -> list[FeeDecisionRow]:
+    """`limit` fee decisions after the sort key `after`, and the first of the next page
+    when there is one (not audited: it is not shown)."""
     async with transaction(pool) as conn:
-        rows = await repository.list_fee_decisions(conn, customer_id=customer_id)
+        rows = await repository.list_fee_decisions(
+            conn, customer_id=customer_id, limit=limit + 1, after=after
+        )
         await _audit.customers(
             conn,
             caller,
             request_id,
             "fee_decision.list",
             "fee_decisions",
-            [r.customer_id for r in rows],
+            [r.customer_id for r in rows[:limit]],
         )
     return rows
 
@@ -275,11 +285,19 @@ async def get_run(pool: asyncpg.Pool, run_id: uuid.UUID) -> RunRow:
 
 
 async def list_runs(
-    pool: asyncpg.Pool, *, period: Period | None, limit: int, offset: int
+    pool: asyncpg.Pool,
+    *,
+    period: Period | None,
+    limit: int,
+    offset: int,
+    before: tuple[Any, ...] | None = None,
 ) -> tuple[list[RunRow], int]:
-    """One page of runs, newest first, and how many there are in all."""
+    """One page of runs, newest first (and the first of the next page, when there is one),
+    and how many there are in all."""
     async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read"):
-        rows = await repository.list_runs(conn, period=period, limit=limit, offset=offset)
+        rows = await repository.list_runs(
+            conn, period=period, limit=limit + 1, offset=offset, before=before
+        )
         return rows, await repository.count_runs(conn, period=period)
 
 
@@ -291,13 +309,16 @@ async def list_uncorrected(
     *,
     limit: int,
     offset: int,
+    after: tuple[Any, ...] | None = None,
 ) -> tuple[list[UncorrectedRow], int]:
-    """One page of the months a run did not correct because they lie before its window,
-    and how many there are in all."""
+    """One page of the months a run did not correct because they lie before its window
+    (and the first of the next page, not audited), and how many there are in all."""
     async with transaction(pool) as conn:
         if await repository.get_run(conn, id=run_id) is None:
             raise NotFound("no such billing run", code="billing_run_not_found")
-        rows = await repository.list_uncorrected(conn, run_id=run_id, limit=limit, offset=offset)
+        rows = await repository.list_uncorrected(
+            conn, run_id=run_id, limit=limit + 1, offset=offset, after=after
+        )
         total = await repository.count_uncorrected(conn, run_id=run_id)
         await _audit.customers(
             conn,
@@ -305,7 +326,7 @@ async def list_uncorrected(
             request_id,
             "billing_run.uncorrected",
             f"billing_run:{run_id}",
-            [r.customer_id for r in rows],
+            [r.customer_id for r in rows[:limit]],
         )
     return rows, total
 
@@ -387,19 +408,31 @@ async def list_invoices(
     status: str | None,
     limit: int,
     offset: int,
+    after: tuple[Any, ...] | None = None,
 ) -> tuple[list[InvoiceWithLines], int]:
-    """One page of invoices by month, customer and status, with their lines, and how many
-    match in all."""
+    """One page of invoices by month, customer and status, with their lines (and the first
+    of the next page, not audited), and how many match in all."""
     async with transaction(pool) as conn:
         rows = await repository.list_invoices(
-            conn, period=period, customer_id=customer_id, status=status, limit=limit, offset=offset
+            conn,
+            period=period,
+            customer_id=customer_id,
+            status=status,
+            limit=limit + 1,
+            offset=offset,
+            after=after,
         )
         total = await repository.count_invoices(
             conn, period=period, customer_id=customer_id, status=status
         )
         invoices = await _with_lines(conn, rows)
         await _audit.customers(
-            conn, caller, request_id, "invoice.list", "invoices", [r.customer_id for r in rows]
+            conn,
+            caller,
+            request_id,
+            "invoice.list",
+            "invoices",
+            [r.customer_id for r in rows[:limit]],
         )
     return invoices, total
 

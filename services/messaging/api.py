@@ -5,11 +5,12 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import HTMLResponse
 
 from services.common import audit
 from services.common.deps import Caller, Pool, RequestId
+from services.common.paging import PageParams, pages
 from services.messaging import domain, printing, service, uploads
 from services.messaging.repository import MessageRow, MessageSummaryRow
 from services.messaging.schemas import (
@@ -26,7 +27,10 @@ from services.messaging.schemas import (
 
 router = APIRouter()
 Folder = Annotated[Literal["inbox", "sent"], Query()]
-Limit = Annotated[int, Query(ge=1, le=500)]
+# a folder's page: 100 messages by default, at most 500, newest first by (sent_at, id)
+FolderPage = Annotated[
+    PageParams, Depends(pages(default=100, maximum=500, shape=("datetime", "uuid")))
+]
 
 
 def _summary(row: MessageSummaryRow | MessageRow, *, unread: bool) -> MessageSummary:
@@ -121,11 +125,21 @@ async def send_message(body: MessageIn, caller: Caller, pool: Pool) -> Message:
 
 @router.get("/messages", response_model=list[MessageSummary], tags=["messages"])
 async def list_messages(
-    caller: Caller, pool: Pool, request_id: RequestId, folder: Folder = "inbox", limit: Limit = 100
+    caller: Caller,
+    pool: Pool,
+    request_id: RequestId,
+    response: Response,
+    page: FolderPage,
+    folder: Folder = "inbox",
 ) -> list[MessageSummary]:
-    """The inbox (own, unit and group mailboxes; `unread` per message) or the sent folder."""
-    rows = await service.list_folder(pool, caller, request_id, folder=folder, limit=limit)
-    return [_summary(row, unread=row.unread) for row in rows]
+    """The inbox (own, unit and group mailboxes; `unread` per message) or the sent folder,
+    newest first; `limit` to a page (100, at most 500), the `Link` header's `rel="next"`
+    the next (older) page."""
+    rows = await service.list_folder(
+        pool, caller, request_id, folder=folder, limit=page.limit, before=page.after
+    )
+    shown = page.page(response, rows, lambda r: (r.sent_at, r.id))
+    return [_summary(row, unread=row.unread) for row in shown]
 
 
 @router.get("/messages/unread-count", response_model=UnreadCount, tags=["messages"])

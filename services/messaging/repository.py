@@ -367,13 +367,20 @@ async def get_message(conn: asyncpg.Connection, *, id: uuid.UUID) -> MessageRow 
 
 
 async def list_inbox(
-    conn: asyncpg.Connection, *, mailboxes: list[str], sub: str, limit: int
+    conn: asyncpg.Connection,
+    *,
+    mailboxes: list[str],
+    sub: str,
+    limit: int,
+    before: tuple[datetime, uuid.UUID] | None = None,
 ) -> list[MessageSummaryRow]:
-    """The caller's inbox, newest first, each message once, unread if unread in any mailbox.
+    """The caller's inbox, newest first, each message once, unread if unread in any mailbox;
+    with `before` (a message's sent_at and id), the messages after it in that order.
 
-    Each mailbox gives its newest `limit` messages from its index (deliveries_inbox_by_time);
-    the newest `limit` of the inbox are among them, and a message in two of the mailboxes is
-    among the newest of both, so `unread` sees all its deliveries."""
+    Each mailbox gives its newest `limit` messages (after `before`) from its index
+    (deliveries_inbox_by_time); the newest `limit` of the inbox are among them, and a message
+    in two of the mailboxes is among the newest of both, so `unread` sees all its deliveries."""
+    sent_at, id = before or (None, None)
     records = await conn.fetch(
         f"""WITH mine AS (
                 SELECT d.message_id, bool_or(d.read_at IS NULL) AS unread
@@ -382,6 +389,8 @@ async def list_inbox(
                     SELECT d.message_id, d.read_at
                     FROM messaging.deliveries d JOIN messaging.messages m ON m.id = d.message_id
                     WHERE d.mailbox = b.mailbox AND {_IN_INBOX}
+                      AND ($4::timestamptz IS NULL
+                           OR (d.sent_at, d.message_id) < ($4, $5::uuid))
                     ORDER BY d.sent_at DESC, d.message_id DESC
                     LIMIT $3) d
                 GROUP BY d.message_id)
@@ -392,19 +401,31 @@ async def list_inbox(
         mailboxes,
         sub,
         limit,
+        sent_at,
+        id,
     )
     return MessageSummaryRow.many(map(_message_record, records))
 
 
-async def list_sent(conn: asyncpg.Connection, *, sub: str, limit: int) -> list[MessageSummaryRow]:
-    """What the caller sent and has not deleted, newest first."""
+async def list_sent(
+    conn: asyncpg.Connection,
+    *,
+    sub: str,
+    limit: int,
+    before: tuple[datetime, uuid.UUID] | None = None,
+) -> list[MessageSummaryRow]:
+    """What the caller sent and has not deleted, newest first; with `before`, as list_inbox."""
+    sent_at, id = before or (None, None)
     records = await conn.fetch(
         f"""SELECT {_SUMMARY_COLUMNS}, false AS unread FROM messaging.messages m
             WHERE m.sender_sub = $1 AND m.sender_deleted_at IS NULL
-            ORDER BY m.sent_at DESC, m.id
+              AND ($3::timestamptz IS NULL OR (m.sent_at, m.id) < ($3, $4::uuid))
+            ORDER BY m.sent_at DESC, m.id DESC
             LIMIT $2""",
         sub,
         limit,
+        sent_at,
+        id,
     )
     return MessageSummaryRow.many(map(_message_record, records))
 

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import asyncpg
 
@@ -178,19 +178,31 @@ async def send(
 
 
 async def list_folder(
-    pool: asyncpg.Pool, caller: Principal, request_id: str, *, folder: str, limit: int
+    pool: asyncpg.Pool,
+    caller: Principal,
+    request_id: str,
+    *,
+    folder: str,
+    limit: int,
+    before: tuple[datetime, uuid.UUID] | None = None,
 ) -> list[MessageSummaryRow]:
-    """The inbox (own, unit and group mailboxes; `unread` per message) or the sent folder."""
+    """The inbox (own, unit and group mailboxes; `unread` per message) or the sent folder:
+    `limit` messages older than `before` (sent_at, id), and the first of the next page when
+    there is one (not audited: it is not shown)."""
     async with transaction(pool) as conn:
         if folder == "sent":
-            rows = await repository.list_sent(conn, sub=caller.sub, limit=limit)
+            rows = await repository.list_sent(conn, sub=caller.sub, limit=limit + 1, before=before)
         else:
             await _seen(conn, caller)
             rows = await repository.list_inbox(
-                conn, mailboxes=domain.inbox_of(caller), sub=caller.sub, limit=limit
+                conn,
+                mailboxes=domain.inbox_of(caller),
+                sub=caller.sub,
+                limit=limit + 1,
+                before=before,
             )
         await _audit(
-            conn, caller, request_id, "message.list", folder, [r.customer_id for r in rows]
+            conn, caller, request_id, "message.list", folder, [r.customer_id for r in rows[:limit]]
         )
     return rows
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import HTMLResponse
 
 from services.common.audit import AuditEntry
 from services.common.auth import Role
 from services.common.deps import AppSettings, Caller, Pool, RequestId, Temporal
+from services.common.paging import PageParams, pages
 from services.orders import printing, service
 from services.orders.parts import PART_NAMES, parts_to_print
 from services.orders.repository import OrderRow
@@ -34,6 +35,15 @@ from workflows.lifecycle_client import lifecycle_id
 router = APIRouter()
 ALL_ROLES = tuple(Role)
 MAX_ORDERS = 500  # the most orders one answer of GET /orders holds
+# the lists' pages: rows per page by default and at most, and the types of their sort keys
+ORDER_ORDER = ("date", "datetime", "uuid")  # decision_date, created_at, id
+CUSTOMER_ORDER = ("str", "str", "str", "uuid")  # last_name, first_name, customer_number, id
+OrderPage = Annotated[
+    PageParams,
+    Depends(pages(default=MAX_ORDERS, maximum=MAX_ORDERS, shape=ORDER_ORDER, offset=True)),
+]
+CustomerPage = Annotated[PageParams, Depends(pages(default=100, maximum=500, shape=CUSTOMER_ORDER))]
+ReportPage = Annotated[PageParams, Depends(pages(default=500, maximum=1000, shape=ORDER_ORDER))]
 StatusFilter = Annotated[str | None, Query(pattern="^(unconfirmed|confirmed|ended|withdrawn)$")]
 
 
@@ -110,13 +120,21 @@ async def search_customers(
     pool: Pool,
     settings: AppSettings,
     request_id: RequestId,
+    response: Response,
+    page: CustomerPage,
     q: str | None = None,
     id: Annotated[list[uuid.UUID] | None, Query(max_length=100)] = None,
 ) -> list[Customer]:
     """Search by name, personnummer in any format, or customer number; `id` (repeated, at
-    most 100) names the customers wanted, as a page that lists absences asks for names."""
-    rows = await service.search_customers(pool, settings, caller, request_id, q=q, ids=id or None)
-    return [Customer.model_validate(row, from_attributes=True) for row in rows]
+    most 100) names the customers wanted, as a page that lists absences asks for names.
+    By name; `limit` a page (100, at most 500), the `Link` header's `rel="next"` the next."""
+    rows = await service.search_customers(
+        pool, settings, caller, request_id, q=q, ids=id or None, limit=page.limit, after=page.after
+    )
+    shown = page.page(
+        response, rows, lambda r: (r.last_name, r.first_name, r.customer_number, r.id)
+    )
+    return [Customer.model_validate(row, from_attributes=True) for row in shown]
 
 
 @router.get("/customers/{customer_id}", response_model=Customer, tags=["customers"])
@@ -186,27 +204,29 @@ async def list_orders(
     pool: Pool,
     request_id: RequestId,
     response: Response,
+    page: OrderPage,
     status: StatusFilter = None,
     q: str | None = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_ORDERS)] = MAX_ORDERS,
-    offset: Annotated[int, Query(ge=0)] = 0,
     unit_id: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
 ) -> list[Order]:
     """Orders by status (`confirmed` includes ongoing), searchable; a provider sees its unit's,
-    the other roles every unit's or those of `unit_id`. `limit` and `offset` give one page
-    (at most 500 orders); the header `X-Total-Count` says how many match in all."""
+    the other roles every unit's or those of `unit_id`. Oldest decision first, `limit` to a
+    page (at most 500); the `Link` header's `rel="next"` is the next page, the header
+    `X-Total-Count` says how many match in all. `offset` is deprecated."""
     rows, total = await service.list_orders(
         pool,
         caller,
         request_id,
         status=status,
         q=q,
-        limit=limit,
-        offset=offset,
+        limit=page.limit,
+        offset=page.offset,
         unit_id=unit_id,
+        after=page.after,
     )
     response.headers["X-Total-Count"] = str(total)
-    return [_order(row, with_parts=False) for row in rows]
+    shown = page.page(response, rows, lambda r: (r.decision_date, r.created_at, r.id))
+    return [_order(row, with_parts=False) for row in shown]
 
 
 @router.get("/orders/{order_id}", response_model=Order, tags=["orders"])
@@ -315,10 +335,17 @@ async def end_execution(
 
 
 @router.get("/reports/unexecuted-decisions", response_model=list[Order], tags=["reports"])
-async def unexecuted_decisions(caller: Caller, pool: Pool, request_id: RequestId) -> list[Order]:
-    """Orders still unconfirmed three months after their decision date (reportable to IVO)."""
-    rows = await service.unexecuted_decisions(pool, caller, request_id)
-    return [_order(row, with_parts=False) for row in rows]
+async def unexecuted_decisions(
+    caller: Caller, pool: Pool, request_id: RequestId, response: Response, page: ReportPage
+) -> list[Order]:
+    """Orders still unconfirmed three months after their decision date (reportable to IVO),
+    oldest decision first; `limit` to a page (500, at most 1000), the `Link` header's
+    `rel="next"` the next."""
+    rows = await service.unexecuted_decisions(
+        pool, caller, request_id, limit=page.limit, after=page.after
+    )
+    shown = page.page(response, rows, lambda r: (r.decision_date, r.created_at, r.id))
+    return [_order(row, with_parts=False) for row in shown]
 
 
 @router.get("/audit", response_model=list[AuditEntry], tags=["audit"])

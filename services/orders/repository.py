@@ -216,19 +216,25 @@ async def search_customers(
     ids: list[uuid.UUID] | None = None,
     limit: int = 100,
     visible_since: date | None = None,
+    after: tuple[Any, ...] | None = None,
 ) -> list[CustomerRow]:
     """Customers by personnummer, customer number or a part of the name, or by their ids,
-    among those the unit may see (as get_customer)."""
+    among those the unit may see (as get_customer); `after` a sort key (CUSTOMER_ORDER),
+    those after it."""
+    last_name, first_name, number, id = after or (None, None, None, None)
     records = await conn.fetch(
         f"""SELECT {_CUSTOMER_COLUMNS} FROM orders.customers c
             WHERE {_VISIBLE_TO_UNIT.format(since="$6")}
+              AND ($7::text IS NULL
+                   OR (c.last_name, c.first_name, c.customer_number, c.id)
+                      > ($7, $8::text, $9::text, $10::uuid))
               AND ($5::uuid[] IS NULL OR c.id = ANY($5))
               AND ($1::text IS NULL
                    OR c.personnummer = $3
                    OR c.customer_number = $1
                    OR (c.first_name || ' ' || c.last_name) ILIKE '%' || $1 || '%'
                    OR (c.last_name || ' ' || c.first_name) ILIKE '%' || $1 || '%')
-            ORDER BY c.last_name, c.first_name, c.customer_number
+            ORDER BY c.last_name, c.first_name, c.customer_number, c.id
             LIMIT $4""",
         text,
         unit,
@@ -236,6 +242,10 @@ async def search_customers(
         limit,
         ids,
         visible_since,
+        last_name,
+        first_name,
+        number,
+        id,
     )
     return CustomerRow.many(records)
 
@@ -295,9 +305,12 @@ async def list_orders(
     limit: int = 500,
     offset: int = 0,
     withdrawn: bool = True,
+    after: tuple[Any, ...] | None = None,
 ) -> tuple[list[OrderRow], int]:
     """One page of the orders that match, and how many match in all; `withdrawn=False`
-    leaves withdrawn orders out (a unit no longer sees their customer, issue 14)."""
+    leaves withdrawn orders out (a unit no longer sees their customer, issue 14); `after`
+    a sort key (ORDER_ORDER), the page after it."""
+    decided, created, id = after or (None, None, None)
     where = """WHERE ($1::text[] IS NULL OR o.status = ANY($1))
               AND ($2::text IS NULL OR o.unit_id = $2)
               AND ($5::bool OR o.status <> 'withdrawn')
@@ -315,6 +328,8 @@ async def list_orders(
                 SELECT o.id, o.decision_date, o.created_at {_MATCHING_FROM} {where})
             SELECT {_ORDER_COLUMNS}, (SELECT count(*) FROM matching) AS matching {_ORDER_FROM}
             WHERE o.id IN (SELECT id FROM matching
+                           WHERE $8::date IS NULL
+                              OR (decision_date, created_at, id) > ($8, $9::timestamptz, $10::uuid)
                            ORDER BY decision_date, created_at, id LIMIT $6 OFFSET $7)
             ORDER BY o.decision_date, o.created_at, o.id""",
         statuses,
@@ -324,10 +339,13 @@ async def list_orders(
         withdrawn,
         limit,
         offset,
+        decided,
+        created,
+        id,
     )
-    if records:
+    if records:  # counted before the cursor's condition: every match, on any page
         total = int(records[0]["matching"])
-    elif offset:  # a page past the last: count them apart
+    elif offset or after is not None:  # a page past the last: count them apart
         total = int(
             await conn.fetchval(
                 f"SELECT count(*) {_MATCHING_FROM} {where}",
@@ -344,14 +362,27 @@ async def list_orders(
 
 
 async def unexecuted_decisions(
-    conn: asyncpg.Connection, *, decided_on_or_before: date
+    conn: asyncpg.Connection,
+    *,
+    decided_on_or_before: date,
+    limit: int,
+    after: tuple[Any, ...] | None = None,
 ) -> list[OrderRow]:
-    """Orders still unconfirmed whose decision is older than the IVO limit."""
+    """Orders still unconfirmed whose decision is older than the IVO limit; `after` a sort
+    key (ORDER_ORDER), the page after it."""
+    decided, created, id = after or (None, None, None)
     records = await conn.fetch(
         f"""SELECT {_ORDER_COLUMNS} {_ORDER_FROM}
             WHERE o.status = 'unconfirmed' AND o.decision_date <= $1
-            ORDER BY o.decision_date, o.created_at""",
+              AND ($3::date IS NULL OR (o.decision_date, o.created_at, o.id)
+                                       > ($3, $4::timestamptz, $5::uuid))
+            ORDER BY o.decision_date, o.created_at, o.id
+            LIMIT $2""",
         decided_on_or_before,
+        limit,
+        decided,
+        created,
+        id,
     )
     return OrderRow.many(records)
 

@@ -135,8 +135,12 @@ async def search_customers(
     *,
     q: str | None,
     ids: list[uuid.UUID] | None = None,
+    limit: int = 100,
+    after: tuple[Any, ...] | None = None,
 ) -> list[CustomerRow]:
-    """Customers by name, personnummer in any format, or customer number; or by id."""
+    """Customers by name, personnummer in any format, or customer number; or by id. One
+    page of `limit` after the sort key `after`, and the first of the next page when there
+    is one (read, not audited: it is not shown)."""
     caller.require(*STAFF_ROLES)
     text, personnummer = search_terms(q)
     async with transaction(pool) as conn:
@@ -147,8 +151,11 @@ async def search_customers(
             unit=caller.provider_unit,
             ids=ids,
             visible_since=visible_since(settings),
+            limit=limit + 1,
+            after=after,
         )
-        await _audit(conn, caller, request_id, "customer.search", "customers", [r.id for r in rows])
+        shown: list[uuid.UUID | None] = [r.id for r in rows[:limit]]
+        await _audit(conn, caller, request_id, "customer.search", "customers", shown)
     return rows
 
 
@@ -303,9 +310,12 @@ async def list_orders(
     limit: int = 500,
     offset: int = 0,
     unit_id: str | None = None,
+    after: tuple[Any, ...] | None = None,
 ) -> tuple[list[OrderRow], int]:
     """One page of orders by status (`confirmed` includes ongoing), and how many match in
-    all; a provider sees its unit's, the other roles every unit's or `unit_id`'s."""
+    all; a provider sees its unit's, the other roles every unit's or `unit_id`'s. The page
+    is `limit` after the sort key `after` (or `offset`), and the first of the next page
+    when there is one (not audited: it is not shown)."""
     caller.require(*STAFF_ROLES)
     text, personnummer = search_terms(q)
     async with transaction(pool) as conn:
@@ -315,13 +325,14 @@ async def list_orders(
             text=text,
             personnummer=personnummer,
             unit=caller.provider_unit or unit_id,
-            limit=limit,
+            limit=limit + 1,
             offset=offset,
             # a unit does not see a customer after a withdrawal, in its lists neither
             withdrawn=caller.provider_unit is None,
+            after=after,
         )
         await _audit(
-            conn, caller, request_id, "order.list", "orders", [r.customer_id for r in rows]
+            conn, caller, request_id, "order.list", "orders", [r.customer_id for r in rows[:limit]]
         )
     return rows, total
 
@@ -501,16 +512,23 @@ async def end_execution(
 
 
 async def unexecuted_decisions(
-    pool: asyncpg.Pool, caller: Principal, request_id: str
+    pool: asyncpg.Pool,
+    caller: Principal,
+    request_id: str,
+    *,
+    limit: int,
+    after: tuple[Any, ...] | None = None,
 ) -> list[OrderRow]:
-    """Orders still unconfirmed three months after their decision date (IVO)."""
+    """Orders still unconfirmed three months after their decision date (IVO): `limit`
+    after the sort key `after`, and the first of the next page when there is one."""
     caller.require(Role.caseworker, Role.admin)
     cutoff = domain.unexecuted_cutoff(today_in_stockholm())
     async with transaction(pool) as conn:
-        rows = await repository.unexecuted_decisions(conn, decided_on_or_before=cutoff)
-        await _audit(
-            conn, caller, request_id, "report.unexecuted", "reports", [r.customer_id for r in rows]
+        rows = await repository.unexecuted_decisions(
+            conn, decided_on_or_before=cutoff, limit=limit + 1, after=after
         )
+        shown: list[uuid.UUID | None] = [r.customer_id for r in rows[:limit]]
+        await _audit(conn, caller, request_id, "report.unexecuted", "reports", shown)
     return rows
 
 

@@ -10,6 +10,7 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 
 from services.common.auth import Role
+from services.web import listing
 from services.web.client import ApiError, ServiceDown
 from services.web.i18n import gettext_noop as N_
 from services.web.nav import role_label
@@ -90,6 +91,7 @@ async def audit_log(page: Web, q: str = "", brukare: str = "") -> Response:
     page.require(Role.admin)
     form = Form(values={"q": q.strip()})
     found: list[dict[str, Any]] = []
+    more_found = False
     customer = None
     entries: list[dict[str, Any]] = []
     unit_names: dict[str, str] = {}
@@ -112,12 +114,16 @@ async def audit_log(page: Web, q: str = "", brukare: str = "") -> Response:
             status_code = 503
         entries = sorted(entries, key=lambda e: e["at"], reverse=True)
     elif form["q"]:
-        found = await page.api.get("orders", "/customers", page.token, q=form["q"])
+        matches = await listing.one_page(
+            page, "orders", "/customers", q=form["q"], limit=listing.PICKER_ROWS
+        )
+        found, more_found = matches.rows, matches.next_cursor is not None
     return await page.render(
         "admin/audit.html",
         status_code,
         form=form,
         found=found,
+        more_found=more_found,
         searched=bool(form["q"]) and not brukare,
         customer=customer,
         entries=entries,

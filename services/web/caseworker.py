@@ -15,6 +15,7 @@ from fastapi.responses import Response
 
 from services.common.auth import Role
 from services.common.dates import today_in_stockholm
+from services.web import listing
 from services.web import order_parts as parts
 from services.web.client import ApiError, ServiceDown
 from services.web.i18n import gettext_noop as N_
@@ -58,6 +59,7 @@ WITHDRAW_CODES: dict[str, tuple[str | None, str]] = {
     "order_withdrawn": (None, N_("Beställningen är redan återkallad.")),
     "workflow_completed": (None, N_("Beställningen är avslutad och kan inte längre ändras.")),
 }
+REPORT_PER_PAGE = 100  # rows of the IVO report per page; its CSV holds every row
 UNAVAILABLE = N_(
     "Tjänsten för beställningar och brukare svarar inte just nu. Försök igen om en stund."
 )
@@ -137,7 +139,9 @@ async def _order_page(
     `contacts` and `needs` rows."""
     calls: dict[str, Any] = {"units": page.api.get("orders", "/units", page.token)}
     if query:
-        calls["found"] = page.api.get("orders", "/customers", page.token, q=query)
+        calls["found"] = listing.one_page(
+            page, "orders", "/customers", q=query, limit=listing.PICKER_ROWS
+        )
     if chosen:
         calls["chosen"] = page.api.get("orders", "/customers", page.token, id=[chosen])
     try:
@@ -147,7 +151,8 @@ async def _order_page(
         answers = {"units": []}
         status_code = 503
     customers: list[dict[str, Any]] = list(answers.get("chosen", []))
-    for customer in answers.get("found", []):
+    found = answers.get("found")
+    for customer in found.rows if found else []:
         if customer["id"] not in {c["id"] for c in customers}:
             customers.append(customer)
     units = sorted(answers["units"], key=lambda u: u["name"])
@@ -158,6 +163,7 @@ async def _order_page(
         units=[(u["id"], u["name"]) for u in units],
         services=[(code, name) for code, name in SERVICES.items()],
         customers=customers,
+        more_found=bool(found and found.next_cursor),
         searched=bool(query),
         query=query,
         chosen=chosen,
@@ -302,18 +308,28 @@ def _waited(orders: list[dict[str, Any]], today: date) -> list[dict[str, Any]]:
 
 
 @router.get("/rapporter/ej-verkstallda")
-async def unexecuted(page: Web) -> Response:
+async def unexecuted(page: Web, efter: str | None = None) -> Response:
+    """The IVO report a page at a time, the longest wait first; the CSV holds every row."""
     page.require(Role.caseworker, Role.admin)
-    orders = await page.api.get("orders", "/reports/unexecuted-decisions", page.token)
+    found = await listing.one_page(
+        page, "orders", "/reports/unexecuted-decisions", efter=efter, limit=REPORT_PER_PAGE
+    )
     today = today_in_stockholm()
-    return await page.render("caseworker/unexecuted.html", rows=_waited(orders, today), today=today)
+    return await page.render(
+        "caseworker/unexecuted.html",
+        rows=_waited(found.rows, today),
+        today=today,
+        **listing.links("/rapporter/ej-verkstallda", found, efter),
+    )
 
 
 @router.get("/rapporter/ej-verkstallda.csv")
 async def unexecuted_csv(page: Web) -> Response:
     """The IVO report for Excel: semicolons, UTF-8 with a byte order mark."""
     page.require(Role.caseworker, Role.admin)
-    orders = await page.api.get("orders", "/reports/unexecuted-decisions", page.token)
+    orders = await listing.every_row(
+        page, "orders", "/reports/unexecuted-decisions", limit=listing.WHOLE
+    )
     today = today_in_stockholm()
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")

@@ -17,6 +17,7 @@ from starlette.background import BackgroundTask
 
 from services.common.auth import Role
 from services.common.dates import today_in_stockholm
+from services.web import listing
 from services.web.client import ApiError, FieldProblem, ServiceDown
 from services.web.i18n import gettext_noop as N_
 from services.web.pages import Form, Page, Web
@@ -215,10 +216,10 @@ async def _customer_page(
     customer = await page.api.get("orders", f"/customers/{customer_id}", page.token)
     try:
         found = await page.api.gather(
-            decisions=page.api.get(
-                "billing", "/fee-decisions", page.token, customer_id=str(customer_id)
+            decisions=listing.every_row(
+                page, "billing", "/fee-decisions", customer_id=str(customer_id)
             ),
-            invoices=page.api.get("billing", "/invoices", page.token, customer_id=str(customer_id)),
+            invoices=listing.every_row(page, "billing", "/invoices", customer_id=str(customer_id)),
         )
     except ServiceDown:
         if not form.problems:
@@ -318,8 +319,12 @@ async def absences(
     status_code = 422 if form.invalid else 200
     if not form.invalid:
         try:
-            rows = await page.api.get(
-                "absence", "/absences", page.token, **{"from": str(start), "to": str(end)}
+            rows = await listing.every_row(
+                page,
+                "absence",
+                "/absences",
+                limit=listing.WHOLE,
+                **{"from": str(start), "to": str(end)},
             )
         except ServiceDown:
             form.add(None, ABSENCE_DOWN)

@@ -16,6 +16,7 @@ from starlette.background import BackgroundTask
 from starlette.datastructures import FormData, UploadFile
 from starlette.exceptions import HTTPException
 
+from services.web import listing
 from services.web.client import ApiError, ServiceDown
 from services.web.i18n import gettext_noop as N_
 from services.web.pages import Form, Page, Web
@@ -25,6 +26,7 @@ router = APIRouter()
 # what the messaging service takes (services/messaging/domain.py and schemas.py)
 MAX_FILE_BYTES = 10 * 1024 * 1024
 MAX_FILES = 10
+MESSAGES_PER_PAGE = 50  # a folder page; "Nästa sida" for the older ones
 EXTENSIONS = (".pdf", ".docx", ".odt", ".txt", ".png", ".jpg", ".jpeg")
 ACCEPT = ",".join(EXTENSIONS)
 
@@ -181,20 +183,29 @@ async def _upload(page: Page, files: list[UploadFile]) -> list[str]:
 # --- the folders -------------------------------------------------------------------------------
 
 
-@router.get("/meddelanden")
-async def inbox(page: Web) -> Response:
-    messages = await page.api.get("messaging", "/messages", page.token, folder="inbox")
-    return await page.render(
-        "messages/folder.html", folder="inbox", messages=messages, notice_kinds=NOTICE_KINDS
+async def _folder(page: Page, folder: str, path: str, efter: str | None) -> Response:
+    """A folder a page at a time, newest first, with "Nästa sida" while more follow."""
+    found = await listing.one_page(
+        page, "messaging", "/messages", efter=efter, folder=folder, limit=MESSAGES_PER_PAGE
     )
+    return await page.render(
+        "messages/folder.html",
+        folder=folder,
+        messages=found.rows,
+        notice_kinds=NOTICE_KINDS,
+        later_page=bool(efter),
+        **listing.links(path, found, efter),
+    )
+
+
+@router.get("/meddelanden")
+async def inbox(page: Web, efter: str | None = None) -> Response:
+    return await _folder(page, "inbox", "/meddelanden", efter)
 
 
 @router.get("/meddelanden/skickade")
-async def sent(page: Web) -> Response:
-    messages = await page.api.get("messaging", "/messages", page.token, folder="sent")
-    return await page.render(
-        "messages/folder.html", folder="sent", messages=messages, notice_kinds=NOTICE_KINDS
-    )
+async def sent(page: Web, efter: str | None = None) -> Response:
+    return await _folder(page, "sent", "/meddelanden/skickade", efter)
 
 
 # --- Nytt meddelande ---------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from fastapi.responses import Response
 
 from services.common.auth import Role
 from services.common.dates import today_in_stockholm
+from services.web import listing
 from services.web.client import ApiError, ServiceDown
 from services.web.i18n import gettext_noop as N_
 from services.web.labels import ABSENCE_REASONS, END_REASONS
@@ -23,6 +24,7 @@ from services.web.pages import Form, Page, Web
 router = APIRouter()
 
 PAGE_SIZE = 25  # orders per page under "Bekräftade"
+CUSTOMERS_PER_PAGE = 50  # customers per page of "Sök brukare"
 ORDER_READERS = (Role.provider, Role.caseworker, Role.admin)
 
 # a service that does not answer, as the person reads it beside what they typed
@@ -297,9 +299,17 @@ async def print_order(
 
 
 @router.get("/brukare")
-async def search_customers(page: Web, q: str = "") -> Response:
-    customers = await page.api.get("orders", "/customers", page.token, q=q.strip())
-    return await page.render("provider/customers.html", customers=customers, q=q.strip())
+async def search_customers(page: Web, q: str = "", efter: str | None = None) -> Response:
+    """ "Sök brukare": the customers found, by name, a page at a time."""
+    found = await listing.one_page(
+        page, "orders", "/customers", efter=efter, q=q.strip(), limit=CUSTOMERS_PER_PAGE
+    )
+    return await page.render(
+        "provider/customers.html",
+        customers=found.rows,
+        q=q.strip(),
+        **listing.links("/brukare", found, efter, q=q.strip()),
+    )
 
 
 def _tabs(page: Page) -> bool:
@@ -329,7 +339,9 @@ async def record_executions(page: Web, customer_id: uuid.UUID) -> Response:
 async def record_absence(page: Web, customer_id: uuid.UUID) -> Response:
     found = await page.api.gather(
         customer=page.api.get("orders", f"/customers/{customer_id}", page.token),
-        absences=page.api.get("absence", "/absences", page.token, customer_id=str(customer_id)),
+        absences=listing.every_row(
+            page, "absence", "/absences", customer_id=str(customer_id), limit=listing.WHOLE
+        ),
     )
     absences = sorted(found["absences"], key=lambda a: a["from_date"], reverse=True)
     return await page.render(

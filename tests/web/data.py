@@ -31,6 +31,7 @@ class Staff:
         self.as_ = as_
         self.orders_url = web_app.state.settings.orders_url
         self.absence_url = web_app.state.settings.absence_url
+        self.messaging_url = web_app.state.settings.messaging_url
         self.identity_url = web_app.state.settings.identity_url
         self.tag = uuid.uuid4().hex[:6]
 
