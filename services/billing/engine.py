@@ -104,7 +104,8 @@ regular AS (
     SELECT DISTINCT s.customer_id FROM billing.stays s
     WHERE s.customer_id >= $3 AND s.customer_id < $4
       AND s.start_date <= $2 AND (s.end_date IS NULL OR s.end_date >= $1)
-      AND EXISTS (SELECT 1 FROM billing.customers c WHERE c.id = s.customer_id)
+      AND EXISTS (SELECT 1 FROM billing.customers c WHERE c.id = s.customer_id
+                  AND c.id >= $3 AND c.id < $4)
       AND NOT EXISTS (SELECT 1 FROM billing.invoices i
                       WHERE i.customer_id = s.customer_id AND i.period = $1
                         AND i.kind = 'regular' AND i.customer_id >= $3 AND i.customer_id < $4)
@@ -115,10 +116,13 @@ pending AS (
 ),
 correcting AS (
     SELECT DISTINCT p.customer_id FROM pending p
-    WHERE EXISTS (SELECT 1 FROM billing.customers c WHERE c.id = p.customer_id)
+    WHERE EXISTS (SELECT 1 FROM billing.customers c WHERE c.id = p.customer_id
+                  AND c.id >= $3 AND c.id < $4)
       AND NOT EXISTS (SELECT 1 FROM billing.stays s WHERE s.customer_id = p.customer_id
+                      AND s.customer_id >= $3 AND s.customer_id < $4
                       AND s.start_date <= $2 AND (s.end_date IS NULL OR s.end_date >= $1))
       AND NOT EXISTS (SELECT 1 FROM billing.invoices i WHERE i.customer_id = p.customer_id
+                      AND i.customer_id >= $3 AND i.customer_id < $4
                       AND i.period = $1 AND i.kind = 'correction')
 ),
 months AS (
@@ -289,6 +293,14 @@ async def bill_batch(
         "SET LOCAL enable_seqscan = off; SET LOCAL plan_cache_mode = force_custom_plan; "
         "SET LOCAL jit = off; SET LOCAL max_parallel_workers_per_gather = 0"
     )
+    # The lines' statement reads each table by the batch's id range. Below one bucket of a
+    # column's histogram (a batch of 5 000 of a million customers is half of one of its 100)
+    # the planner cannot place a uuid range in the bucket (uuid has no scalar position) and
+    # believes it holds one row: it then joins the batch's 5 000 months to 5 000 stays,
+    # absences and fee decisions row by row, 25 million comparisons each, 40 s for one batch
+    # (bench/README.md, issue 16). Hash and merge joins cost what the batch holds whatever
+    # the estimate, and every table here is read by the range, so no join needs a loop.
+    await conn.execute("SET LOCAL enable_nestloop = off")
     await conn.execute(
         _BILL_LINES,
         period.first_day,
@@ -300,6 +312,9 @@ async def bill_batch(
         days_per_month,
         correct_from,
     )
+    # the rest of the batch reads its temporary tables, and the big ones by the customers
+    # in them: an index lookup per row is what it needs
+    await conn.execute("SET LOCAL enable_nestloop = on")
     await conn.execute(_BILL_INVOICES, period.first_day)
     uncorrected = await conn.fetchval(_STORE_UNCORRECTED, run_id, period.first_day, correct_from)
     await conn.execute(
