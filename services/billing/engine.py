@@ -45,6 +45,17 @@ _NOTE_SEPARATOR = texts.literal(texts.NOTE_SEPARATOR)
 _NO_FEE_DECISION = texts.sql(texts.NO_FEE_DECISION, period="to_char($1, 'YYYY-MM')")
 _LONG_ABSENCE = texts.sql(texts.LONG_ABSENCE, absences="long_absences")
 
+# A new invoice's or event's id, ordered by time (the layout of a UUIDv7: the milliseconds
+# since 1970 in its first 48 bits, then version 7 and gen_random_uuid's random bits). A run
+# of a million invoices writes a million ids into each of the invoices', the lines' and the
+# outbox's unique indexes: random ids put every one of them on a page of its own, all over
+# indexes larger than the server's buffers, so each batch read and dirtied thousands of
+# pages more the further the run went; ids in time order go to the right edge of each.
+_NEW_ID = (
+    "(lpad(to_hex(floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint), 12, '0')"
+    " || '7' || substr(gen_random_uuid()::text, 16))::uuid"
+)
+
 _NUMBER = "(i.number_year::text || '-' || lpad(i.number_seq::text, 6, '0'))"
 
 
@@ -245,7 +256,7 @@ decided AS (
                         NULL) AS hold_reasons
     FROM per_customer p JOIN billing.customers c ON c.id = p.customer_id
 )
-SELECT gen_random_uuid() AS id, customer_id, customer_number, invoice_kind, total,
+SELECT {_NEW_ID} AS id, customer_id, customer_number, invoice_kind, total,
        hold_reasons,
        nullif(concat_ws({_NOTE_SEPARATOR},
            CASE WHEN no_decision THEN {_NO_FEE_DECISION} END,
@@ -426,11 +437,11 @@ def _invoice_events_sql(invoices: str) -> str:
         FROM told GROUP BY invoice_id),
     invoice_events AS (
         INSERT INTO billing.outbox (id, type, data)
-        SELECT gen_random_uuid(), {events.INVOICE_TYPE_SQL}, {events.INVOICE_DATA_SQL}
+        SELECT {_NEW_ID}, {events.INVOICE_TYPE_SQL}, {events.INVOICE_DATA_SQL}
         FROM inv LEFT JOIN finals f ON f.invoice_id = inv.id
         ORDER BY inv.number_seq NULLS LAST, inv.customer_number)
     INSERT INTO billing.outbox (id, type, data)
-    SELECT gen_random_uuid(), {events.NOTICE_TYPE_SQL}, {events.HELD_NOTICE_SQL}
+    SELECT {_NEW_ID}, {events.NOTICE_TYPE_SQL}, {events.HELD_NOTICE_SQL}
     FROM inv WHERE inv.status = 'held'"""
 
 
@@ -473,7 +484,7 @@ _STORE_UNCORRECTED = f"""WITH stored AS (
         RETURNING *),
     notices AS (
         INSERT INTO billing.outbox (id, type, data)
-        SELECT gen_random_uuid(), {events.NOTICE_TYPE_SQL}, {events.UNCORRECTED_NOTICE_SQL}
+        SELECT {_NEW_ID}, {events.NOTICE_TYPE_SQL}, {events.UNCORRECTED_NOTICE_SQL}
         FROM (SELECT x.customer_id, x.customer_number,
                      string_agg({events.UNCORRECTED_ITEM_SQL}, {_NOTE_SEPARATOR}
                                 ORDER BY x.period, x.fee DESC) AS items
