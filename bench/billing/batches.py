@@ -104,6 +104,8 @@ def _migrate(dsn: str) -> None:
 
 
 async def bill(dsn: str, period: Period, batch_size: int, parallel: int, explain: list[int]):
+    """Bill the month batch by batch as the workflow would; print each statement's time per
+    fifth of the run, and the plans of the batches at the positions `explain`."""
     pool = await create_pool(dsn, min_size=1, max_size=parallel + 1)
     run_id = uuid.uuid4()
     async with pool.acquire() as conn, conn.transaction():
