@@ -1,4 +1,5 @@
-"""CPU seconds each part of the stack spent during a measurement, read from /proc (Linux)."""
+"""CPU seconds each part of the stack spent during a measurement, and the peak memory of its
+processes, read from /proc (Linux)."""
 
 from __future__ import annotations
 
@@ -52,3 +53,18 @@ def _safe(pid: int) -> float:
 def spent(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
     """CPU seconds per part between two snapshots (a backend that ended is not counted)."""
     return {name: round(after[name] - before.get(name, 0.0), 2) for name in after}
+
+
+def peak_rss_mib(children: dict[str, int]) -> dict[str, float]:
+    """The peak resident memory (VmHWM, MiB) of each child process so far: read just after
+    the run, it is the most the process held at any moment up to then, the run included."""
+    peaks: dict[str, float] = {}
+    for name, pid in children.items():
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            continue
+        for line in status.splitlines():
+            if line.startswith("VmHWM:"):
+                peaks[name] = round(int(line.split()[1]) / 1024, 1)  # kB
+    return peaks

@@ -131,10 +131,13 @@ async def measure(args: argparse.Namespace) -> dict:
             )
             reasons = list(DEFAULT_CARE_ABSENCE_REASONS)
             floor_before = await run_floor(conn, period, reasons)
+        rss_before = cpu.peak_rss_mib(stack.pids())
         before = cpu.snapshot(stack.pids(), stack.database)
         run, wall = await bill_through_the_api(stack, period)
         during_run = cpu.spent(before, cpu.snapshot(stack.pids(), stack.database))
+        peak_rss = cpu.peak_rss_mib(stack.pids())
         drained = float("nan") if args.hold_events else await outbox_drained(pool)
+        peak_rss_drained = cpu.peak_rss_mib(stack.pids())
         async with pool.acquire() as conn:
             # and again before the second floor, for the 400 000 rows the run wrote
             await conn.execute(f"VACUUM ANALYZE {', '.join(READ_MODEL + WRITTEN)}")
@@ -170,6 +173,11 @@ async def measure(args: argparse.Namespace) -> dict:
             **server,
         },
         "cpu_s_during_run": during_run,
+        "peak_rss_mib": {
+            "before the run": rss_before,
+            "after the run": peak_rss,
+            "after the events drained": peak_rss_drained,
+        },
         "outbox_drained_after_s": round(drained, 2),
         "floor_invoices_per_s": round(checked["floor_invoices"] / floor, 1),
         "ratio_to_floor": round(wall / floor, 2),
@@ -207,6 +215,13 @@ def report(result: dict) -> None:
     print(f"  ratio run / floor: {result['ratio_to_floor']}")
     busy = ", ".join(f"{name} {spent}" for name, spent in result["cpu_s_during_run"].items())
     print(f"  CPU seconds during the run: {busy}")
+    rss = result["peak_rss_mib"]
+    peaks = ", ".join(
+        f"{name} {rss['before the run'].get(name)} / {mib} / "
+        f"{rss['after the events drained'].get(name)}"
+        for name, mib in rss["after the run"].items()
+    )
+    print(f"  peak resident memory (VmHWM, MiB) before / after the run / drained: {peaks}")
     print(f"  events all published {result['outbox_drained_after_s']} s after the run")
     print(
         f"  same invoices and lines as the floor, to the öre: {result['totals_equal_to_the_ore']}"

@@ -45,6 +45,17 @@ _NOTE_SEPARATOR = texts.literal(texts.NOTE_SEPARATOR)
 _NO_FEE_DECISION = texts.sql(texts.NO_FEE_DECISION, period="to_char($1, 'YYYY-MM')")
 _LONG_ABSENCE = texts.sql(texts.LONG_ABSENCE, absences="long_absences")
 
+# A new invoice's or event's id, ordered by time (the layout of a UUIDv7: the milliseconds
+# since 1970 in its first 48 bits, then version 7 and gen_random_uuid's random bits). A run
+# of a million invoices writes a million ids into each of the invoices', the lines' and the
+# outbox's unique indexes: random ids put every one of them on a page of its own, all over
+# indexes larger than the server's buffers, so each batch read and dirtied thousands of
+# pages more the further the run went; ids in time order go to the right edge of each.
+_NEW_ID = (
+    "(lpad(to_hex(floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint), 12, '0')"
+    " || '7' || substr(gen_random_uuid()::text, 16))::uuid"
+)
+
 _NUMBER = "(i.number_year::text || '-' || lpad(i.number_seq::text, 6, '0'))"
 
 
@@ -104,7 +115,8 @@ regular AS (
     SELECT DISTINCT s.customer_id FROM billing.stays s
     WHERE s.customer_id >= $3 AND s.customer_id < $4
       AND s.start_date <= $2 AND (s.end_date IS NULL OR s.end_date >= $1)
-      AND EXISTS (SELECT 1 FROM billing.customers c WHERE c.id = s.customer_id)
+      AND EXISTS (SELECT 1 FROM billing.customers c WHERE c.id = s.customer_id
+                  AND c.id >= $3 AND c.id < $4)
       AND NOT EXISTS (SELECT 1 FROM billing.invoices i
                       WHERE i.customer_id = s.customer_id AND i.period = $1
                         AND i.kind = 'regular' AND i.customer_id >= $3 AND i.customer_id < $4)
@@ -115,10 +127,13 @@ pending AS (
 ),
 correcting AS (
     SELECT DISTINCT p.customer_id FROM pending p
-    WHERE EXISTS (SELECT 1 FROM billing.customers c WHERE c.id = p.customer_id)
+    WHERE EXISTS (SELECT 1 FROM billing.customers c WHERE c.id = p.customer_id
+                  AND c.id >= $3 AND c.id < $4)
       AND NOT EXISTS (SELECT 1 FROM billing.stays s WHERE s.customer_id = p.customer_id
+                      AND s.customer_id >= $3 AND s.customer_id < $4
                       AND s.start_date <= $2 AND (s.end_date IS NULL OR s.end_date >= $1))
       AND NOT EXISTS (SELECT 1 FROM billing.invoices i WHERE i.customer_id = p.customer_id
+                      AND i.customer_id >= $3 AND i.customer_id < $4
                       AND i.period = $1 AND i.kind = 'correction')
 ),
 months AS (
@@ -241,7 +256,7 @@ decided AS (
                         NULL) AS hold_reasons
     FROM per_customer p JOIN billing.customers c ON c.id = p.customer_id
 )
-SELECT gen_random_uuid() AS id, customer_id, customer_number, invoice_kind, total,
+SELECT {_NEW_ID} AS id, customer_id, customer_number, invoice_kind, total,
        hold_reasons,
        nullif(concat_ws({_NOTE_SEPARATOR},
            CASE WHEN no_decision THEN {_NO_FEE_DECISION} END,
@@ -289,6 +304,14 @@ async def bill_batch(
         "SET LOCAL enable_seqscan = off; SET LOCAL plan_cache_mode = force_custom_plan; "
         "SET LOCAL jit = off; SET LOCAL max_parallel_workers_per_gather = 0"
     )
+    # The lines' statement reads each table by the batch's id range. Below one bucket of a
+    # column's histogram (a batch of 5 000 of a million customers is half of one of its 100)
+    # the planner cannot place a uuid range in the bucket (uuid has no scalar position) and
+    # believes it holds one row: it then joins the batch's 5 000 months to 5 000 stays,
+    # absences and fee decisions row by row, 25 million comparisons each, 40 s for one batch
+    # (bench/README.md, issue 16). Hash and merge joins cost what the batch holds whatever
+    # the estimate, and every table here is read by the range, so no join needs a loop.
+    await conn.execute("SET LOCAL enable_nestloop = off")
     await conn.execute(
         _BILL_LINES,
         period.first_day,
@@ -300,6 +323,9 @@ async def bill_batch(
         days_per_month,
         correct_from,
     )
+    # the rest of the batch reads its temporary tables, and the big ones by the customers
+    # in them: an index lookup per row is what it needs
+    await conn.execute("SET LOCAL enable_nestloop = on")
     await conn.execute(_BILL_INVOICES, period.first_day)
     uncorrected = await conn.fetchval(_STORE_UNCORRECTED, run_id, period.first_day, correct_from)
     await conn.execute(
@@ -411,11 +437,11 @@ def _invoice_events_sql(invoices: str) -> str:
         FROM told GROUP BY invoice_id),
     invoice_events AS (
         INSERT INTO billing.outbox (id, type, data)
-        SELECT gen_random_uuid(), {events.INVOICE_TYPE_SQL}, {events.INVOICE_DATA_SQL}
+        SELECT {_NEW_ID}, {events.INVOICE_TYPE_SQL}, {events.INVOICE_DATA_SQL}
         FROM inv LEFT JOIN finals f ON f.invoice_id = inv.id
         ORDER BY inv.number_seq NULLS LAST, inv.customer_number)
     INSERT INTO billing.outbox (id, type, data)
-    SELECT gen_random_uuid(), {events.NOTICE_TYPE_SQL}, {events.HELD_NOTICE_SQL}
+    SELECT {_NEW_ID}, {events.NOTICE_TYPE_SQL}, {events.HELD_NOTICE_SQL}
     FROM inv WHERE inv.status = 'held'"""
 
 
@@ -458,7 +484,7 @@ _STORE_UNCORRECTED = f"""WITH stored AS (
         RETURNING *),
     notices AS (
         INSERT INTO billing.outbox (id, type, data)
-        SELECT gen_random_uuid(), {events.NOTICE_TYPE_SQL}, {events.UNCORRECTED_NOTICE_SQL}
+        SELECT {_NEW_ID}, {events.NOTICE_TYPE_SQL}, {events.UNCORRECTED_NOTICE_SQL}
         FROM (SELECT x.customer_id, x.customer_number,
                      string_agg({events.UNCORRECTED_ITEM_SQL}, {_NOTE_SEPARATOR}
                                 ORDER BY x.period, x.fee DESC) AS items
