@@ -14,31 +14,37 @@ import uvicorn
 from fastapi.responses import JSONResponse
 
 from services.common.auth import Role
-from services.common.settings import get_settings
+from services.common.settings import Settings, get_settings
+from services.web.client import service_transport
 from services.web.main import build
 from services.web.people import Membership, Person
 
 
 class Counting(httpx.AsyncBaseTransport):
-    """The web UI's transport to the services, counting and timing each call by path (until
-    its answer's headers are in: the body is read by the page's code)."""
+    """The web UI's transports to the services (the product's pool per service), counting
+    and timing each call by path until its answer is read."""
 
-    def __init__(self) -> None:
-        self.inner = httpx.AsyncHTTPTransport(limits=httpx.Limits(max_connections=100))
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.inner: dict[tuple[str, int | None], httpx.AsyncHTTPTransport] = {}
         self.calls: dict[str, int] = {}
         self.seconds: dict[str, list[float]] = {}
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         key = f"{request.method} {request.url.host}:{request.url.port}{request.url.path}"
         self.calls[key] = self.calls.get(key, 0) + 1
+        origin = (request.url.host, request.url.port)
+        if origin not in self.inner:
+            self.inner[origin] = service_transport(self.settings)
         started = time.perf_counter()
-        response = await self.inner.handle_async_request(request)
+        response = await self.inner[origin].handle_async_request(request)
         await response.aread()
         self.seconds.setdefault(key, []).append(time.perf_counter() - started)
         return response
 
     async def aclose(self) -> None:
-        await self.inner.aclose()
+        for inner in self.inner.values():
+            await inner.aclose()
 
 
 def main() -> None:
@@ -47,8 +53,9 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--port", type=int, default=8090)
     args = parser.parse_args()
-    counting = Counting()
-    app = build(get_settings(), transport=counting)
+    settings = get_settings()
+    counting = Counting(settings)
+    app = build(settings, transport=counting)
     for index in range(args.users):
         app.state.people.add(
             Person(

@@ -175,7 +175,7 @@ class Settings(BaseSettings):
     # the web UI: a signed-in session ends after this long without a request, and its
     # calls to the services are made over one pool of this many connections
     web_session_idle: Duration = timedelta(hours=1)
-    web_max_connections: int = Field(default=100, ge=1)
+    web_max_connections: int = Field(default=20, ge=1)  # to each service
 
     # consumer queues are named `<queue_prefix><service>.<purpose>`; tests use their own prefix
     queue_prefix: str = ""
