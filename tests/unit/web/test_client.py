@@ -4,9 +4,12 @@ again once; a change never is (it may have taken effect)."""
 from __future__ import annotations
 
 import asyncio
+import importlib.abc
+import sys
 
 import httpx
 import pytest
+from httpcore._synchronization import current_async_library
 
 from services.common.settings import Settings
 from services.web.client import Api, ServiceDown
@@ -74,3 +77,21 @@ async def test_calls_beyond_a_services_connections_wait_their_turn_and_all_are_a
         await api.close()
     assert answers == [{"unread": 1}] * 6
     assert most == 2
+
+
+async def test_the_pool_learns_which_async_library_runs_without_a_failed_import_per_call() -> None:
+    """httpcore imports sniffio on every call to know the async library; when it is missing
+    the import fails and is searched for on the whole path again each time."""
+    searched: list[str] = []
+
+    class Watching(importlib.abc.MetaPathFinder):
+        def find_spec(self, name: str, path: object = None, target: object = None) -> None:
+            searched.append(name)
+
+    sys.meta_path.insert(0, Watching())
+    try:
+        for _ in range(3):
+            assert current_async_library() == "asyncio"
+    finally:
+        sys.meta_path.pop(0)
+    assert searched == []
