@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from typing import Any
 
 import httpx
 import uvicorn
@@ -15,20 +16,21 @@ from fastapi.responses import JSONResponse
 
 from services.common.auth import Role
 from services.common.settings import Settings, get_settings
-from services.web.client import service_transport
+from services.web import main as web_main
+from services.web.client import Api, service_transport
 from services.web.main import build
 from services.web.people import Membership, Person
 
 
 class Counting(httpx.AsyncBaseTransport):
     """The web UI's transports to the services (the product's pool per service), counting
-    and timing each call by path until its answer is read."""
+    each call by path."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.inner: dict[tuple[str, int | None], httpx.AsyncHTTPTransport] = {}
         self.calls: dict[str, int] = {}
-        self.seconds: dict[str, list[float]] = {}
+        self.seconds: dict[str, list[float]] = {}  # filled by Timed
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         key = f"{request.method} {request.url.host}:{request.url.port}{request.url.path}"
@@ -36,15 +38,29 @@ class Counting(httpx.AsyncBaseTransport):
         origin = (request.url.host, request.url.port)
         if origin not in self.inner:
             self.inner[origin] = service_transport(self.settings)
-        started = time.perf_counter()
-        response = await self.inner[origin].handle_async_request(request)
-        await response.aread()
-        self.seconds.setdefault(key, []).append(time.perf_counter() - started)
-        return response
+        return await self.inner[origin].handle_async_request(request)
 
     async def aclose(self) -> None:
         for inner in self.inner.values():
             await inner.aclose()
+
+
+def timed_api(counting: Counting) -> type[Api]:
+    """The web UI's Api, timing each call as the page makes it: from the page's asking,
+    through its wait for a turn at the service, until the answer is read."""
+
+    class Timed(Api):
+        async def call(  # type: ignore[override]
+            self, service: str, method: str, path: str, token: str, **kwargs: Any
+        ) -> httpx.Response:
+            started = time.perf_counter()
+            response = await super().call(service, method, path, token, **kwargs)
+            url = httpx.URL(self.base[service] + path)
+            key = f"{method} {url.host}:{url.port}{url.path}"
+            counting.seconds.setdefault(key, []).append(time.perf_counter() - started)
+            return response
+
+    return Timed
 
 
 def main() -> None:
@@ -55,6 +71,7 @@ def main() -> None:
     args = parser.parse_args()
     settings = get_settings()
     counting = Counting(settings)
+    web_main.Api = timed_api(counting)  # type: ignore[misc]  # the app makes its Api at start
     app = build(settings, transport=counting)
     for index in range(args.users):
         app.state.people.add(
