@@ -14,14 +14,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import re
 import sys
 import time
 import uuid
 from datetime import timedelta
+from pathlib import Path
 
 import httpx
 
+from bench.billing import cpu
 from bench.lifecycle.run import (
     _healthy,
     percentile,
@@ -37,6 +40,22 @@ from services.common.settings import get_settings
 ORDERS = "http://127.0.0.1:8001"
 ABSENCE = "http://127.0.0.1:8002"
 MESSAGING = "http://127.0.0.1:8004"
+
+
+SERVICES = {"orders": 8001, "absence": 8002, "messaging": 8004, "identity": 8005}
+
+
+def stack_pids(web: int) -> dict[str, int]:
+    """The processes a page's time is spent in: the services the Startsida calls (those of
+    `lifecare up`, found by their command line) and the bench's web UI."""
+    found = {"web": web}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            command = cpu._command(int(entry.name))
+            for name, port in SERVICES.items():
+                if f"serve {name} --port {port}" in command:
+                    found[name] = int(entry.name)
+    return found
 
 
 def log(text: str) -> None:
@@ -208,16 +227,24 @@ async def bench(args: argparse.Namespace) -> dict:
         pages: list[float] = []
         apis: dict[str, list[float]] = {name: [] for name in calls}
         page_count = 0
+        pids = stack_pids(web.pid)
+        database = get_settings().database_url.path.lstrip("/")  # type: ignore[union-attr]
+        cpu_pages: dict[str, float] = {}
+        cpu_calls: dict[str, dict[str, float]] = {name: {} for name in calls}
         await users[0].post("/_bench/calls/reset")
         for index in range(args.rounds):
             log(f"round {index + 1}/{args.rounds}: the Startsida, then each call alone")
+            before = cpu.snapshot(pids, database)
             pages += await timed(users, args.pages, lambda c: c.get("/"))
             page_count += args.users * args.pages
+            _add(cpu_pages, cpu.spent(before, cpu.snapshot(pids, database)))
             made = (await users[0].get("/_bench/calls")).json()
             within = made["seconds"]
             made = made["calls"]
             for name, call in calls.items():
+                before = cpu.snapshot(pids, database)
                 apis[name] += await timed(api, args.pages, call)
+                _add(cpu_calls[name], cpu.spent(before, cpu.snapshot(pids, database)))
         slowest = max(apis, key=lambda n: percentile(apis[n], 99))
         # the same calls as the web UI made them for the pages, under the pages' own load
         in_page = {path: figures(values) for path, values in within.items()}
@@ -235,6 +262,14 @@ async def bench(args: argparse.Namespace) -> dict:
             "slowest_api": slowest,
             "in_page": in_page,
             "slowest_in_page": slowest_in_page,
+            # CPU milliseconds per page and per call alone, by process (the machine's other
+            # users are not in these, so they hold under load where the wall times do not)
+            "cpu_ms_per_page": _per(cpu_pages, page_count),
+            "cpu_ms_per_call_alone": {
+                name: _per(spent, args.users * args.pages * args.rounds)
+                for name, spent in cpu_calls.items()
+            },
+            "load_average": [round(x, 2) for x in os.getloadavg()],
         }
         result["p99_ratio_in_page"] = round(
             result["startsida"]["p99_ms"] / in_page[slowest_in_page]["p99_ms"], 2
@@ -248,6 +283,19 @@ async def bench(args: argparse.Namespace) -> dict:
     finally:
         web.terminate()
         await web.wait()
+
+
+def _add(total: dict[str, float], spent: dict[str, float]) -> None:
+    for name, seconds in spent.items():
+        total[name] = total.get(name, 0.0) + seconds
+
+
+def _per(spent: dict[str, float], count: int) -> dict[str, float]:
+    per = {name: round(seconds * 1000 / count, 2) for name, seconds in spent.items()}
+    per["services and database"] = round(
+        sum(v for k, v in per.items() if k not in ("bench process", "rabbitmq")), 2
+    )
+    return per
 
 
 def table(result: dict) -> str:
@@ -265,6 +313,9 @@ def table(result: dict) -> str:
             f"| {name} as the pages made it | {values['n']} | {values['p50_ms']} | "
             f"{values['p99_ms']} |"
         )
+    rows.append("\nCPU ms per page or call, by process: " + json.dumps(result["cpu_ms_per_page"]))
+    for name, per in result["cpu_ms_per_call_alone"].items():
+        rows.append(f"  {name} alone: {json.dumps(per)}")
     rows.append(
         f"\np99 ratio Startsida / slowest call alone ({result['slowest_api']}): "
         f"{result['p99_ratio']}; / slowest call as the pages made it "

@@ -8,37 +8,59 @@ from __future__ import annotations
 
 import argparse
 import time
+from typing import Any
 
 import httpx
 import uvicorn
 from fastapi.responses import JSONResponse
 
 from services.common.auth import Role
-from services.common.settings import get_settings
+from services.common.settings import Settings, get_settings
+from services.web import main as web_main
+from services.web.client import Api, service_transport
 from services.web.main import build
 from services.web.people import Membership, Person
 
 
 class Counting(httpx.AsyncBaseTransport):
-    """The web UI's transport to the services, counting and timing each call by path (until
-    its answer's headers are in: the body is read by the page's code)."""
+    """The web UI's transports to the services (the product's pool per service), counting
+    each call by path."""
 
-    def __init__(self) -> None:
-        self.inner = httpx.AsyncHTTPTransport(limits=httpx.Limits(max_connections=100))
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.inner: dict[tuple[str, int | None], httpx.AsyncHTTPTransport] = {}
         self.calls: dict[str, int] = {}
-        self.seconds: dict[str, list[float]] = {}
+        self.seconds: dict[str, list[float]] = {}  # filled by Timed
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         key = f"{request.method} {request.url.host}:{request.url.port}{request.url.path}"
         self.calls[key] = self.calls.get(key, 0) + 1
-        started = time.perf_counter()
-        response = await self.inner.handle_async_request(request)
-        await response.aread()
-        self.seconds.setdefault(key, []).append(time.perf_counter() - started)
-        return response
+        origin = (request.url.host, request.url.port)
+        if origin not in self.inner:
+            self.inner[origin] = service_transport(self.settings)
+        return await self.inner[origin].handle_async_request(request)
 
     async def aclose(self) -> None:
-        await self.inner.aclose()
+        for inner in self.inner.values():
+            await inner.aclose()
+
+
+def timed_api(counting: Counting) -> type[Api]:
+    """The web UI's Api, timing each call as the page makes it: from the page's asking,
+    through its wait for a turn at the service, until the answer is read."""
+
+    class Timed(Api):
+        async def call(  # type: ignore[override]
+            self, service: str, method: str, path: str, token: str, **kwargs: Any
+        ) -> httpx.Response:
+            started = time.perf_counter()
+            response = await super().call(service, method, path, token, **kwargs)
+            url = httpx.URL(self.base[service] + path)
+            key = f"{method} {url.host}:{url.port}{url.path}"
+            counting.seconds.setdefault(key, []).append(time.perf_counter() - started)
+            return response
+
+    return Timed
 
 
 def main() -> None:
@@ -47,8 +69,10 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--port", type=int, default=8090)
     args = parser.parse_args()
-    counting = Counting()
-    app = build(get_settings(), transport=counting)
+    settings = get_settings()
+    counting = Counting(settings)
+    web_main.Api = timed_api(counting)  # type: ignore[misc]  # the app makes its Api at start
+    app = build(settings, transport=counting)
     for index in range(args.users):
         app.state.people.add(
             Person(

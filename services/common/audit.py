@@ -57,15 +57,16 @@ async def record(
     customer_ids: list[uuid.UUID],
     request_id: str | None,
 ) -> None:
-    """Write one audit row per customer touched, in the caller's transaction: one
-    statement for them all (a list of 100 customers is one insert, not a hundred)."""
+    """Write one audit row per customer touched, in the caller's transaction, in one
+    statement (a list's read is one round trip, however many rows it shows)."""
     if not customer_ids:
         return
     await conn.execute(
         f"""INSERT INTO {schema}.audit
             (request_id, actor_sub, actor_role, actor_unit, action, customer_id, resource)
             SELECT $1, $2, $3, $4, $5, customer_id, $7
-            FROM unnest($6::uuid[]) WITH ORDINALITY AS c (customer_id, n) ORDER BY n""",
+              FROM unnest($6::uuid[]) WITH ORDINALITY AS touched (customer_id, n)
+             ORDER BY n""",
         request_id,
         principal.sub,
         principal.role.value,

@@ -176,7 +176,7 @@ class Settings(BaseSettings):
     # the web UI: a signed-in session ends after this long without a request, and its
     # calls to the services are made over one pool of this many connections
     web_session_idle: Duration = timedelta(hours=1)
-    web_max_connections: int = Field(default=100, ge=1)
+    web_max_connections: int = Field(default=20, ge=1)  # to each service
     # where the web UI keeps its sessions: in its schema of the database, shared by all its
     # replicas; or in the process's memory, for the unit tests that run it without a
     # database (one process only: a second replica would not know its sessions)

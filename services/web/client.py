@@ -1,5 +1,6 @@
-"""The web UI's calls to the platform's services: one pooled HTTP client, the signed-in
-person's token on every call, and the services' answers turned into values or errors."""
+"""The web UI's calls to the platform's services: one pooled HTTP client (a pool of
+connections per service), the signed-in person's token on every call, and the services'
+answers turned into values or errors."""
 
 from __future__ import annotations
 
@@ -50,8 +51,29 @@ class ServiceDown(Exception):
         return f"{self.service} is not answering"
 
 
+def pool_limits(settings: Settings) -> httpx.Limits:
+    """The connections the web UI keeps to one service."""
+    return httpx.Limits(
+        max_connections=settings.web_max_connections,
+        max_keepalive_connections=settings.web_max_connections,
+        # below the services' own keep-alive (uvicorn: 5 s), so the web UI drops an idle
+        # connection before the service closes it under a request
+        keepalive_expiry=KEEPALIVE_SECONDS,
+    )
+
+
+def service_transport(settings: Settings) -> httpx.AsyncHTTPTransport:
+    """One service's pool of connections."""
+    return httpx.AsyncHTTPTransport(limits=pool_limits(settings))
+
+
 class Api:
-    """The four services over one connection pool."""
+    """The four services over one client, with a pool of connections for each.
+
+    A call waits its turn in the web UI when all of its service's connections are busy
+    (first come, first served), not in the pool's own queue: the pool looks over every
+    connection and every waiting request each time one starts or ends, which under load
+    cost the web UI more CPU than the rest of the page (bench/README.md, bench/web)."""
 
     def __init__(self, settings: Settings, transport: httpx.AsyncBaseTransport | None = None):
         self.base = {
@@ -60,15 +82,17 @@ class Api:
             "billing": settings.billing_url,
             "messaging": settings.messaging_url,
         }
-        limits = httpx.Limits(
-            max_connections=settings.web_max_connections,
-            max_keepalive_connections=settings.web_max_connections,
-            # below the services' own keep-alive (uvicorn: 5 s), so the web UI drops an idle
-            # connection before the service closes it under a request
-            keepalive_expiry=KEEPALIVE_SECONDS,
+        self.turns = {name: asyncio.Semaphore(settings.web_max_connections) for name in SERVICES}
+        mounts = (
+            None
+            if transport is not None
+            else {url: service_transport(settings) for url in set(self.base.values())}
         )
         self.http = httpx.AsyncClient(
-            timeout=settings.peer_timeout.total_seconds(), limits=limits, transport=transport
+            timeout=settings.peer_timeout.total_seconds(),
+            limits=pool_limits(settings),  # elsewhere (the identity service)
+            transport=transport,
+            mounts=mounts,
         )
 
     async def close(self) -> None:
@@ -91,9 +115,10 @@ class Api:
         clean = {k: v for k, v in (params or {}).items() if v not in (None, "")}
         for attempt in (1, 2):
             try:
-                response = await self.http.request(
-                    method, url, params=clean, json=json, files=files, headers=headers
-                )
+                async with self.turns[service]:
+                    response = await self.http.request(
+                        method, url, params=clean, json=json, files=files, headers=headers
+                    )
                 break
             except httpx.RemoteProtocolError as exc:
                 # a kept-alive connection the service closed as the request went out: a read

@@ -97,15 +97,25 @@ async def _caseworker(page: Page) -> Response:
     return await page.render("home/caseworker.html", units=units, per_unit=per_unit)
 
 
+async def absence_boxes_with_names(
+    page: Page,
+) -> tuple[list[dict[str, Any]], tuple[list[dict[str, Any]], int], dict[str, Any]]:
+    """The fee administrator's two absence boxes and the names of the customers they show:
+    the names as soon as both lists are in, while the held invoices may still be under way."""
+    absences, unhandled = await asyncio.gather(
+        page.api.get("absence", "/absences", page.token, current="true"),
+        first_rows(page, "/absences", "absence", unhandled="true"),
+    )
+    shown = {a["customer_id"] for a in [*absences[:BOX_ROWS], *unhandled[0]]}
+    return absences, unhandled, await names_of(page, shown)
+
+
 async def _fee_admin(page: Page) -> Response:
     found = await page.api.gather(
         held=first_rows(page, "/invoices", "billing", status="held"),
-        absences=page.api.get("absence", "/absences", page.token, current="true"),
-        unhandled=first_rows(page, "/absences", "absence", unhandled="true"),
+        absent=absence_boxes_with_names(page),
     )
-    absences = found["absences"]
-    unhandled, unhandled_count = found["unhandled"]
-    customers = await names_of(page, {a["customer_id"] for a in [*absences[:BOX_ROWS], *unhandled]})
+    absences, (unhandled, unhandled_count), customers = found["absent"]
     held, held_count = found["held"]
     return await page.render(
         "home/fee_admin.html",

@@ -30,6 +30,7 @@ MENUS: dict[Role, tuple[tuple[str, str], ...]] = {
         ("/brukare", N_("Sök brukare")),
         ("/avgifter/taxor", N_("Taxor")),
         ("/avgifter/franvaro", N_("Frånvaro")),
+        ("/avgifter/franvaro/att-hantera", N_("Frånvaro att hantera")),
         ("/avgifter/korningar", N_("Faktureringskörningar")),
         ("/avgifter/fakturor", N_("Fakturor")),
     ),

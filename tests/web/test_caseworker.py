@@ -247,7 +247,12 @@ async def test_a_caseworker_sends_an_order_in_parts_and_the_provider_reads_them(
         "Särskilt boende för äldre"
     )
     await expect(decision.get_by_label("Lagrum")).to_have_value("4 kap. 1 § SoL")
-    the_customer = page.get_by_role("group", name="Kund", exact=True)
+    # one part "Brukare", as the order page and the printout name it: who, where, phone
+    the_customer = page.get_by_role("group", name="Brukare", exact=True)
+    await expect(
+        the_customer.get_by_role("radio", name=re.compile(customer["last_name"]))
+    ).to_be_checked()
+    await expect(page.get_by_role("group", name="Kund", exact=True)).to_have_count(0)
     await the_customer.get_by_label("Gatuadress").fill(street)
     await the_customer.get_by_label("Postnummer").fill("136 40")
     await the_customer.get_by_label("Ort").fill("Haninge")

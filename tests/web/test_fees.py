@@ -324,9 +324,20 @@ async def test_absence_to_handle_is_counted_on_the_start_page_and_marked_handled
     await axe.check(page, "fee administrator's start page")
     await shoot(page, "startsida-avgifter")
 
-    # the list: what changed and when, and a button per absence
-    await box.get_by_role("link", name="Frånvaro att hantera").click()
+    await expect(box.get_by_role("link", name="Frånvaro att hantera")).to_have_attribute(
+        "href", "/avgifter/franvaro/att-hantera"
+    )
+
+    # the list, from the menu as from the box: what changed and when, a button per absence
+    menu = page.get_by_role("navigation", name="Meny")
+    await menu.get_by_role("link", name="Frånvaro att hantera").click()
     await expect(page.get_by_role("heading", level=1, name="Frånvaro att hantera")).to_be_visible()
+    await expect(menu.get_by_role("link", name="Frånvaro att hantera")).to_have_attribute(
+        "aria-current", "page"
+    )
+    await expect(menu.get_by_role("link", name="Frånvaro", exact=True)).not_to_have_attribute(
+        "aria-current", "page"
+    )
     await expect(page.get_by_text("2 ändringar att hantera")).to_be_visible()
     row = page.get_by_role("row").filter(has_text=back["last_name"])
     await expect(row).to_contain_text("Ändrad")
