@@ -29,6 +29,9 @@ class Service:
     # the purposes of the event consumers its app starts, each on its queue
     # `<service>.<purpose>`; the app factory refuses an app that starts others
     consumers: tuple[str, ...] = ()
+    # an API of the platform: built by services.common.app's factory, its schema holds an
+    # outbox its app relays and an inbox its consumers record in (the web UI is none)
+    api: bool = True
 
 
 @dataclass(frozen=True)
@@ -45,7 +48,7 @@ class Worker:
 SERVICES: tuple[Service, ...] = (
     # the web UI: it calls the others over HTTP with the person's token; its schema holds
     # only the sessions its replicas share (no outbox: it writes no events)
-    Service(name="web", port=8000, app="services.web.main:build", schema="web"),
+    Service(name="web", port=8000, app="services.web.main:build", schema="web", api=False),
     Service(
         name="orders",
         port=8001,
@@ -133,9 +136,9 @@ def names() -> list[str]:
     return [s.name for s in SERVICES]
 
 
-def with_schema() -> list[Service]:
-    """The services that keep data in a schema of their own."""
-    return [s for s in SERVICES if s.schema]
+def apis() -> list[Service]:
+    """The platform's APIs: each with its schema, outbox and consumers (not the web UI)."""
+    return [s for s in SERVICES if s.api]
 
 
 def schemas() -> list[str]:

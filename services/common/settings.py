@@ -174,7 +174,7 @@ class Settings(BaseSettings):
     peer_timeout: Duration = timedelta(seconds=5)
 
     # the web UI: a signed-in session ends after this long without a request, and its
-    # calls to the services are made over one pool of this many connections
+    # calls go over one client with a pool of this many connections to each service
     web_session_idle: Duration = timedelta(hours=1)
     web_max_connections: int = Field(default=20, ge=1)  # to each service
     # where the web UI keeps its sessions: in its schema of the database, shared by all its

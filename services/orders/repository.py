@@ -207,6 +207,14 @@ async def get_customer(
     )
 
 
+# a customer by personnummer ($3), customer number or a part of the name ($1), or all
+_SEARCHED = """($1::text IS NULL
+                   OR c.personnummer = $3
+                   OR c.customer_number = $1
+                   OR (c.first_name || ' ' || c.last_name) ILIKE '%' || $1 || '%'
+                   OR (c.last_name || ' ' || c.first_name) ILIKE '%' || $1 || '%')"""
+
+
 async def search_customers(
     conn: asyncpg.Connection,
     *,
@@ -222,18 +230,22 @@ async def search_customers(
     among those the unit may see (as get_customer); `after` a sort key (CUSTOMER_ORDER),
     those after it."""
     last_name, first_name, number, id = after or (None, None, None, None)
+    # A search finds its few customers by their indexes (trigrams, personnummer, customer
+    # number), then sorts them. Without the fence (OFFSET 0) the planner may walk the keyset
+    # index in name order and test every customer against the search, to stop at the page.
+    customers = (
+        "orders.customers c"
+        if text is None
+        else f"(SELECT * FROM orders.customers c WHERE {_SEARCHED} OFFSET 0) c"
+    )
     records = await conn.fetch(
-        f"""SELECT {_CUSTOMER_COLUMNS} FROM orders.customers c
+        f"""SELECT {_CUSTOMER_COLUMNS} FROM {customers}
             WHERE {_VISIBLE_TO_UNIT.format(since="$6")}
               AND ($7::text IS NULL
                    OR (c.last_name, c.first_name, c.customer_number, c.id)
                       > ($7, $8::text, $9::text, $10::uuid))
               AND ($5::uuid[] IS NULL OR c.id = ANY($5))
-              AND ($1::text IS NULL
-                   OR c.personnummer = $3
-                   OR c.customer_number = $1
-                   OR (c.first_name || ' ' || c.last_name) ILIKE '%' || $1 || '%'
-                   OR (c.last_name || ' ' || c.first_name) ILIKE '%' || $1 || '%')
+              AND {_SEARCHED}
             ORDER BY c.last_name, c.first_name, c.customer_number, c.id
             LIMIT $4""",
         text,

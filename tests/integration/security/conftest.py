@@ -96,7 +96,7 @@ async def fuzz_stack(settings: Settings, temporal: WorkflowEnvironment) -> Async
             stack.push_async_callback(pool.close)
             await stack.enter_async_context(build_worker(temporal.client, fuzz_settings, pool))
             urls = {}
-            for service in registry.schemas():  # every service but the web UI
+            for service in (api.name for api in registry.apis()):
                 app: FastAPI = registry.build_app(service, fuzz_settings)
                 await stack.enter_async_context(app.router.lifespan_context(app))
                 await declare_queues(fuzz_settings, app.state.consumers)

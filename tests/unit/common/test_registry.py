@@ -93,7 +93,7 @@ def test_every_declared_activity_has_one_implementation_of_the_same_shape() -> N
         assert implemented[name] == (name, params, result), f"{name} differs from its interface"
 
 
-@pytest.mark.parametrize("service", registry.with_schema(), ids=lambda s: s.name)
+@pytest.mark.parametrize("service", registry.apis(), ids=lambda s: s.name)
 def test_each_app_starts_the_consumers_its_entry_names(service: registry.Service) -> None:
     """The registry describes each service's event consumers, and the app factory builds
     an app only when what it starts is that."""
