@@ -89,7 +89,8 @@ class WorkerStack:
         """The worker first (it finishes its activities), then Temporal; files and queues go."""
         stop_children(self.children)
         self.children.clear()
-        self.temporal_db.unlink(missing_ok=True)
+        for suffix in ("", "-wal", "-shm"):  # the dev server's SQLite runs in WAL mode
+            Path(f"{self.temporal_db}{suffix}").unlink(missing_ok=True)
         delete_queues(self.vhost, prefix=f"{self.database}.")
 
     def _spawn(
