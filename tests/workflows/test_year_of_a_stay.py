@@ -14,6 +14,7 @@ from services.absence.domain import ESCALATE_AFTER_DAYS, REASON_LABELS
 from services.common.dates import STOCKHOLM, today_in_stockholm
 from tests.workflows.fakes import start_lifecycle
 from workflows.models import (
+    ORDER_STATUS,
     AbsenceChange,
     Actor,
     ConfirmRequest,
@@ -128,6 +129,10 @@ async def test_a_year_of_a_stay_keeps_every_run_of_its_history_short(env, fakes)
             InvoiceIssued(event_id=uuid.uuid4(), period=month.strftime("%Y-%m")),
         )
         month = invoiced
+        if number == 2:  # runs have continued as new: an operator still finds it ongoing
+            description = await handle.describe()
+            assert description.run_id != handle.first_execution_run_id
+            assert description.typed_search_attributes.get(ORDER_STATUS) == "ongoing"
 
     # the stay ends after its year; the last month's invoice lets the workflow complete
     end = await _today(env)
