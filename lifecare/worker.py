@@ -114,6 +114,7 @@ def build_worker(client: Client, settings: Settings, pool: asyncpg.Pool) -> Work
         max_concurrent_workflow_task_polls=20,
         nonsticky_to_sticky_poll_ratio=1.0,
         max_concurrent_activity_task_polls=20,
+        max_cached_workflows=settings.worker_cached_workflows,
         # on SIGTERM running activities finish (or are cancelled after the grace); the
         # workflows are left to the other workers
         graceful_shutdown_timeout=settings.shutdown_grace,

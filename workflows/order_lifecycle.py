@@ -49,6 +49,8 @@ LOCAL_WRITES = "local-orders-writes"
 CONFIRM_STARTS = "confirm-starts-execution"
 # an escalated absence that ends or is removed gets one more notice, its final count
 FINAL_COUNT = "final-absence-count"
+# an ongoing stay continues as new once a month of it is invoiced: a run holds about a month
+MONTHLY_RUNS = "continue-after-invoiced-month"
 IVO_MAILBOX = "group:bistand"
 FEE_ADMIN_MAILBOX = "group:avgifter"
 
@@ -67,6 +69,7 @@ class OrderLifecycle:
     def __init__(self, input: LifecycleInput) -> None:
         self.s: LifecycleState = input.state
         self._changed = False
+        self._invoiced_at_start = input.state.invoiced_through
 
     @workflow.run
     async def run(self, input: LifecycleInput) -> LifecycleState:
@@ -79,7 +82,7 @@ class OrderLifecycle:
                 if self._finished():  # a failed change may have put the state back
                     return self.s
                 continue
-            if self._history_is_long():
+            if self._history_is_long() or self._month_invoiced():
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 workflow.continue_as_new(LifecycleInput(state=self.s))
             self._changed = False
@@ -484,6 +487,16 @@ class OrderLifecycle:
         return (
             info.is_continue_as_new_suggested()
             or info.get_current_history_length() >= self.s.history_limit
+        )
+
+    def _month_invoiced(self) -> bool:
+        """A month of the ongoing stay was invoiced during this run: the next run starts
+        from there, so no run's history grows with the stay's length (and a worker that
+        must replay one to deliver a signal replays about a month, not years)."""
+        return (
+            self.s.status == domain.OrderStatus.ongoing
+            and self.s.invoiced_through != self._invoiced_at_start
+            and workflow.patched(MONTHLY_RUNS)
         )
 
     def _set_status(self, status: str) -> None:

@@ -162,6 +162,10 @@ class Settings(BaseSettings):
     # order (bench/README.md). Its guard against non-deterministic code belongs where that
     # code is tried, so the tests switch it on and the running stack leaves it off.
     workflow_sandbox: bool = False
+    # how many workflow runs the worker keeps in memory between their tasks (its sticky
+    # cache); a run not kept is replayed from its history at its next task. Each kept run
+    # costs resident memory (bench/README.md, bench/worker, has the figures)
+    worker_cached_workflows: int = Field(default=1000, ge=0)
 
     # the other services, as the orders service asks them for their part of a customer's
     # audit log (GET /audit) and the web UI calls them; one that has not answered within

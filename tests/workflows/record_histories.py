@@ -8,13 +8,14 @@ cannot replay them would break workflows already running in production.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import date, timedelta
 from pathlib import Path
 
-from temporalio.client import WorkflowHandle
+from temporalio.client import WorkflowContinuedAsNewError, WorkflowHandle
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
@@ -115,11 +116,32 @@ async def _absence_escalated(env: WorkflowEnvironment) -> WorkflowHandle:
     return await _end_and_complete(handle, today + timedelta(days=40))
 
 
+async def _month_invoiced(env: WorkflowEnvironment) -> WorkflowHandle:
+    """An ongoing stay's first month invoiced: the run continues as new (this run is kept)."""
+    now = await env.get_current_time()
+    today = today_in_stockholm(now)
+    handle = await start_lifecycle(env.client, "record", decision_date=today, created_at=now)
+    await handle.execute_update(
+        OrderLifecycle.confirm, ConfirmRequest(start_date=today, actor=PROVIDER)
+    )
+    await env.sleep(timedelta(days=35))
+    await handle.signal(
+        OrderLifecycle.invoice_issued,
+        InvoiceIssued(event_id=uuid.uuid4(), period=today.strftime("%Y-%m")),
+    )
+    first = env.client.get_workflow_handle(handle.id, run_id=handle.first_execution_run_id)
+    with contextlib.suppress(WorkflowContinuedAsNewError):
+        await first.result(follow_runs=False)  # this run closes as the next one starts
+    await handle.terminate("recorded")  # the next run
+    return first
+
+
 Scenario = Callable[[WorkflowEnvironment], Awaitable[WorkflowHandle]]
 SCENARIOS: dict[str, Scenario] = {
     "full_life": _full_life,
     "withdrawn": _withdrawn,
     "absence_escalated": _absence_escalated,
+    "month_invoiced": _month_invoiced,
 }
 
 
@@ -127,8 +149,9 @@ SCENARIOS: dict[str, Scenario] = {
 # `workflow.patched` so histories of every version stay and keep replaying:
 # v1 (no suffix) ran every orders write as a regular activity; v2 runs them as local ones;
 # v3 confirms an order whose start date has come and starts its execution in one write;
-# v4 sends the final count of an escalated absence when it ends or is removed.
-VERSION = "_v4"
+# v4 sends the final count of an escalated absence when it ends or is removed;
+# v5 continues an ongoing stay as new once a month of it is invoiced.
+VERSION = "_v5"
 
 
 async def record() -> None:

@@ -34,4 +34,5 @@ def test_there_are_recorded_histories():
         "order_lifecycle_withdrawn_v2",
         "order_lifecycle_absence_escalated_v2",
         "order_lifecycle_absence_escalated_v4",  # with the final count of the absence
+        "order_lifecycle_month_invoiced_v5",  # an invoiced month continues as new
     }

@@ -201,6 +201,16 @@ def test_garbage_pool_size_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     assert caught.value.errors()[0]["loc"] == ("db_pool_max",)
 
 
+def test_worker_cache_size_is_the_sdks_1000_read_from_its_variable_never_negative(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert _settings(monkeypatch).worker_cached_workflows == 1000
+    assert _settings(monkeypatch, worker_cached_workflows="250").worker_cached_workflows == 250
+    with pytest.raises(ValidationError) as caught:
+        _settings(monkeypatch, worker_cached_workflows="-1")
+    assert caught.value.errors()[0]["loc"] == ("worker_cached_workflows",)
+
+
 def test_garbage_database_url_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(ValidationError) as caught:
         _settings(monkeypatch, database_url="mysql://somewhere/db")
