@@ -10,6 +10,7 @@ from fastapi.responses import Response
 
 from services.common.auth import Role
 from services.web.fees import ABSENCE_CHANGES
+from services.web.listing import WHOLE, every_row
 from services.web.pages import Page, Web
 
 router = APIRouter()
@@ -29,12 +30,26 @@ async def first_rows(
     return rows, int(answer.headers.get("X-Total-Count", len(rows)))
 
 
+NAMES_PER_CALL = 100  # the ids one call asks for: the customers list's page
+
+
 async def names_of(page: Page, customer_ids: set[str]) -> dict[str, dict[str, Any]]:
-    """The customers of these ids (number and name), in one call."""
-    if not customer_ids:
-        return {}
-    found = await page.api.get("orders", "/customers", page.token, id=sorted(customer_ids)[:100])
-    return {c["id"]: c for c in found}
+    """The customers of these ids (number and name): one call for each hundred, all at once
+    (a box of 250 absent customers shows every name, not the first hundred's)."""
+    ids = sorted(customer_ids)
+    found = await asyncio.gather(
+        *(
+            page.api.get(
+                "orders",
+                "/customers",
+                page.token,
+                id=ids[i : i + NAMES_PER_CALL],
+                limit=NAMES_PER_CALL,
+            )
+            for i in range(0, len(ids), NAMES_PER_CALL)
+        )
+    )
+    return {c["id"]: c for customers in found for c in customers}
 
 
 @router.get("/")
@@ -56,7 +71,7 @@ async def start(page: Web) -> Response:
 async def absent_with_names(page: Page) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """The current absences and their customers' names: the names as soon as the absences
     are in, while the page's other calls may still be under way."""
-    absences = await page.api.get("absence", "/absences", page.token, current="true")
+    absences = await every_row(page, "absence", "/absences", current="true", limit=WHOLE)
     return absences, await names_of(page, {a["customer_id"] for a in absences})
 
 
@@ -103,7 +118,7 @@ async def absence_boxes_with_names(
     """The fee administrator's two absence boxes and the names of the customers they show:
     the names as soon as both lists are in, while the held invoices may still be under way."""
     absences, unhandled = await asyncio.gather(
-        page.api.get("absence", "/absences", page.token, current="true"),
+        every_row(page, "absence", "/absences", current="true", limit=WHOLE),
         first_rows(page, "/absences", "absence", unhandled="true"),
     )
     shown = {a["customer_id"] for a in [*absences[:BOX_ROWS], *unhandled[0]]}
