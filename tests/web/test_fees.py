@@ -246,7 +246,7 @@ async def test_absence_by_period_shows_the_customer_and_the_days_without_meals(
         assert registered.status_code == 201, registered.text
     await sign_in(page, staff.person(Role.fee_admin))
 
-    await menu(page).get_by_role("link", name="Frånvaro").click()
+    await menu(page).get_by_role("link", name="Frånvaro", exact=True).click()
     await expect(page.get_by_role("heading", level=1, name="Frånvaro")).to_be_visible()
     await page.get_by_label("Från", exact=True).fill(str(today()))
     await page.get_by_label("Till", exact=True).fill(str(today() - timedelta(days=30)))
